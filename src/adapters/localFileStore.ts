@@ -1,0 +1,74 @@
+import { lstat, realpath, unlink } from 'node:fs/promises';
+import type { FileStore, FileToRemove, RemoveOutcome } from '../ports.js';
+import { removeInFolders, type FolderOps } from './removeInFolders.js';
+
+const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException)?.code;
+
+const localOps: FolderOps = {
+  async realpath(p) {
+    try {
+      return await realpath(p);
+    } catch (err) {
+      if (code(err) === 'ENOENT' || code(err) === 'ENOTDIR') return 'missing';
+      throw err;
+    }
+  },
+  async unlink(p) {
+    try {
+      await unlink(p);
+      return 'removed';
+    } catch (err) {
+      if (code(err) === 'ENOENT') return 'missing';
+      throw err;
+    }
+  },
+  classify(err) {
+    switch (code(err)) {
+      case 'EACCES':
+      case 'EPERM':
+        return 'permission-denied';
+      case 'EISDIR':
+        return 'not-a-file';
+      case 'EROFS':
+        return 'read-only';
+      default:
+        return 'io-error';
+    }
+  },
+  isFatal: () => false,
+};
+
+/** The node's directory on this host: the daemon runs on the file server itself. */
+export class LocalFileStore implements FileStore {
+  private constructor(
+    private readonly directory: string,
+    private readonly realDirectory: string,
+    private readonly concurrency: number,
+  ) {}
+
+  static async open(directory: string, concurrency: number): Promise<LocalFileStore> {
+    let real: string;
+    try {
+      real = await realpath(directory);
+    } catch (err) {
+      throw new Error(`the node directory ${directory} cannot be opened (${code(err) ?? err})`, { cause: err });
+    }
+    return new LocalFileStore(directory, real, concurrency);
+  }
+
+  removeFiles(files: FileToRemove[]): Promise<RemoveOutcome[]> {
+    return removeInFolders(files, localOps, this.directory, this.realDirectory, this.concurrency);
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await lstat(path);
+      return true;
+    } catch (err) {
+      if (code(err) === 'ENOENT' || code(err) === 'ENOTDIR') return false;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {}
+}

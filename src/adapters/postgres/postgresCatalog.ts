@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { DateTime } from 'luxon';
+import type { ResolvedDatabase } from '../../config/loadConfig.js';
+import { readSecret } from '../../config/secrets.js';
+import type { UploadRow } from '../../core/eligibility.js';
+import { ConnectError, DatabaseFullError } from '../../errors.js';
+import type { Catalog, CompanionRow, ExpiredUploadQuery } from '../../ports.js';
+import * as sql from './sql.js';
+
+/** SQLSTATE class 53 code for "disk full" (Cisco's XcpMFTDBFullError condition on PostgreSQL). */
+export const PG_DISK_FULL = '53100';
+
+export function postgresClientConfig(db: ResolvedDatabase, password: string | undefined): pg.ClientConfig {
+  let ssl: pg.ClientConfig['ssl'] = false;
+  if (db.ssl && db.ssl.mode !== 'disable') {
+    const ca = db.ssl.caFile ? readFileSync(db.ssl.caFile, 'utf8') : undefined;
+    ssl =
+      db.ssl.mode === 'require'
+        ? { rejectUnauthorized: false }
+        : db.ssl.mode === 'verify-ca'
+          ? { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined }
+          : { ca, rejectUnauthorized: true };
+  }
+  return {
+    host: db.host,
+    port: db.port,
+    database: db.database,
+    user: db.user,
+    password,
+    ssl,
+    connectionTimeoutMillis: db.connectTimeoutMs,
+    statement_timeout: db.statementTimeoutMs,
+    application_name: 'mft-retention',
+  };
+}
+
+/** AFT_LOG on PostgreSQL, through one dedicated connection per node. */
+export class PostgresCatalog implements Catalog {
+  private readonly table: string;
+
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly db: ResolvedDatabase,
+    private readonly node: string,
+  ) {
+    this.table = sql.tableName(db.schema, db.table);
+  }
+
+  static async open(node: string, db: ResolvedDatabase, env: NodeJS.ProcessEnv = process.env): Promise<PostgresCatalog> {
+    let password: string | undefined;
+    try {
+      password = db.password ? await readSecret(db.password, env) : undefined;
+    } catch (err) {
+      throw new ConnectError('database', node, `cannot read the database password: ${(err as Error).message}`, { cause: err });
+    }
+    const client = new pg.Client(postgresClientConfig(db, password));
+    // An idle connection dropped by the server emits 'error'; without a listener it would crash the process.
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw new ConnectError('database', node, `cannot connect to PostgreSQL ${db.user}@${db.host}:${db.port}/${db.database}: ${(err as Error).message}`, { cause: err });
+    }
+    return new PostgresCatalog(client, db, node);
+  }
+
+  private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.client.query<R>(text, values);
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+
+  private translate(err: unknown): Error {
+    const e = err as { code?: string; message?: string };
+    if (e.code === PG_DISK_FULL) {
+      return new DatabaseFullError(this.node, `the database is full (SQLSTATE 53100): ${e.message}`, { cause: err });
+    }
+    if (!e.code || /^08/.test(e.code) || /terminat|Connection/i.test(e.message ?? '')) {
+      return new ConnectError('database', this.node, `lost the connection to PostgreSQL ${this.db.host}:${this.db.port}: ${e.message}`, { cause: err });
+    }
+    return err instanceof Error ? err : new Error(String(err));
+  }
+
+  private toWall(t: Date): string {
+    return DateTime.fromJSDate(t, { zone: this.db.timestampZone }).toFormat('yyyy-MM-dd HH:mm:ss.SSS');
+  }
+
+  private fromWall(ts: string): Date {
+    return DateTime.fromISO(ts, { zone: this.db.timestampZone }).toJSDate();
+  }
+
+  async databaseNow(): Promise<Date> {
+    const r = await this.query<{ now: Date }>(sql.selectNow);
+    return r.rows[0]!.now;
+  }
+
+  async findExpiredUploads(q: ExpiredUploadQuery): Promise<UploadRow[]> {
+    const r = await this.query<{ idx: string; file_path: string; size: string; chat_type: string; jid: string; to_jid: string; ts: string }>(
+      sql.selectExpiredUploads(this.table),
+      [q.chatType, this.toWall(q.before), q.afterIndex, q.limit],
+    );
+    return r.rows.map((row) => ({
+      aftIndex: row.idx,
+      filePath: row.file_path,
+      fileSize: Number(row.size),
+      chatType: row.chat_type,
+      uploadedAt: this.fromWall(row.ts),
+      jid: row.jid,
+      toJid: row.to_jid,
+    }));
+  }
+
+  async findRowsByPath(paths: string[]): Promise<CompanionRow[]> {
+    if (paths.length === 0) return [];
+    const r = await this.query<{ idx: string; file_path: string; method: string; chat_type: string; ts: string }>(sql.selectRowsByPath(this.table), [paths]);
+    return r.rows.map((row) => ({
+      aftIndex: row.idx,
+      filePath: row.file_path,
+      method: row.method,
+      chatType: row.chat_type,
+      uploadedAt: this.fromWall(row.ts),
+    }));
+  }
+
+  async deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<number> {
+    if (aftIndexes.length === 0) return 0;
+    // One transaction per batch: either every row of the batch's removed files goes, or none.
+    await this.query('BEGIN');
+    try {
+      const a = await this.query(sql.deleteByIndex(this.table), [aftIndexes]);
+      const b = await this.query(sql.deleteNewerByPath(this.table), [newerThanIndex, paths]);
+      await this.query('COMMIT');
+      return (a.rowCount ?? 0) + (b.rowCount ?? 0);
+    } catch (err) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,87 @@
+import type { FileToRemove, RemoveOutcome } from '../ports.js';
+
+/** The primitive file operations a store offers; each resolves 'missing' instead of throwing for a missing path. */
+export interface FolderOps {
+  /** Canonical path with symlinks resolved, or 'missing'. */
+  realpath(path: string): Promise<string | 'missing'>;
+  unlink(path: string): Promise<'removed' | 'missing'>;
+  /** Classifies an error thrown by the two calls above into a short reason. */
+  classify(err: unknown): string;
+  /** True when the error means the session is gone and nothing more will succeed. */
+  isFatal(err: unknown): boolean;
+}
+
+/**
+ * Removes files with up to `concurrency` operations in flight. Before touching a folder, it
+ * checks that the folder resolves to exactly where its lexical path says under the node's
+ * real directory: a folder replaced by a symlink pointing elsewhere is never deleted through.
+ */
+export async function removeInFolders(
+  files: FileToRemove[],
+  ops: FolderOps,
+  nodeDirectory: string,
+  realNodeDirectory: string,
+  concurrency: number,
+): Promise<RemoveOutcome[]> {
+  const byDir = new Map<string, FileToRemove[]>();
+  for (const f of files) {
+    const list = byDir.get(f.hourDir);
+    if (list) list.push(f);
+    else byDir.set(f.hourDir, [f]);
+  }
+  const outcomes: RemoveOutcome[] = [];
+  let fatal: string | undefined;
+  const toUnlink: string[] = [];
+
+  await runPool([...byDir.keys()], concurrency, async (dir) => {
+    const group = byDir.get(dir)!;
+    if (fatal) return failAll(group, outcomes, 'connection-lost', fatal);
+    const expected = realNodeDirectory + dir.slice(nodeDirectory.length);
+    let real: string;
+    try {
+      real = await ops.realpath(dir);
+    } catch (err) {
+      if (ops.isFatal(err)) fatal = String((err as Error).message ?? err);
+      return failAll(group, outcomes, ops.classify(err), (err as Error).message ?? String(err));
+    }
+    // The whole hour folder is gone: its files are already removed.
+    if (real === 'missing') {
+      for (const f of group) outcomes.push({ path: f.path, outcome: 'missing' });
+      return;
+    }
+    if (real !== expected) {
+      return failAll(group, outcomes, 'symlink-escape', `folder resolves to ${real}, not ${expected}`);
+    }
+    for (const f of group) toUnlink.push(f.path);
+  });
+
+  await runPool(toUnlink, concurrency, async (path) => {
+    if (fatal) {
+      outcomes.push({ path, outcome: 'failed', reason: 'connection-lost', message: fatal });
+      return;
+    }
+    try {
+      outcomes.push({ path, outcome: await ops.unlink(path) });
+    } catch (err) {
+      if (ops.isFatal(err)) fatal = String((err as Error).message ?? err);
+      outcomes.push({ path, outcome: 'failed', reason: ops.classify(err), message: (err as Error).message ?? String(err) });
+    }
+  });
+  return outcomes;
+}
+
+function failAll(group: FileToRemove[], outcomes: RemoveOutcome[], reason: string, message: string): void {
+  for (const f of group) outcomes.push({ path: f.path, outcome: 'failed', reason, message });
+}
+
+/** Runs `fn` over items with at most `limit` running at once; never rejects (fn must not throw). */
+export async function runPool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,154 @@
+import SftpClient from 'ssh2-sftp-client';
+import type { SFTPWrapper, Stats } from 'ssh2';
+import { fingerprintOf, hostKeyAlgorithmsFor } from '../core/hostKey.js';
+import type { ResolvedFileServer } from '../config/loadConfig.js';
+import { readSecret, readSecretBuffer } from '../config/secrets.js';
+import { ConnectError, HostKeyMismatchError } from '../errors.js';
+import type { FileStore, FileToRemove, RemoveOutcome } from '../ports.js';
+import { removeInFolders, type FolderOps } from './removeInFolders.js';
+
+type SftpConfig = Extract<ResolvedFileServer, { type: 'sftp' }>;
+
+// SFTP status codes (draft-ietf-secsh-filexfer-02), as ssh2 reports them in err.code.
+const SFTP_NO_SUCH_FILE = 2;
+const SFTP_PERMISSION_DENIED = 3;
+const SFTP_FAILURE = 4;
+
+const statusOf = (err: unknown): unknown => (err as { code?: unknown })?.code;
+
+function call<T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
+}
+
+/** The node's directory on the external file server, over SFTP with a pinned host key. */
+export class SftpFileStore implements FileStore {
+  private ended = false;
+
+  private constructor(
+    private readonly client: SftpClient,
+    private readonly sftp: SFTPWrapper,
+    private readonly cfg: SftpConfig,
+    private readonly realDirectory: string,
+    /** Set when the session dropped: every later call fails fast instead of hanging. */
+    private lost: { message?: string },
+  ) {}
+
+  static async open(nodeName: string, cfg: SftpConfig, env: NodeJS.ProcessEnv = process.env): Promise<SftpFileStore> {
+    const privateKey = await readSecretBuffer(cfg.privateKey, env).catch((err: Error) => {
+      throw new ConnectError('file-server', nodeName, `cannot load the SSH private key: ${err.message}`, { cause: err });
+    });
+    const passphrase = cfg.passphrase ? await readSecret(cfg.passphrase, env) : undefined;
+    const lost: { message?: string } = {};
+    const client = new SftpClient(`mft-retention:${nodeName}`, {
+      // Our own listeners: the library's defaults console.log on every end/close.
+      error: (err: Error) => {
+        lost.message ??= err.message;
+      },
+      end: () => {
+        lost.message ??= 'the SSH session ended';
+      },
+      close: () => {
+        lost.message ??= 'the SSH connection closed';
+      },
+    });
+    let seen: string | undefined;
+    const algorithms = hostKeyAlgorithmsFor(cfg.pinnedHostKey.keyType);
+    try {
+      await client.connect({
+        host: cfg.host,
+        port: cfg.port,
+        username: cfg.username,
+        privateKey,
+        passphrase,
+        readyTimeout: cfg.connectTimeoutMs,
+        keepaliveInterval: 15_000,
+        keepaliveCountMax: 4,
+        ...(algorithms ? { algorithms: { serverHostKey: algorithms as never } } : {}),
+        // There is no option to skip this check: a mismatching server is never trusted.
+        hostVerifier: (key: Buffer) => {
+          seen = fingerprintOf(key);
+          return seen === cfg.pinnedHostKey.fingerprint;
+        },
+      });
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      if (seen && seen !== cfg.pinnedHostKey.fingerprint) {
+        throw new HostKeyMismatchError(nodeName, cfg.pinnedHostKey.fingerprint, seen);
+      }
+      const message = (err as Error).message.replace(/^getConnection: /, '');
+      throw new ConnectError('file-server', nodeName, `cannot connect to ${cfg.username}@${cfg.host}:${cfg.port}: ${message}`, { cause: err });
+    }
+    lost.message = undefined;
+    const sftp = (client as unknown as { sftp: SFTPWrapper }).sftp;
+    let realDirectory: string;
+    try {
+      realDirectory = await call<string>((cb) => sftp.realpath(cfg.directory, cb));
+      const st = await call<Stats>((cb) => sftp.stat(realDirectory, cb));
+      if (!st.isDirectory()) throw new Error('not a directory');
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      const why = statusOf(err) === SFTP_NO_SUCH_FILE ? 'does not exist' : (err as Error).message;
+      throw new ConnectError('file-server', nodeName, `the node directory ${cfg.directory} on ${cfg.host} cannot be used: ${why}`, { cause: err });
+    }
+    return new SftpFileStore(client, sftp, cfg, realDirectory, lost);
+  }
+
+  private readonly ops: FolderOps = {
+    realpath: async (p) => {
+      this.assertAlive();
+      try {
+        return await call<string>((cb) => this.sftp.realpath(p, cb));
+      } catch (err) {
+        if (statusOf(err) === SFTP_NO_SUCH_FILE) return 'missing';
+        throw err;
+      }
+    },
+    unlink: async (p) => {
+      this.assertAlive();
+      try {
+        await call<void>((cb) => this.sftp.unlink(p, cb));
+        return 'removed';
+      } catch (err) {
+        if (statusOf(err) === SFTP_NO_SUCH_FILE) return 'missing';
+        throw err;
+      }
+    },
+    classify: (err) => {
+      switch (statusOf(err)) {
+        case SFTP_PERMISSION_DENIED:
+          return 'permission-denied';
+        case SFTP_FAILURE:
+          // OpenSSH answers a generic failure for unlink on a directory, among others.
+          return 'remove-failed';
+        default:
+          return this.lost.message || typeof statusOf(err) !== 'number' ? 'connection-lost' : 'io-error';
+      }
+    },
+    isFatal: (err) => Boolean(this.lost.message) || typeof statusOf(err) !== 'number',
+  };
+
+  private assertAlive(): void {
+    if (this.lost.message) throw new Error(`connection to ${this.cfg.host} lost: ${this.lost.message}`);
+  }
+
+  removeFiles(files: FileToRemove[]): Promise<RemoveOutcome[]> {
+    return removeInFolders(files, this.ops, this.cfg.directory, this.realDirectory, this.cfg.concurrency);
+  }
+
+  async exists(path: string): Promise<boolean> {
+    this.assertAlive();
+    try {
+      await call<Stats>((cb) => this.sftp.lstat(path, cb));
+      return true;
+    } catch (err) {
+      if (statusOf(err) === SFTP_NO_SUCH_FILE) return false;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    await this.client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,89 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/configError.js';
+import { EXIT, type ExitCode } from './exitCodes.js';
+import { processIo, UsageError, type Io } from './io.js';
+import { purgeCommand } from './purgeCommand.js';
+import { configCheckCommand } from './configCheckCommand.js';
+
+export const USAGE = `Usage: mft-retention <command> [options]
+
+Commands:
+  purge --config FILE [--dry-run] [--json] [--node NAME]... [--chat-type TYPE]... [--as-of ISO8601]
+        Run one purge cycle over the configured nodes and exit.
+        --dry-run changes nothing and reports what would go; --as-of (dry-run only) simulates a date.
+  config check --config FILE
+        Validate the config and policies and print the effective settings (secrets masked).
+  demo [--keep]
+        Build a sandbox (embedded database, local file store), dry-run it, purge it, show what is left.
+  help  Show this text.
+
+Exit codes: 0 ok, 1 partial failure, 2 config or usage error, 3 connection error,
+            4 refused by a safety limit, 70 internal error.`;
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  'dry-run': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  node: { type: 'string', multiple: true },
+  'chat-type': { type: 'string', multiple: true },
+  'as-of': { type: 'string' },
+  'log-level': { type: 'string' },
+  keep: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', default: false },
+} as const;
+
+function requireConfig(config: string | undefined): string {
+  if (!config) throw new UsageError('--config FILE is required');
+  return config;
+}
+
+/** Entry point of the command-line program; returns the exit code instead of exiting. */
+export async function main(argv: string[], io: Io = processIo): Promise<ExitCode> {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    const [command, sub] = positionals;
+    if (values.version) {
+      io.out('mft-retention 0.1.0');
+      return EXIT.ok;
+    }
+    if (values.help || !command || command === 'help') {
+      io.out(USAGE);
+      return command || values.help ? EXIT.ok : EXIT.config;
+    }
+    switch (command) {
+      case 'purge':
+        return await purgeCommand(
+          {
+            config: requireConfig(values.config),
+            dryRun: values['dry-run'],
+            json: values.json,
+            nodes: values.node,
+            chatTypes: values['chat-type'],
+            asOf: values['as-of'],
+            logLevel: values['log-level'],
+          },
+          io,
+        );
+      case 'config':
+        if (sub !== 'check') throw new UsageError(`unknown command "config ${sub ?? ''}"; did you mean "config check"?`);
+        return await configCheckCommand(requireConfig(values.config), values.json, io);
+      case 'demo': {
+        const { demoCommand } = await import('../demo/demoCommand.js');
+        return await demoCommand({ keep: values.keep }, io);
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`mft-retention: ${err.message}`);
+      return EXIT.config;
+    }
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`mft-retention: ${(err as Error).message}\n\n${USAGE}`);
+      return EXIT.config;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,65 @@
+import { loadConfig } from '../config/loadConfig.js';
+import { CHAT_TYPES, isChatType, type ChatType } from '../core/chatType.js';
+import { ConnectError } from '../errors.js';
+import { makeLogger } from '../logger.js';
+import { runPurge } from '../purge/runPurge.js';
+import type { NodeResult } from '../purge/purgeNode.js';
+import { EXIT, type ExitCode } from './exitCodes.js';
+import { fileRecord, renderReport, summaryRecord } from './purgeReport.js';
+import { UsageError, type Io } from './io.js';
+
+export interface PurgeArgs {
+  config: string;
+  dryRun: boolean;
+  json: boolean;
+  nodes?: string[];
+  chatTypes?: string[];
+  asOf?: string;
+  logLevel?: string;
+}
+
+export function parseAsOf(text: string): Date {
+  const t = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(t.getTime())) {
+    throw new UsageError(`--as-of "${text}" is not an ISO-8601 date or time; expected e.g. 2026-12-01 or 2026-12-01T08:00:00Z`);
+  }
+  return t;
+}
+
+/** `mft-retention purge`: one purge cycle (or dry-run) over the configured nodes, then exit. */
+export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
+  if (args.asOf && !args.dryRun) {
+    throw new UsageError('--as-of simulates another date and is only allowed with --dry-run: a real purge always uses the real clock');
+  }
+  const asOf = args.asOf ? parseAsOf(args.asOf) : undefined;
+  const chatTypes = args.chatTypes?.map((c) => {
+    if (!isChatType(c)) throw new UsageError(`--chat-type "${c}" is not a chat type; expected one of ${CHAT_TYPES.join(', ')}`);
+    return c as ChatType;
+  });
+  const config = await loadConfig(args.config);
+  const unknown = args.nodes?.filter((n) => !config.nodes.some((c) => c.name === n)) ?? [];
+  if (unknown.length) {
+    throw new UsageError(`--node ${unknown.join(', ')} is not in ${config.file}; configured nodes: ${config.nodes.map((n) => n.name).join(', ')}`);
+  }
+  const log = makeLogger({ level: (args.logLevel as never) ?? (args.dryRun ? 'warn' : config.log.level), fd: 2 });
+  const started = asOf ?? new Date();
+  const results = await runPurge(config, log, {
+    dryRun: args.dryRun,
+    nodes: args.nodes,
+    chatTypes,
+    hostNow: () => asOf ?? new Date(),
+    simulated: Boolean(asOf),
+    env: io.env,
+    onFile: args.json ? (node, f, outcome) => io.out(JSON.stringify(fileRecord(node, f, outcome))) : undefined,
+  });
+  if (args.json) io.out(JSON.stringify(summaryRecord(results, args.dryRun, started)));
+  else io.out(renderReport(results, args.dryRun, started));
+  log.flush?.();
+  return exitCodeFor(results);
+}
+
+export function exitCodeFor(results: NodeResult[]): ExitCode {
+  if (results.some((r) => r.status === 'failed' && r.error instanceof ConnectError)) return EXIT.connection;
+  if (results.some((r) => r.status !== 'ok')) return EXIT.partial;
+  return EXIT.ok;
+}

@@ -1,0 +1,88 @@
+import type { FileDecision } from '../purge/planBatch.js';
+import type { NodeResult } from '../purge/purgeNode.js';
+import { humanBytes, table, thousands } from './format.js';
+
+/** One JSON Lines object per file considered (`--json`). */
+export function fileRecord(node: string, f: FileDecision, outcome?: string): Record<string, unknown> {
+  return {
+    type: 'file',
+    node,
+    chatType: f.chatType,
+    filePath: f.filePath,
+    fileSize: f.fileSize,
+    decision: f.decision,
+    reason: f.reason,
+    ...(f.detail ? { detail: f.detail } : {}),
+    ...(outcome ? { outcome } : {}),
+    aftIndex: f.aftIndex,
+    uploadedAt: Number.isNaN(f.uploadedAt.getTime()) ? null : f.uploadedAt.toISOString(),
+    hour: f.hourStart?.toISOString() ?? null,
+    rows: f.decision === 'delete' ? f.rowIndexes.length : 0,
+  };
+}
+
+export function totals(results: NodeResult[]): { files: number; bytes: number; rows: number; failed: number; kept: number } {
+  let files = 0;
+  let bytes = 0;
+  let rows = 0;
+  let failed = 0;
+  let kept = 0;
+  for (const r of results) {
+    for (const s of r.chatTypes) {
+      files += s.files;
+      bytes += s.bytes;
+      rows += s.rows;
+      failed += Object.values(s.failed).reduce((a, b) => a + b, 0);
+      kept += Object.values(s.kept).reduce((a, b) => a + b, 0);
+    }
+  }
+  return { files, bytes, rows, failed, kept };
+}
+
+export function summaryRecord(results: NodeResult[], dryRun: boolean, asOf: Date): Record<string, unknown> {
+  return {
+    type: 'summary',
+    dryRun,
+    asOf: asOf.toISOString(),
+    ...totals(results),
+    nodes: results.map((r) => ({
+      node: r.node,
+      status: r.status,
+      ...(r.error ? { error: r.error.message } : {}),
+      clockSkewMs: r.clockSkewMs,
+      chatTypes: r.chatTypes,
+    })),
+  };
+}
+
+const kv = (o: Record<string, number>): string =>
+  Object.entries(o)
+    .map(([k, v]) => `${k}: ${thousands(v)}`)
+    .join(', ') || '-';
+
+/** The human-readable report of a purge or dry-run. */
+export function renderReport(results: NodeResult[], dryRun: boolean, asOf: Date): string {
+  const out: string[] = [];
+  out.push(dryRun ? `DRY-RUN as of ${asOf.toISOString()}: nothing was changed. This is what a purge would do.` : `Purge finished at ${new Date().toISOString()}.`);
+  for (const r of results) {
+    out.push('', `Node ${r.node}: ${r.status}${r.error ? ` - ${r.error.message}` : ''}`);
+    if (r.clockSkewMs && Math.abs(r.clockSkewMs) >= 1000) out.push(`  database clock is ${(r.clockSkewMs / 1000).toFixed(1)} s ${r.clockSkewMs > 0 ? 'ahead of' : 'behind'} this host`);
+    if (r.chatTypes.length === 0) continue;
+    const header = ['chat type', 'retention', dryRun ? 'files to go' : 'files purged', 'bytes', 'rows', 'oldest hour', 'newest hour', 'kept (why)', ...(dryRun ? [] : ['failed (why)'])];
+    const rows = r.chatTypes.map((s) => [
+      s.chatType,
+      s.retention,
+      thousands(s.files),
+      humanBytes(s.bytes),
+      thousands(s.rows),
+      s.oldestHour ?? '-',
+      s.newestHour ?? '-',
+      kv(s.kept),
+      ...(dryRun ? [] : [kv(s.failed)]),
+    ]);
+    out.push(table(header, rows).replace(/^/gm, '  '));
+  }
+  const t = totals(results);
+  out.push('', `${dryRun ? 'Would purge' : 'Purged'}: ${thousands(t.files)} files, ${humanBytes(t.bytes)}, ${thousands(t.rows)} AFT_LOG rows.${t.failed ? ` ${thousands(t.failed)} files failed and keep their rows.` : ''}`);
+  return out.join('\n');
+}

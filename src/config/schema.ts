@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { CHAT_TYPES } from '../core/chatType.js';
+import { parseIsoDuration } from './duration.js';
+
+const duration = (what: string) =>
+  z.string().refine((s) => parseIsoDuration(s) !== undefined, {
+    message: `${what}: an ISO-8601 duration greater than zero, such as PT36H, P7D, P30D or P1Y`,
+  });
+
+const retention = z.union([z.literal('forever'), duration('retention')], {
+  error: 'an ISO-8601 duration greater than zero (PT36H, P7D, P1Y) or "forever"',
+});
+
+const port = z.number().int().min(1).max(65535);
+const nonEmpty = z.string().min(1);
+const ianaZone = z.string().refine((s) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: s });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'an IANA time zone name such as UTC or Europe/Berlin');
+
+/** Where a secret comes from: never inline in the config file. */
+const secretSources = {
+  passwordFile: nonEmpty.optional(),
+  passwordEnv: nonEmpty.optional(),
+  passwordCredential: nonEmpty.optional(),
+};
+
+export const postgresDatabaseSchema = z.strictObject({
+  type: z.literal('postgres'),
+  host: nonEmpty,
+  port: port.default(5432),
+  database: nonEmpty,
+  user: nonEmpty,
+  ...secretSources,
+  schema: nonEmpty.default('public'),
+  table: nonEmpty.default('aft_log'),
+  timestampZone: ianaZone.default('UTC'),
+  ssl: z
+    .strictObject({
+      mode: z.enum(['disable', 'require', 'verify-ca', 'verify-full']).default('verify-full'),
+      caFile: nonEmpty.optional(),
+    })
+    .optional(),
+  connectTimeout: duration('connectTimeout').default('PT15S'),
+  statementTimeout: duration('statementTimeout').default('PT5M'),
+});
+
+export const sftpFileServerSchema = z.strictObject({
+  type: z.literal('sftp'),
+  host: nonEmpty,
+  port: port.default(22),
+  username: nonEmpty,
+  privateKeyFile: nonEmpty.optional(),
+  privateKeyCredential: nonEmpty.optional(),
+  passphraseFile: nonEmpty.optional(),
+  hostKey: nonEmpty,
+  directory: nonEmpty,
+  /** SFTP requests in flight on the session while removing files. */
+  concurrency: z.number().int().min(1).max(1024).default(64),
+  connectTimeout: duration('connectTimeout').default('PT15S'),
+});
+
+export const localFileServerSchema = z.strictObject({
+  type: z.literal('local'),
+  directory: nonEmpty,
+  concurrency: z.number().int().min(1).max(1024).default(32),
+});
+
+export const policyOverrideSchema = z.strictObject({
+  retention,
+});
+
+export const nodeSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'letters, digits, "_", "." or "-" (at most 63)'),
+  database: z.discriminatedUnion('type', [postgresDatabaseSchema], {
+    error: 'database.type "postgres"',
+  }),
+  fileServer: z.discriminatedUnion('type', [sftpFileServerSchema, localFileServerSchema], {
+    error: 'fileServer.type "sftp" or "local"',
+  }),
+  policies: z.partialRecord(z.enum(CHAT_TYPES), policyOverrideSchema).optional(),
+});
+
+export const configSchema = z.strictObject({
+  policiesDirectory: nonEmpty.optional(),
+  purge: z
+    .strictObject({
+      /** AFT_LOG rows read per keyset batch. */
+      batchSize: z.number().int().min(1).max(50_000).default(1000),
+      /** Clock skew between this host and a database above which a warning is logged. */
+      maxClockSkew: duration('maxClockSkew').default('PT2M'),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    })
+    .prefault({}),
+  nodes: z.array(nodeSchema).min(1, 'at least one node'),
+});
+
+export const policyFileSchema = z.strictObject({
+  chatType: z.enum(CHAT_TYPES),
+  retention,
+  description: z.string().optional(),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type NodeConfig = z.infer<typeof nodeSchema>;
+export type PostgresDatabaseConfig = z.infer<typeof postgresDatabaseSchema>;
+export type SftpFileServerConfig = z.infer<typeof sftpFileServerSchema>;
+export type LocalFileServerConfig = z.infer<typeof localFileServerSchema>;
+export type PolicyFile = z.infer<typeof policyFileSchema>;

@@ -1,0 +1,105 @@
+import { decide, type EligibilityContext, type KeepReason, type UploadRow } from '../core/eligibility.js';
+import type { CompanionRow } from '../ports.js';
+
+/** What happens to one file (one file_path) of a batch, and which rows go with it. */
+export interface FileDecision {
+  filePath: string | null;
+  chatType: string;
+  fileSize: number;
+  uploadedAt: Date;
+  /** The `Post` row that brought the file into the batch. */
+  aftIndex: string;
+  decision: 'delete' | 'keep';
+  reason: 'expired' | KeepReason;
+  detail?: string;
+  /** Start of the hour folder, when the path parsed. */
+  hourStart?: Date;
+  hourDir?: string;
+  /** Every AFT_LOG row to delete once the file is gone (its Post rows and its Get rows). */
+  rowIndexes: string[];
+}
+
+/** First pass: the eligibility rule on each row on its own. */
+export function decideRows(rows: UploadRow[], ctx: EligibilityContext): FileDecision[] {
+  return rows.map((row) => {
+    const d = decide(row, ctx);
+    return {
+      filePath: row.filePath,
+      chatType: row.chatType,
+      fileSize: row.fileSize,
+      uploadedAt: row.uploadedAt,
+      aftIndex: row.aftIndex,
+      decision: d.decision,
+      reason: d.reason,
+      detail: d.decision === 'keep' ? d.detail : undefined,
+      hourStart: d.parsed?.hourStart,
+      hourDir: d.parsed?.hourDir,
+      rowIndexes: [row.aftIndex],
+    };
+  });
+}
+
+/** Paths of the files the first pass would delete, each once. */
+export function eligiblePaths(decisions: FileDecision[]): string[] {
+  return [...new Set(decisions.filter((d) => d.decision === 'delete').map((d) => d.filePath!))];
+}
+
+/**
+ * Second pass, with every row that shares a path with an eligible file: attaches the `Get`
+ * rows, merges duplicate `Post` rows of one path into one file, and keeps a file when another
+ * `Post` row for the same path is not itself expired (a duplicate upload record is resolved
+ * towards keeping).
+ */
+export function attachCompanions(decisions: FileDecision[], companions: CompanionRow[], ctx: EligibilityContext): FileDecision[] {
+  const byPath = new Map<string, CompanionRow[]>();
+  for (const c of companions) {
+    const list = byPath.get(c.filePath);
+    if (list) list.push(c);
+    else byPath.set(c.filePath, [c]);
+  }
+  const inBatch = new Map<string, FileDecision>();
+  const out: FileDecision[] = [];
+  for (const d of decisions) {
+    if (d.decision !== 'delete') {
+      out.push(d);
+      continue;
+    }
+    const path = d.filePath!;
+    const first = inBatch.get(path);
+    if (first) {
+      // A second expired Post row for the same file in this batch: one file, both rows go.
+      if (!first.rowIndexes.includes(d.aftIndex)) first.rowIndexes.push(d.aftIndex);
+      continue;
+    }
+    const merged: FileDecision = { ...d, rowIndexes: [...d.rowIndexes] };
+    for (const c of byPath.get(path) ?? []) {
+      if (merged.rowIndexes.includes(c.aftIndex)) continue;
+      if (c.method === 'Post' && !isExpiredPost(c, ctx)) {
+        merged.decision = 'keep';
+        merged.reason = 'duplicate-post';
+        merged.detail = `another Post row (aft_index ${c.aftIndex}, chat_type "${c.chatType}") for this path is not expired`;
+        break;
+      }
+      merged.rowIndexes.push(c.aftIndex);
+    }
+    if (merged.decision === 'keep') merged.rowIndexes = [d.aftIndex];
+    inBatch.set(path, merged);
+    out.push(merged);
+  }
+  return out;
+}
+
+function isExpiredPost(c: CompanionRow, ctx: EligibilityContext): boolean {
+  const t = c.uploadedAt.getTime();
+  return c.chatType === ctx.chatType && t < ctx.retentionCutoff.getTime() && t < ctx.currentHourStart.getTime();
+}
+
+/** The largest aft_index among the given rows (decimal strings compared as BigInt). */
+export function maxIndex(indexes: Iterable<string>, floor: string): string {
+  let max = BigInt(floor);
+  for (const i of indexes) {
+    const v = BigInt(i);
+    if (v > max) max = v;
+  }
+  return max.toString();
+}

@@ -1,0 +1,174 @@
+import type { Logger } from 'pino';
+import type { ResolvedNode } from '../config/loadConfig.js';
+import type { ChatType } from '../core/chatType.js';
+import { resolvePurgeTimes, retentionCutoff } from '../core/clock.js';
+import type { EligibilityContext } from '../core/eligibility.js';
+import { coerceError } from '../errors.js';
+import type { Catalog, FileStore } from '../ports.js';
+import { attachCompanions, decideRows, eligiblePaths, maxIndex, type FileDecision } from './planBatch.js';
+import { countFailed, countGone, countKept, emptyStats, type ChatTypeStats } from './stats.js';
+
+/** Lowest BIGINT: the keyset starts below every aft_index. */
+const KEYSET_START = '-9223372036854775808';
+
+export interface PurgeOptions {
+  dryRun: boolean;
+  /** Limit to these chat types (all with a policy when undefined). */
+  chatTypes?: ChatType[];
+  batchSize: number;
+  maxClockSkewMs: number;
+  /** The host clock; a dry-run may pass a simulated later date. */
+  hostNow: () => Date;
+  /** When set, the database clock is ignored (a dry-run simulating another date). */
+  simulated?: boolean;
+  /** Stops between batches (graceful shutdown): the batch in flight completes. */
+  signal?: AbortSignal;
+  /** Called for every file considered, in order (the dry-run's per-file output). */
+  onFile?: (node: string, file: FileDecision, outcome?: string) => void;
+  /** Called after each batch, for progress. */
+  onProgress?: (node: string, stats: ChatTypeStats) => void;
+}
+
+export interface NodeResult {
+  node: string;
+  status: 'ok' | 'partial' | 'failed' | 'stopped';
+  chatTypes: ChatTypeStats[];
+  error?: Error;
+  clockSkewMs?: number;
+  startedAt: Date;
+  finishedAt?: Date;
+}
+
+export interface NodePorts {
+  catalog: Catalog;
+  files: FileStore | undefined;
+  log: Logger;
+}
+
+/**
+ * One purge (or dry-run) of one node: for each chat type with a finite policy, keyset batches
+ * of expired uploads; each file removed first, its rows deleted after, one transaction a batch.
+ */
+export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: PurgeOptions): Promise<NodeResult> {
+  const result: NodeResult = { node: node.name, status: 'ok', chatTypes: [], startedAt: new Date() };
+  const log = ports.log.child({ node: node.name });
+  try {
+    const hostNow = opts.hostNow();
+    const dbNow = opts.simulated ? undefined : await ports.catalog.databaseNow();
+    const times = resolvePurgeTimes(hostNow, dbNow);
+    result.clockSkewMs = times.skewMs;
+    if (Math.abs(times.skewMs) > opts.maxClockSkewMs) {
+      log.warn({ skewMs: times.skewMs, hostNow, databaseNow: dbNow }, 'host and database clocks disagree; using the earlier one so nothing recent can be purged');
+    }
+    for (const [chatType, policy] of Object.entries(node.policies) as Array<[ChatType, NonNullable<ResolvedNode['policies'][ChatType]>]>) {
+      if (opts.chatTypes && !opts.chatTypes.includes(chatType)) continue;
+      const stats = emptyStats(chatType, policy.retentionText);
+      result.chatTypes.push(stats);
+      if (policy.retention === 'forever') continue;
+      const ctx: EligibilityContext = {
+        nodeDirectory: node.fileServer.directory,
+        chatType,
+        retentionCutoff: retentionCutoff(times.now, policy.retention),
+        currentHourStart: times.currentHourStart,
+      };
+      await purgeChatType(node.name, ctx, ports, opts, stats, log.child({ chatType }));
+      if (opts.signal?.aborted) {
+        result.status = 'stopped';
+        break;
+      }
+    }
+  } catch (err) {
+    result.status = 'failed';
+    result.error = coerceError(err);
+    log.error({ err: result.error }, 'purge of node failed');
+  }
+  if (result.status === 'ok' && result.chatTypes.some((s) => Object.keys(s.failed).length > 0 || s.rowsPending > 0)) {
+    result.status = 'partial';
+  }
+  result.finishedAt = new Date();
+  return result;
+}
+
+async function purgeChatType(node: string, ctx: EligibilityContext, ports: NodePorts, opts: PurgeOptions, stats: ChatTypeStats, log: Logger): Promise<void> {
+  let afterIndex = KEYSET_START;
+  for (;;) {
+    if (opts.signal?.aborted) return;
+    const rows = await ports.catalog.findExpiredUploads({ chatType: ctx.chatType, before: ctx.retentionCutoff, afterIndex, limit: opts.batchSize });
+    if (rows.length === 0) return;
+    afterIndex = rows[rows.length - 1]!.aftIndex;
+    const first = decideRows(rows, ctx);
+    const companions = await ports.catalog.findRowsByPath(eligiblePaths(first));
+    const files = attachCompanions(first, companions, ctx);
+    const newestSeen = maxIndex([...rows.map((r) => r.aftIndex), ...companions.map((c) => c.aftIndex)], KEYSET_START);
+    if (opts.dryRun) {
+      for (const f of files) {
+        if (f.decision === 'delete') {
+          countGone(stats, f, false);
+          stats.rows += f.rowIndexes.length;
+        } else countKept(stats, f.reason);
+        opts.onFile?.(node, f);
+      }
+    } else {
+      await executeBatch(node, files, newestSeen, ports, opts, stats, log);
+    }
+    opts.onProgress?.(node, stats);
+    if (rows.length < opts.batchSize) return;
+  }
+}
+
+/** The only code that deletes: files first, then, for files confirmed gone, their rows. */
+async function executeBatch(
+  node: string,
+  files: FileDecision[],
+  newestSeen: string,
+  ports: NodePorts,
+  opts: PurgeOptions,
+  stats: ChatTypeStats,
+  log: Logger,
+): Promise<void> {
+  const toRemove = files.filter((f) => f.decision === 'delete');
+  for (const f of files) {
+    if (f.decision === 'keep') {
+      countKept(stats, f.reason);
+      opts.onFile?.(node, f, 'kept');
+    }
+  }
+  if (toRemove.length === 0) return;
+  if (!ports.files) throw new Error('no file store is open for this node');
+  const outcomes = await ports.files.removeFiles(toRemove.map((f) => ({ path: f.filePath!, hourDir: f.hourDir! })));
+  const outcomeByPath = new Map(outcomes.map((o) => [o.path, o]));
+  const gone: FileDecision[] = [];
+  let fatal: Error | undefined;
+  for (const f of toRemove) {
+    const o = outcomeByPath.get(f.filePath!);
+    if (o && o.outcome !== 'failed') {
+      gone.push(f);
+      continue;
+    }
+    const reason = o?.outcome === 'failed' ? o.reason : 'no-outcome';
+    countFailed(stats, reason);
+    log.warn({ path: f.filePath, reason, error: o?.outcome === 'failed' ? o.message : undefined }, 'file not removed; its rows are kept');
+    opts.onFile?.(node, f, `failed:${reason}`);
+    if (reason === 'connection-lost' && !fatal) fatal = new Error(`connection to the file server lost: ${o?.outcome === 'failed' ? o.message : ''}`);
+  }
+  if (gone.length > 0) {
+    const indexes = gone.flatMap((f) => f.rowIndexes);
+    let deleted: number;
+    try {
+      deleted = await ports.catalog.deleteRows(indexes, gone.map((f) => f.filePath!), newestSeen);
+    } catch (err) {
+      // The files are gone but their rows remain: the next run finds them, sees the files
+      // missing, and deletes the rows then. Nothing is lost.
+      stats.rowsPending += gone.length;
+      throw err;
+    }
+    stats.rows += deleted;
+    for (const f of gone) {
+      const missing = outcomeByPath.get(f.filePath!)?.outcome === 'missing';
+      countGone(stats, f, missing);
+      log.info({ chatType: f.chatType, path: f.filePath, size: f.fileSize, rows: f.rowIndexes.length, aftIndex: f.aftIndex, alreadyMissing: missing }, 'removed');
+      opts.onFile?.(node, f, missing ? 'missing' : 'removed');
+    }
+  }
+  if (fatal) throw fatal;
+}

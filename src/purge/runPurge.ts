@@ -1,0 +1,42 @@
+import type { Logger } from 'pino';
+import type { ResolvedConfig, ResolvedNode } from '../config/loadConfig.js';
+import type { ChatType } from '../core/chatType.js';
+import { coerceError } from '../errors.js';
+import type { Catalog, FileStore } from '../ports.js';
+import { openCatalog, openFileStore } from './openPorts.js';
+import { purgeNode, type NodeResult, type PurgeOptions } from './purgeNode.js';
+
+export interface RunOptions extends Omit<PurgeOptions, 'batchSize' | 'maxClockSkewMs'> {
+  nodes?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Opens each node's connections, purges it, closes them. Nodes run one after another, each isolated. */
+export async function runPurge(config: ResolvedConfig, log: Logger, opts: RunOptions): Promise<NodeResult[]> {
+  const results: NodeResult[] = [];
+  for (const node of config.nodes) {
+    if (opts.nodes && !opts.nodes.includes(node.name)) continue;
+    if (opts.signal?.aborted) break;
+    results.push(await runNode(config, node, log, opts));
+  }
+  return results;
+}
+
+async function runNode(config: ResolvedConfig, node: ResolvedNode, log: Logger, opts: RunOptions): Promise<NodeResult> {
+  let catalog: Catalog | undefined;
+  let files: FileStore | undefined;
+  const startedAt = new Date();
+  try {
+    catalog = await openCatalog(node, opts.env);
+    // A dry-run reads AFT_LOG only: it never needs the file server.
+    if (!opts.dryRun) files = await openFileStore(node, opts.env);
+    return await purgeNode(node, { catalog, files, log }, { ...opts, batchSize: config.purge.batchSize, maxClockSkewMs: config.purge.maxClockSkewMs, chatTypes: opts.chatTypes as ChatType[] | undefined });
+  } catch (err) {
+    const error = coerceError(err);
+    log.error({ node: node.name, err: error }, 'cannot purge node');
+    return { node: node.name, status: 'failed', chatTypes: [], error, startedAt, finishedAt: new Date() };
+  } finally {
+    await files?.close();
+    await catalog?.close();
+  }
+}

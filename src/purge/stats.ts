@@ -1,0 +1,48 @@
+import type { FileDecision } from './planBatch.js';
+
+/** Totals for one node and chat type. In a dry-run, what would go; in a purge, what went. */
+export interface ChatTypeStats {
+  chatType: string;
+  retention: string;
+  /** Files removed (or, in a dry-run, that would be), including ones already missing. */
+  files: number;
+  bytes: number;
+  rows: number;
+  /** Of `files`, how many were already gone from the file server. */
+  alreadyMissing: number;
+  oldestHour?: string;
+  newestHour?: string;
+  kept: Record<string, number>;
+  failed: Record<string, number>;
+  /** Files removed but whose rows could not be deleted yet (the next run finishes them). */
+  rowsPending: number;
+}
+
+export function emptyStats(chatType: string, retention: string): ChatTypeStats {
+  return { chatType, retention, files: 0, bytes: 0, rows: 0, alreadyMissing: 0, kept: {}, failed: {}, rowsPending: 0 };
+}
+
+const hourLabel = (d: Date): string => `${d.toISOString().slice(0, 13)}:00Z`;
+
+export function countGone(s: ChatTypeStats, f: FileDecision, missing: boolean): void {
+  s.files += 1;
+  s.bytes += f.fileSize;
+  if (missing) s.alreadyMissing += 1;
+  if (f.hourStart) {
+    const h = hourLabel(f.hourStart);
+    if (!s.oldestHour || h < s.oldestHour) s.oldestHour = h;
+    if (!s.newestHour || h > s.newestHour) s.newestHour = h;
+  }
+}
+
+export function countKept(s: ChatTypeStats, reason: string): void {
+  s.kept[reason] = (s.kept[reason] ?? 0) + 1;
+}
+
+export function countFailed(s: ChatTypeStats, reason: string): void {
+  s.failed[reason] = (s.failed[reason] ?? 0) + 1;
+}
+
+export function totalFailed(s: ChatTypeStats): number {
+  return Object.values(s.failed).reduce((a, b) => a + b, 0);
+}

@@ -1,0 +1,20 @@
+// The parts of ssh2-sftp-client 12 this project uses. @types/ssh2-sftp-client lags the
+// library (it has no `sftp` property), so the declaration lives here.
+declare module 'ssh2-sftp-client' {
+  import type { ConnectConfig, SFTPWrapper } from 'ssh2';
+
+  interface EventCallbacks {
+    error?: (err: Error) => void;
+    end?: () => void;
+    close?: () => void;
+  }
+
+  class SftpClient {
+    constructor(clientName?: string, callbacks?: EventCallbacks);
+    /** The raw ssh2 SFTP session once connected; undefined after the connection is gone. */
+    sftp: SFTPWrapper | undefined;
+    connect(config: ConnectConfig & { promiseLimit?: number }): Promise<SFTPWrapper>;
+    end(): Promise<boolean>;
+  }
+  export default SftpClient;
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# THE test command (`npm test`): installs the system packages the integration tests
+# need, builds, then runs vitest. Extra arguments go to `vitest run`.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/install-test-deps.sh
+
+if [[ ! -d node_modules ]]; then
+  npm ci
+fi
+
+npm run build
+
+exec npx vitest run "$@"

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/helpers/globalSetup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    teardownTimeout: 60_000,
+    pool: 'forks',
+    // Each test file starts its own PostgreSQL/sshd, so files can run side by side.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});

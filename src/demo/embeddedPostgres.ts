@@ -45,7 +45,7 @@ export interface EmbeddedPostgres {
   /**
    * Simultaneously open TCP connections accepted; further ones are dropped at once
    * (pg: "Connection terminated unexpectedly"). They all share ONE Postgres session,
-   * see the header comment. Sequential connect/end/connect always works.
+   * see the header comment. Sequential connect/end/connect works, even with 1.
    */
   maxConnections: number;
   /**

@@ -3,7 +3,7 @@ import type { ResolvedNode } from '../config/loadConfig.js';
 import type { ChatType } from '../core/chatType.js';
 import { resolvePurgeTimes, retentionCutoff } from '../core/clock.js';
 import type { EligibilityContext } from '../core/eligibility.js';
-import { coerceError } from '../errors.js';
+import { coerceError, ConnectError } from '../errors.js';
 import type { Catalog, FileStore } from '../ports.js';
 import { attachCompanions, decideRows, eligiblePaths, maxIndex, type FileDecision } from './planBatch.js';
 import { countFailed, countGone, countKept, emptyStats, type ChatTypeStats } from './stats.js';
@@ -149,7 +149,9 @@ async function executeBatch(
     countFailed(stats, reason);
     log.warn({ path: f.filePath, reason, error: o?.outcome === 'failed' ? o.message : undefined }, 'file not removed; its rows are kept');
     opts.onFile?.(node, f, `failed:${reason}`);
-    if (reason === 'connection-lost' && !fatal) fatal = new Error(`connection to the file server lost: ${o?.outcome === 'failed' ? o.message : ''}`);
+    if (reason === 'connection-lost' && !fatal) {
+      fatal = new ConnectError('file-server', node, `connection to the file server lost during the purge: ${o?.outcome === 'failed' ? o.message : ''}`);
+    }
   }
   if (gone.length > 0) {
     const indexes = gone.flatMap((f) => f.rowIndexes);

@@ -29,6 +29,8 @@ export interface Catalog {
   databaseNow(): Promise<Date>;
   /** Expired `Post` rows of one chat type, ascending aft_index, at most `limit`. */
   findExpiredUploads(query: ExpiredUploadQuery): Promise<UploadRow[]>;
+  /** How many expired `Post` rows (and their bytes) a chat type has: the backlog, for progress and metrics. */
+  countExpiredUploads(chatType: ChatType, before: Date): Promise<{ files: number; bytes: number }>;
   /** Every row whose file_path is one of `paths`, whatever its method. */
   findRowsByPath(paths: string[]): Promise<CompanionRow[]>;
   /**

@@ -3,12 +3,15 @@ export interface Io {
   out(line: string): void;
   err(line: string): void;
   env: NodeJS.ProcessEnv;
+  /** Where a progress bar may be drawn: set only when standard error is a terminal. */
+  progress?: { write(text: string): unknown; columns?: number };
 }
 
 export const processIo: Io = {
   out: (line) => void process.stdout.write(`${line}\n`),
   err: (line) => void process.stderr.write(`${line}\n`),
   env: process.env,
+  progress: process.stderr.isTTY ? process.stderr : undefined,
 };
 
 /** A mistake on the command line: printed with the usage hint, exit code 2. */

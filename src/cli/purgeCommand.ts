@@ -7,6 +7,7 @@ import type { NodeResult } from '../purge/purgeNode.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
 import { fileRecord, renderReport, summaryRecord } from './purgeReport.js';
 import { UsageError, type Io } from './io.js';
+import { ProgressDisplay } from './progress.js';
 
 export interface PurgeArgs {
   config: string;
@@ -41,8 +42,13 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
   if (unknown.length) {
     throw new UsageError(`--node ${unknown.join(', ')} is not in ${config.file}; configured nodes: ${config.nodes.map((n) => n.name).join(', ')}`);
   }
-  const log = makeLogger({ level: (args.logLevel as never) ?? (args.dryRun ? 'warn' : config.log.level), fd: 2 });
   const started = asOf ?? new Date();
+  // A progress bar only for a person watching a real purge: never in JSON or when piped.
+  const progress = !args.dryRun && !args.json && io.progress ? new ProgressDisplay(io.progress) : undefined;
+  // On a terminal with a progress bar, one log line per removed file would bury it: only
+  // warnings are shown there unless --log-level asks for more (the journal gets everything).
+  const level = args.logLevel ?? (args.dryRun || progress ? 'warn' : config.log.level);
+  const log = makeLogger({ level: level as never, fd: 2 });
   const results = await runPurge(config, log, {
     dryRun: args.dryRun,
     nodes: args.nodes,
@@ -50,8 +56,10 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
     hostNow: () => asOf ?? new Date(),
     simulated: Boolean(asOf),
     env: io.env,
+    onProgress: progress ? (node, stats, backlog) => progress.update(node, stats, backlog) : undefined,
     onFile: args.json ? (node, f, outcome) => io.out(JSON.stringify(fileRecord(node, f, outcome))) : undefined,
   });
+  progress?.finish();
   if (args.json) io.out(JSON.stringify(summaryRecord(results, args.dryRun, started)));
   else io.out(renderReport(results, args.dryRun, started));
   log.flush?.();

@@ -82,7 +82,31 @@ export function renderReport(results: NodeResult[], dryRun: boolean, asOf: Date)
     ]);
     out.push(table(header, rows).replace(/^/gm, '  '));
   }
+  if (dryRun) out.push(...renderHistogram(results));
   const t = totals(results);
   out.push('', `${dryRun ? 'Would purge' : 'Purged'}: ${thousands(t.files)} files, ${humanBytes(t.bytes)}, ${thousands(t.rows)} AFT_LOG rows.${t.failed ? ` ${thousands(t.failed)} files failed and keep their rows.` : ''}`);
   return out.join('\n');
+}
+
+/** Per-day histogram (by hour folder, UTC) of what would go, all nodes and chat types together. */
+export function renderHistogram(results: NodeResult[], width = 40): string[] {
+  const days = new Map<string, { files: number; bytes: number }>();
+  for (const r of results) {
+    for (const s of r.chatTypes) {
+      for (const [day, v] of Object.entries(s.byDay)) {
+        const d = days.get(day) ?? { files: 0, bytes: 0 };
+        d.files += v.files;
+        d.bytes += v.bytes;
+        days.set(day, d);
+      }
+    }
+  }
+  if (days.size === 0) return [];
+  const max = Math.max(...[...days.values()].map((d) => d.files));
+  const lines = ['', 'What would go, per day (UTC date of the hour folder):'];
+  for (const [day, d] of [...days.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const bar = '#'.repeat(Math.max(1, Math.round((d.files / max) * width)));
+    lines.push(`  ${day}  ${bar.padEnd(width)}  ${thousands(d.files).padStart(9)} files  ${humanBytes(d.bytes).padStart(10)}`);
+  }
+  return lines;
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Duration } from 'luxon';
 import type { ChatType } from '../core/chatType.js';
 import { normaliseNodeDirectory } from '../core/filePath.js';
 import { parsePinnedHostKey, type PinnedHostKey } from '../core/hostKey.js';
@@ -7,6 +8,7 @@ import { parseIsoDuration } from './duration.js';
 import { loadPolicies, makePolicy, type PolicySet } from './policies.js';
 import {
   configSchema,
+  LISTEN_ADDRESS,
   type LocalFileServerConfig,
   type NodeConfig,
   type PostgresDatabaseConfig,
@@ -35,21 +37,32 @@ export interface ResolvedNode {
   policies: PolicySet;
 }
 
+/** The `daemon:` section with durations in milliseconds and the listen address split. */
+export interface ResolvedDaemon {
+  schedule: string;
+  timezone: string;
+  jitterMs: number;
+  drainTimeoutMs: number;
+  http: { host: string; port: number };
+  stateDirectory: string;
+}
+
 export interface ResolvedConfig {
   file: string;
   policiesDirectory: string;
   purge: { batchSize: number; maxClockSkewMs: number };
   log: RawConfig['log'];
+  daemon: ResolvedDaemon;
   nodes: ResolvedNode[];
 }
 
-const TOP_KEYS = ['policiesDirectory', 'purge', 'log', 'nodes'];
+const TOP_KEYS = ['policiesDirectory', 'purge', 'log', 'daemon', 'nodes'];
 
 /**
  * Loads, validates and resolves the config file and the policies it names. Every problem
  * found is reported at once in one ConfigError. Secrets are not read here, only located.
  */
-export async function loadConfig(configFile: string): Promise<ResolvedConfig> {
+export async function loadConfig(configFile: string, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedConfig> {
   const file = path.resolve(configFile);
   const yaml = await readYamlFile(file);
   const parsed = configSchema.safeParse(yaml.data ?? {});
@@ -80,7 +93,21 @@ export async function loadConfig(configFile: string): Promise<ResolvedConfig> {
     policiesDirectory,
     purge: { batchSize: raw.purge.batchSize, maxClockSkewMs: parseIsoDuration(raw.purge.maxClockSkew)!.as('milliseconds') },
     log: raw.log,
+    daemon: resolveDaemon(raw.daemon, file, env),
     nodes,
+  };
+}
+
+function resolveDaemon(d: RawConfig['daemon'], file: string, env: NodeJS.ProcessEnv): ResolvedDaemon {
+  const listen = LISTEN_ADDRESS.exec(d.http.listen)!;
+  return {
+    schedule: d.schedule,
+    timezone: d.timezone,
+    jitterMs: Duration.fromISO(d.jitter).as('milliseconds'),
+    drainTimeoutMs: parseIsoDuration(d.drainTimeout)!.as('milliseconds'),
+    http: { host: listen[1] ?? listen[2]!, port: Number(listen[3]) },
+    // systemd's StateDirectory= sets $STATE_DIRECTORY (colon-separated when there are several).
+    stateDirectory: d.stateDirectory ? path.resolve(path.dirname(file), d.stateDirectory) : env.STATE_DIRECTORY?.split(':')[0] ?? '/var/lib/mft-retention',
   };
 }
 

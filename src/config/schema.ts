@@ -1,3 +1,5 @@
+import { Duration } from 'luxon';
+import { validate as isCronExpression } from 'node-cron';
 import { z } from 'zod';
 import { CHAT_TYPES } from '../core/chatType.js';
 import { parseIsoDuration } from './duration.js';
@@ -85,6 +87,41 @@ export const nodeSchema = z.strictObject({
   policies: z.partialRecord(z.enum(CHAT_TYPES), policyOverrideSchema).optional(),
 });
 
+/** A duration that may be zero (PT0S), e.g. the daemon's jitter. */
+const durationOrZero = (what: string) =>
+  z.string().refine((s) => /^P/.test(s) && Duration.fromISO(s).isValid && (Object.values(Duration.fromISO(s).toObject()) as number[]).every((v) => v >= 0), {
+    message: `${what}: an ISO-8601 duration, zero or more, such as PT0S, PT2M or PT10M`,
+  });
+
+/** `host:port` or `[ipv6]:port`; port 0 picks a free port (tests). */
+export const LISTEN_ADDRESS = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/;
+
+export const daemonSchema = z.strictObject({
+  /** node-cron expression (5 fields, or 6 with seconds) of the purge runs. */
+  schedule: z
+    .string()
+    .refine((s) => isCronExpression(s), 'a cron expression such as "5 * * * *" (minute 5 of every hour) or "*/30 * * * * *" (with seconds)')
+    .default('5 * * * *'),
+  /** Time zone in which `schedule` is read. */
+  timezone: ianaZone.default('UTC'),
+  /** Random delay added to each scheduled run, so that several hosts do not start at once. */
+  jitter: durationOrZero('jitter').default('PT0S'),
+  /** On SIGTERM, how long the batch in flight may take before the daemon gives up (exit 1). */
+  drainTimeout: duration('drainTimeout').default('PT60S'),
+  http: z
+    .strictObject({
+      /** Where /healthz and /metrics are served: keep it on loopback. */
+      listen: z
+        .string()
+        .regex(LISTEN_ADDRESS, 'host:port such as 127.0.0.1:9464 or [::1]:9464')
+        .refine((s) => Number(LISTEN_ADDRESS.exec(s)?.[3]) <= 65535, 'a port from 0 to 65535')
+        .default('127.0.0.1:9464'),
+    })
+    .prefault({}),
+  /** Where the daemon keeps its state (time of the last purge per node). Default: $STATE_DIRECTORY, else /var/lib/mft-retention. */
+  stateDirectory: nonEmpty.optional(),
+});
+
 export const configSchema = z.strictObject({
   policiesDirectory: nonEmpty.optional(),
   purge: z
@@ -100,6 +137,7 @@ export const configSchema = z.strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
     })
     .prefault({}),
+  daemon: daemonSchema.prefault({}),
   nodes: z.array(nodeSchema).min(1, 'at least one node'),
 });
 

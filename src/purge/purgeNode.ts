@@ -25,8 +25,8 @@ export interface PurgeOptions {
   signal?: AbortSignal;
   /** Called for every file considered, in order (the dry-run's per-file output). */
   onFile?: (node: string, file: FileDecision, outcome?: string) => void;
-  /** Called after each batch, for progress. */
-  onProgress?: (node: string, stats: ChatTypeStats) => void;
+  /** Called after each batch, for progress, with the backlog counted when the chat type started. */
+  onProgress?: (node: string, stats: ChatTypeStats, backlog: { files: number; bytes: number }) => void;
 }
 
 export interface NodeResult {
@@ -91,6 +91,9 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
 
 async function purgeChatType(node: string, ctx: EligibilityContext, ports: NodePorts, opts: PurgeOptions, stats: ChatTypeStats, log: Logger): Promise<void> {
   let afterIndex = KEYSET_START;
+  // Counting costs one scan, so only when someone watches the progress.
+  const backlog = opts.onProgress ? await ports.catalog.countExpiredUploads(ctx.chatType, ctx.retentionCutoff) : { files: 0, bytes: 0 };
+  opts.onProgress?.(node, stats, backlog);
   for (;;) {
     if (opts.signal?.aborted) return;
     const rows = await ports.catalog.findExpiredUploads({ chatType: ctx.chatType, before: ctx.retentionCutoff, afterIndex, limit: opts.batchSize });
@@ -111,7 +114,8 @@ async function purgeChatType(node: string, ctx: EligibilityContext, ports: NodeP
     } else {
       await executeBatch(node, files, newestSeen, ports, opts, stats, log);
     }
-    opts.onProgress?.(node, stats);
+    stats.handled += rows.length;
+    opts.onProgress?.(node, stats, backlog);
     if (rows.length < opts.batchSize) return;
   }
 }

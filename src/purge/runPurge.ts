@@ -30,7 +30,9 @@ async function runNode(config: ResolvedConfig, node: ResolvedNode, log: Logger, 
     catalog = await openCatalog(node, opts.env);
     // A dry-run reads AFT_LOG only: it never needs the file server.
     if (!opts.dryRun) files = await openFileStore(node, opts.env);
-    return await purgeNode(node, { catalog, files, log }, { ...opts, batchSize: config.purge.batchSize, maxClockSkewMs: config.purge.maxClockSkewMs, chatTypes: opts.chatTypes as ChatType[] | undefined });
+    const result = await purgeNode(node, { catalog, files, log }, { ...opts, batchSize: config.purge.batchSize, maxClockSkewMs: config.purge.maxClockSkewMs, chatTypes: opts.chatTypes as ChatType[] | undefined });
+    logSummary(log, result, opts.dryRun);
+    return result;
   } catch (err) {
     const error = coerceError(err);
     log.error({ node: node.name, err: error }, 'cannot purge node');
@@ -39,4 +41,12 @@ async function runNode(config: ResolvedConfig, node: ResolvedNode, log: Logger, 
     await files?.close();
     await catalog?.close();
   }
+}
+
+/** The per-node summary line that closes a run's audit trail. */
+function logSummary(log: Logger, r: NodeResult, dryRun: boolean): void {
+  const chatTypes = Object.fromEntries(r.chatTypes.map((s) => [s.chatType, { files: s.files, bytes: s.bytes, rows: s.rows, alreadyMissing: s.alreadyMissing, kept: s.kept, failed: s.failed }]));
+  const line = { node: r.node, status: r.status, dryRun, clockSkewMs: r.clockSkewMs, durationMs: (r.finishedAt ?? new Date()).getTime() - r.startedAt.getTime(), chatTypes };
+  if (r.status === 'ok') log.info(line, dryRun ? 'dry-run of node finished' : 'purge of node finished');
+  else log.warn(line, dryRun ? 'dry-run of node finished with problems' : 'purge of node finished with problems');
 }

@@ -16,10 +16,14 @@ export interface ChatTypeStats {
   failed: Record<string, number>;
   /** Files removed but whose rows could not be deleted yet (the next run finishes them). */
   rowsPending: number;
+  /** Files (and bytes) gone per day of their hour folder, `YYYY-MM-DD` (UTC). */
+  byDay: Record<string, { files: number; bytes: number }>;
+  /** `Post` rows handled so far, whatever their outcome (for progress). */
+  handled: number;
 }
 
 export function emptyStats(chatType: string, retention: string): ChatTypeStats {
-  return { chatType, retention, files: 0, bytes: 0, rows: 0, alreadyMissing: 0, kept: {}, failed: {}, rowsPending: 0 };
+  return { chatType, retention, files: 0, bytes: 0, rows: 0, alreadyMissing: 0, kept: {}, failed: {}, rowsPending: 0, byDay: {}, handled: 0 };
 }
 
 const hourLabel = (d: Date): string => `${d.toISOString().slice(0, 13)}:00Z`;
@@ -32,6 +36,9 @@ export function countGone(s: ChatTypeStats, f: FileDecision, missing: boolean): 
     const h = hourLabel(f.hourStart);
     if (!s.oldestHour || h < s.oldestHour) s.oldestHour = h;
     if (!s.newestHour || h > s.newestHour) s.newestHour = h;
+    const day = (s.byDay[h.slice(0, 10)] ??= { files: 0, bytes: 0 });
+    day.files += 1;
+    day.bytes += f.fileSize;
   }
 }
 

@@ -114,6 +114,11 @@ export class PostgresCatalog implements Catalog {
     }));
   }
 
+  async countExpiredUploads(chatType: string, before: Date): Promise<{ files: number; bytes: number }> {
+    const r = await this.query<{ files: string; bytes: string }>(sql.countExpiredUploads(this.table), [chatType, this.toWall(before)]);
+    return { files: Number(r.rows[0]!.files), bytes: Number(r.rows[0]!.bytes) };
+  }
+
   async findRowsByPath(paths: string[]): Promise<CompanionRow[]> {
     if (paths.length === 0) return [];
     const r = await this.query<{ idx: string; file_path: string; method: string; chat_type: string; ts: string }>(sql.selectRowsByPath(this.table), [paths]);

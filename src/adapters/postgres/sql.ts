@@ -20,6 +20,11 @@ export const selectExpiredUploads = (t: string): string => `
    ORDER BY aft_index
    LIMIT $4`;
 
+export const countExpiredUploads = (t: string): string => `
+  SELECT count(*)::text AS files, coalesce(sum(file_size), 0)::text AS bytes
+    FROM ${t}
+   WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp`;
+
 export const selectRowsByPath = (t: string): string => `
   SELECT aft_index::text AS idx, file_path, method, chat_type, ${TS} AS ts
     FROM ${t}

@@ -61,6 +61,11 @@ export interface FileStore {
    * removed. Never throws for one file: each path gets an outcome.
    */
   removeFiles(files: FileToRemove[]): Promise<RemoveOutcome[]>;
+  /**
+   * Removes each folder if it is empty (rmdir never removes a non-empty folder nor follows a
+   * symlink). Returns the folders removed; anything else is left alone without error.
+   */
+  removeEmptyFolders(dirs: string[]): Promise<string[]>;
   /** Whether a regular file or anything else exists at the path (lstat, no symlink follow). */
   exists(path: string): Promise<boolean>;
   close(): Promise<void>;

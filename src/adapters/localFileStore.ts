@@ -1,6 +1,6 @@
-import { lstat, realpath, unlink } from 'node:fs/promises';
+import { lstat, realpath, rmdir, unlink } from 'node:fs/promises';
 import type { FileStore, FileToRemove, RemoveOutcome } from '../ports.js';
-import { removeInFolders, type FolderOps } from './removeInFolders.js';
+import { removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
 
 const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException)?.code;
 
@@ -22,6 +22,7 @@ const localOps: FolderOps = {
       throw err;
     }
   },
+  rmdir: (p) => rmdir(p),
   classify(err) {
     switch (code(err)) {
       case 'EACCES':
@@ -58,6 +59,10 @@ export class LocalFileStore implements FileStore {
 
   removeFiles(files: FileToRemove[]): Promise<RemoveOutcome[]> {
     return removeInFolders(files, localOps, this.directory, this.realDirectory, this.concurrency);
+  }
+
+  removeEmptyFolders(dirs: string[]): Promise<string[]> {
+    return removeEmptyFolders(dirs, localOps, this.directory, this.realDirectory);
   }
 
   async exists(path: string): Promise<boolean> {

@@ -5,6 +5,8 @@ export interface FolderOps {
   /** Canonical path with symlinks resolved, or 'missing'. */
   realpath(path: string): Promise<string | 'missing'>;
   unlink(path: string): Promise<'removed' | 'missing'>;
+  /** Removes an empty folder; throws if it is not empty, not a folder, or anything else. */
+  rmdir(path: string): Promise<void>;
   /** Classifies an error thrown by the two calls above into a short reason. */
   classify(err: unknown): string;
   /** True when the error means the session is gone and nothing more will succeed. */
@@ -84,4 +86,26 @@ export async function runPool<T>(items: T[], limit: number, fn: (item: T) => Pro
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * Removes now-empty hour folders, then their date folders when those became empty too. Only
+ * folders under the node directory whose real path matches their lexical one are touched.
+ */
+export async function removeEmptyFolders(dirs: string[], ops: FolderOps, nodeDirectory: string, realNodeDirectory: string): Promise<string[]> {
+  const removed: string[] = [];
+  // Deepest first, so an hour folder goes before its date folder is tried.
+  const ordered = [...new Set(dirs)].sort((a, b) => b.split('/').length - a.split('/').length || a.localeCompare(b));
+  for (const dir of ordered) {
+    if (!dir.startsWith(`${nodeDirectory}/files/`)) continue;
+    try {
+      const real = await ops.realpath(dir);
+      if (real !== realNodeDirectory + dir.slice(nodeDirectory.length)) continue;
+      await ops.rmdir(dir);
+      removed.push(dir);
+    } catch {
+      // Not empty (a new upload, or files this run kept), or gone: both are fine.
+    }
+  }
+  return removed;
 }

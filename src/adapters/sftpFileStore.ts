@@ -5,7 +5,7 @@ import type { ResolvedFileServer } from '../config/loadConfig.js';
 import { readSecret, readSecretBuffer } from '../config/secrets.js';
 import { ConnectError, HostKeyMismatchError } from '../errors.js';
 import type { FileStore, FileToRemove, RemoveOutcome } from '../ports.js';
-import { removeInFolders, type FolderOps } from './removeInFolders.js';
+import { removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
 
 type SftpConfig = Extract<ResolvedFileServer, { type: 'sftp' }>;
 
@@ -113,6 +113,10 @@ export class SftpFileStore implements FileStore {
         throw err;
       }
     },
+    rmdir: async (p) => {
+      this.assertAlive();
+      await call<void>((cb) => this.sftp.rmdir(p, cb));
+    },
     classify: (err) => {
       switch (statusOf(err)) {
         case SFTP_PERMISSION_DENIED:
@@ -133,6 +137,10 @@ export class SftpFileStore implements FileStore {
 
   removeFiles(files: FileToRemove[]): Promise<RemoveOutcome[]> {
     return removeInFolders(files, this.ops, this.cfg.directory, this.realDirectory, this.cfg.concurrency);
+  }
+
+  removeEmptyFolders(dirs: string[]): Promise<string[]> {
+    return removeEmptyFolders(dirs, this.ops, this.cfg.directory, this.realDirectory);
   }
 
   async exists(path: string): Promise<boolean> {

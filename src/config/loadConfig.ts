@@ -50,7 +50,7 @@ export interface ResolvedDaemon {
 export interface ResolvedConfig {
   file: string;
   policiesDirectory: string;
-  purge: { batchSize: number; maxClockSkewMs: number };
+  purge: { batchSize: number; maxClockSkewMs: number; removeEmptyFolders: boolean };
   log: RawConfig['log'];
   daemon: ResolvedDaemon;
   nodes: ResolvedNode[];
@@ -91,7 +91,7 @@ export async function loadConfig(configFile: string, env: NodeJS.ProcessEnv = pr
   return {
     file,
     policiesDirectory,
-    purge: { batchSize: raw.purge.batchSize, maxClockSkewMs: parseIsoDuration(raw.purge.maxClockSkew)!.as('milliseconds') },
+    purge: { batchSize: raw.purge.batchSize, removeEmptyFolders: raw.purge.removeEmptyFolders, maxClockSkewMs: parseIsoDuration(raw.purge.maxClockSkew)!.as('milliseconds') },
     log: raw.log,
     daemon: resolveDaemon(raw.daemon, file, env),
     nodes,

@@ -130,6 +130,8 @@ export const configSchema = z.strictObject({
       batchSize: z.number().int().min(1).max(50_000).default(1000),
       /** Clock skew between this host and a database above which a warning is logged. */
       maxClockSkew: duration('maxClockSkew').default('PT2M'),
+      /** After a purge, remove hour and date folders it left empty (never the current hour's or today's). */
+      removeEmptyFolders: z.boolean().default(true),
     })
     .prefault({}),
   log: z

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ResolvedNode } from '../config/loadConfig.js';
 import type { ChatType } from '../core/chatType.js';
 import { resolvePurgeTimes, retentionCutoff } from '../core/clock.js';
+import { emptyFolderCandidates } from '../core/emptyFolders.js';
 import type { EligibilityContext } from '../core/eligibility.js';
 import { coerceError, ConnectError } from '../errors.js';
 import type { Catalog, FileStore } from '../ports.js';
@@ -17,6 +18,8 @@ export interface PurgeOptions {
   chatTypes?: ChatType[];
   batchSize: number;
   maxClockSkewMs: number;
+  /** Remove hour and date folders the purge emptied (never today's). */
+  removeEmptyFolders?: boolean;
   /** The host clock; a dry-run may pass a simulated later date. */
   hostNow: () => Date;
   /** When set, the database clock is ignored (a dry-run simulating another date). */
@@ -90,6 +93,28 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
 }
 
 async function purgeChatType(node: string, ctx: EligibilityContext, ports: NodePorts, opts: PurgeOptions, stats: ChatTypeStats, log: Logger): Promise<void> {
+  const emptied = new Map<string, Date>();
+  try {
+    await purgeBatches(node, ctx, ports, opts, stats, log, emptied);
+  } finally {
+    // Also after a failure: folders emptied before it are as empty as ever.
+    if (!opts.dryRun && opts.removeEmptyFolders && ports.files && emptied.size > 0) {
+      const removed = await ports.files.removeEmptyFolders(emptyFolderCandidates(emptied, ctx.currentHourStart)).catch(() => []);
+      stats.foldersRemoved += removed.length;
+      if (removed.length) log.info({ folders: removed.length }, 'removed empty folders');
+    }
+  }
+}
+
+async function purgeBatches(
+  node: string,
+  ctx: EligibilityContext,
+  ports: NodePorts,
+  opts: PurgeOptions,
+  stats: ChatTypeStats,
+  log: Logger,
+  emptied: Map<string, Date>,
+): Promise<void> {
   let afterIndex = KEYSET_START;
   // Counting costs one scan, so only when someone watches the progress.
   const backlog = opts.onProgress ? await ports.catalog.countExpiredUploads(ctx.chatType, ctx.retentionCutoff) : { files: 0, bytes: 0 };
@@ -112,7 +137,7 @@ async function purgeChatType(node: string, ctx: EligibilityContext, ports: NodeP
         opts.onFile?.(node, f);
       }
     } else {
-      await executeBatch(node, files, newestSeen, ports, opts, stats, log);
+      for (const f of await executeBatch(node, files, newestSeen, ports, opts, stats, log)) emptied.set(f.hourDir!, f.hourStart!);
     }
     stats.handled += rows.length;
     opts.onProgress?.(node, stats, backlog);
@@ -129,7 +154,7 @@ async function executeBatch(
   opts: PurgeOptions,
   stats: ChatTypeStats,
   log: Logger,
-): Promise<void> {
+): Promise<FileDecision[]> {
   const toRemove = files.filter((f) => f.decision === 'delete');
   for (const f of files) {
     if (f.decision === 'keep') {
@@ -137,7 +162,7 @@ async function executeBatch(
       opts.onFile?.(node, f, 'kept');
     }
   }
-  if (toRemove.length === 0) return;
+  if (toRemove.length === 0) return [];
   if (!ports.files) throw new Error('no file store is open for this node');
   const outcomes = await ports.files.removeFiles(toRemove.map((f) => ({ path: f.filePath!, hourDir: f.hourDir! })));
   const outcomeByPath = new Map(outcomes.map((o) => [o.path, o]));
@@ -177,4 +202,5 @@ async function executeBatch(
     }
   }
   if (fatal) throw fatal;
+  return gone;
 }

@@ -30,7 +30,7 @@ async function runNode(config: ResolvedConfig, node: ResolvedNode, log: Logger, 
     catalog = await openCatalog(node, opts.env);
     // A dry-run reads AFT_LOG only: it never needs the file server.
     if (!opts.dryRun) files = await openFileStore(node, opts.env);
-    const result = await purgeNode(node, { catalog, files, log }, { ...opts, batchSize: config.purge.batchSize, maxClockSkewMs: config.purge.maxClockSkewMs, chatTypes: opts.chatTypes as ChatType[] | undefined });
+    const result = await purgeNode(node, { catalog, files, log }, { ...opts, batchSize: config.purge.batchSize, removeEmptyFolders: config.purge.removeEmptyFolders, maxClockSkewMs: config.purge.maxClockSkewMs, chatTypes: opts.chatTypes as ChatType[] | undefined });
     logSummary(log, result, opts.dryRun);
     return result;
   } catch (err) {

@@ -18,12 +18,14 @@ export interface ChatTypeStats {
   rowsPending: number;
   /** Files (and bytes) gone per day of their hour folder, `YYYY-MM-DD` (UTC). */
   byDay: Record<string, { files: number; bytes: number }>;
+  /** Hour and date folders removed because the purge left them empty. */
+  foldersRemoved: number;
   /** `Post` rows handled so far, whatever their outcome (for progress). */
   handled: number;
 }
 
 export function emptyStats(chatType: string, retention: string): ChatTypeStats {
-  return { chatType, retention, files: 0, bytes: 0, rows: 0, alreadyMissing: 0, kept: {}, failed: {}, rowsPending: 0, byDay: {}, handled: 0 };
+  return { chatType, retention, files: 0, bytes: 0, rows: 0, alreadyMissing: 0, kept: {}, failed: {}, rowsPending: 0, byDay: {}, handled: 0, foldersRemoved: 0 };
 }
 
 const hourLabel = (d: Date): string => `${d.toISOString().slice(0, 13)}:00Z`;

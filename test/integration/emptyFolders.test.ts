@@ -1,0 +1,76 @@
+// After a purge, hour and date folders it emptied are removed; never today's, never a
+// non-empty one. Real PostgreSQL, local file store.
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import type { Io } from '../../src/cli/io.js';
+import { startOfUtcHour } from '../../src/core/clock.js';
+import { AFT_LOG_DDL, insertAftRows, type AftRow } from '../helpers/aftLogSchema.js';
+import { startPostgres, type PgServer } from '../helpers/pgServer.js';
+
+let server: PgServer;
+let client: pg.Client;
+let dir: string;
+const io: Io = { out: () => undefined, err: () => undefined, env: process.env };
+
+const HOUR = 3_600_000;
+const folderOf = (t: Date) => `${t.toISOString().slice(0, 10).replaceAll('-', '')}/${t.toISOString().slice(11, 13)}`;
+
+beforeAll(async () => {
+  server = await startPostgres();
+  await server.createDatabase('folders');
+  client = new pg.Client(server.connectionConfig('folders'));
+  await client.connect();
+  await client.query(AFT_LOG_DDL);
+  dir = mkdtempSync(join(tmpdir(), 'mft-folders-'));
+  mkdirSync(join(dir, 'policies'));
+  writeFileSync(join(dir, 'policies/im.yaml'), 'chatType: im\nretention: PT1H\n');
+  writeFileSync(
+    join(dir, 'config.yaml'),
+    `nodes:\n  - name: n1\n    database: { type: postgres, host: ${server.host}, port: ${server.port}, database: folders, user: postgres }\n    fileServer: { type: local, directory: ${join(dir, 'store')} }\n`,
+  );
+});
+
+afterAll(async () => {
+  await client?.end();
+  await server?.destroy();
+});
+
+async function upload(at: Date, name: string): Promise<string> {
+  const hourDir = join(dir, 'store/files/im', folderOf(at));
+  mkdirSync(hourDir, { recursive: true });
+  const filePath = join(hourDir, name);
+  writeFileSync(filePath, 'x');
+  const row: AftRow = { method: 'Post', chatType: 'im', filePath, timestamp: at };
+  await insertAftRows(client, [row]);
+  return filePath;
+}
+
+describe('empty folder cleanup', () => {
+  it('removes emptied hour and date folders of past days, keeps non-empty and today\'s folders', async () => {
+    const current = startOfUtcHour(new Date());
+    const todayStart = new Date(Math.floor(current.getTime() / 86_400_000) * 86_400_000);
+    const threeDaysAgo = new Date(current.getTime() - 72 * HOUR + 60_000);
+    const oldGone = await upload(threeDaysAgo, 'gone.txt');
+    // An expired file next to a file without any row: the folder stays (not empty).
+    const twoDaysAgo = new Date(current.getTime() - 48 * HOUR + 60_000);
+    const sharedGone = await upload(twoDaysAgo, 'gone-too.txt');
+    const stranger = join(dir, 'store/files/im', folderOf(twoDaysAgo), 'no-row.txt');
+    writeFileSync(stranger, 'x');
+    // Expired (two hours ago) but possibly today: its folder must stay if it is today's.
+    const recent = new Date(current.getTime() - 2 * HOUR + 60_000);
+    const recentGone = await upload(recent, 'recent.txt');
+
+    expect(await main(['purge', '--config', join(dir, 'config.yaml')], io)).toBe(0);
+
+    for (const f of [oldGone, sharedGone, recentGone]) expect(existsSync(f)).toBe(false);
+    expect(existsSync(join(dir, 'store/files/im', folderOf(threeDaysAgo)))).toBe(false);
+    expect(existsSync(join(dir, 'store/files/im', folderOf(threeDaysAgo).slice(0, 8)))).toBe(false);
+    expect(existsSync(stranger)).toBe(true);
+    expect(existsSync(join(dir, 'store/files/im', folderOf(recent)))).toBe(recent.getTime() < todayStart.getTime() ? false : true);
+    expect(existsSync(join(dir, 'store/files/im'))).toBe(true);
+  });
+});

@@ -5,6 +5,8 @@ import { normaliseNodeDirectory } from '../core/filePath.js';
 import { parsePinnedHostKey, type PinnedHostKey } from '../core/hostKey.js';
 import { ConfigError, renderValue, type ConfigProblem } from './configError.js';
 import { parseIsoDuration } from './duration.js';
+import type { Hold } from '../core/holds.js';
+import { loadHolds } from './holds.js';
 import { loadPolicies, makePolicy, type PolicySet } from './policies.js';
 import {
   configSchema,
@@ -35,6 +37,8 @@ export interface ResolvedNode {
   fileServer: ResolvedFileServer;
   /** The policies that apply to this node: the shared ones with its overrides on top. */
   policies: PolicySet;
+  /** Legal holds (from holds.yaml in the policies directory), shared by every node. */
+  holds: Hold[];
 }
 
 /** The `daemon:` section with durations in milliseconds and the listen address split. */
@@ -74,6 +78,8 @@ export async function loadConfig(configFile: string, env: NodeJS.ProcessEnv = pr
   const policiesDirectory = path.resolve(path.dirname(file), raw.policiesDirectory ?? 'policies');
   const loaded = await loadPolicies(policiesDirectory);
   problems.push(...loaded.problems);
+  const { holds, problems: holdProblems } = await loadHolds(policiesDirectory);
+  problems.push(...holdProblems);
 
   const seen = new Map<string, number>();
   const nodes: ResolvedNode[] = [];
@@ -84,7 +90,7 @@ export async function loadConfig(configFile: string, env: NodeJS.ProcessEnv = pr
     }
     seen.set(node.name, i);
     const resolved = resolveNode(yaml, node, i, loaded.policies, problems);
-    if (resolved) nodes.push(resolved);
+    if (resolved) nodes.push({ ...resolved, holds });
   });
   checkSharedDirectories(yaml, nodes, problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -187,7 +193,7 @@ function resolveNode(yaml: YamlFile, node: NodeConfig, i: number, shared: Policy
     policies[chatType as ChatType] = makePolicy(chatType as ChatType, override.retention, `${yaml.file} (nodes[${i}].policies.${chatType})`);
   }
   if (!fileServer) return undefined;
-  return { name: node.name, database, fileServer, policies };
+  return { name: node.name, database, fileServer, policies, holds: [] };
 }
 
 /** Two nodes sharing (or nesting) a directory would purge each other's files. */

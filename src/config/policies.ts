@@ -4,6 +4,7 @@ import type { Duration } from 'luxon';
 import type { ChatType } from '../core/chatType.js';
 import { ConfigError, renderValue, type ConfigProblem } from './configError.js';
 import { parseIsoDuration } from './duration.js';
+import { HOLDS_FILE } from './holds.js';
 import { policyFileSchema } from './schema.js';
 import { readYamlFile } from './yamlFile.js';
 import { problemsFromZod } from './zodProblems.js';
@@ -35,7 +36,7 @@ export async function loadPolicies(dir: string): Promise<{ policies: PolicySet; 
   const problems: ConfigProblem[] = [];
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
+    names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n) && n !== HOLDS_FILE).sort();
   } catch (err) {
     problems.push({
       file: dir,

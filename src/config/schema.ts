@@ -143,6 +143,23 @@ export const configSchema = z.strictObject({
   nodes: z.array(nodeSchema).min(1, 'at least one node'),
 });
 
+const jidList = z.array(z.string().regex(/^[^\s@/]+@[^\s@/]+(\/.*)?$/, 'a JID such as alice@example.com')).optional();
+
+export const holdSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a hold name: letters, digits, "_", "." or "-"'),
+  reason: z.string().optional(),
+  expires: z.iso.date().or(z.iso.datetime({ offset: true })).optional(),
+  jids: jidList,
+  uploaders: jidList,
+  recipients: jidList,
+  paths: z.array(z.string().startsWith('/', 'an absolute path or path prefix ending in "/"')).optional(),
+  aftIndexes: z.array(z.union([z.number().int(), z.string().regex(/^-?\d+$/)])).optional(),
+});
+
+export const holdsFileSchema = z.strictObject({
+  holds: z.array(holdSchema),
+});
+
 export const policyFileSchema = z.strictObject({
   chatType: z.enum(CHAT_TYPES),
   retention,

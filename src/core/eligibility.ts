@@ -1,4 +1,5 @@
 import type { ChatType } from './chatType.js';
+import { findHold, type Hold } from './holds.js';
 import { parseFilePath, type ParsedFilePath, type PathRejection } from './filePath.js';
 
 /** One `Post` row of AFT_LOG, as the purge sees it. */
@@ -22,6 +23,8 @@ export interface EligibilityContext {
   retentionCutoff: Date;
   /** Start of the current UTC hour, on the earliest of the clocks we trust. */
   currentHourStart: Date;
+  /** Legal holds; a hold is in force until its expiry passes the start of the current hour. */
+  holds?: readonly Hold[];
 }
 
 export type KeepReason =
@@ -70,5 +73,8 @@ export function decide(row: UploadRow, ctx: EligibilityContext): Decision {
   if (uploaded >= ctx.retentionCutoff.getTime() || path.hourStart.getTime() >= ctx.retentionCutoff.getTime()) {
     return { decision: 'keep', reason: 'not-expired', parsed: path };
   }
+  // Holds come last, so a held file is reported as held only when it would otherwise go.
+  const hold = ctx.holds ? findHold(row, ctx.holds, ctx.currentHourStart) : undefined;
+  if (hold) return { decision: 'keep', reason: `hold:${hold.name}`, detail: hold.reason, parsed: path };
   return { decision: 'delete', reason: 'expired', parsed: path };
 }

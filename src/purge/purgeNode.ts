@@ -73,6 +73,7 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
         chatType,
         retentionCutoff: retentionCutoff(times.now, policy.retention),
         currentHourStart: times.currentHourStart,
+        holds: node.holds,
       };
       await purgeChatType(node.name, ctx, ports, opts, stats, log.child({ chatType }));
       if (opts.signal?.aborted) {

@@ -10,6 +10,7 @@ export function fileRecord(node: string, f: FileDecision, outcome?: string): Rec
     chatType: f.chatType,
     filePath: f.filePath,
     fileSize: f.fileSize,
+    ...(f.failedTransfer ? { failedTransfer: true } : {}),
     decision: f.decision,
     reason: f.reason,
     ...(f.detail ? { detail: f.detail } : {}),
@@ -81,6 +82,8 @@ export function renderReport(results: NodeResult[], dryRun: boolean, asOf: Date)
       ...(dryRun ? [] : [kv(s.failed)]),
     ]);
     out.push(table(header, rows).replace(/^/gm, '  '));
+    const failedTransfers = r.chatTypes.reduce((n, s) => n + s.failedTransfers, 0);
+    if (failedTransfers) out.push(`  ${thousands(failedTransfers)} of these files are failed uploads (bytes_transferred differs from file_size).`);
   }
   if (dryRun) out.push(...renderHistogram(results));
   const t = totals(results);

@@ -8,6 +8,8 @@ export interface UploadRow {
   aftIndex: string;
   filePath: string | null;
   fileSize: number;
+  /** Bytes the upload moved; differs from fileSize when the transfer failed (Cisco's sign). */
+  bytesTransferred?: number;
   chatType: string;
   /** AFT_LOG.timestampvalue, interpreted in the node's configured `timestampZone`. */
   uploadedAt: Date;

@@ -6,6 +6,8 @@ export interface FileDecision {
   filePath: string | null;
   chatType: string;
   fileSize: number;
+  /** The upload's bytes_transferred differs from file_size: the transfer failed. */
+  failedTransfer: boolean;
   uploadedAt: Date;
   /** The `Post` row that brought the file into the batch. */
   aftIndex: string;
@@ -27,6 +29,7 @@ export function decideRows(rows: UploadRow[], ctx: EligibilityContext): FileDeci
       filePath: row.filePath,
       chatType: row.chatType,
       fileSize: row.fileSize,
+      failedTransfer: row.bytesTransferred !== undefined && row.bytesTransferred !== row.fileSize,
       uploadedAt: row.uploadedAt,
       aftIndex: row.aftIndex,
       decision: d.decision,

@@ -18,6 +18,8 @@ export interface ChatTypeStats {
   rowsPending: number;
   /** Files (and bytes) gone per day of their hour folder, `YYYY-MM-DD` (UTC). */
   byDay: Record<string, { files: number; bytes: number }>;
+  /** Files (gone or to go) whose upload failed: bytes_transferred differs from file_size. */
+  failedTransfers: number;
   /** Hour and date folders removed because the purge left them empty. */
   foldersRemoved: number;
   /** `Post` rows handled so far, whatever their outcome (for progress). */
@@ -25,7 +27,7 @@ export interface ChatTypeStats {
 }
 
 export function emptyStats(chatType: string, retention: string): ChatTypeStats {
-  return { chatType, retention, files: 0, bytes: 0, rows: 0, alreadyMissing: 0, kept: {}, failed: {}, rowsPending: 0, byDay: {}, handled: 0, foldersRemoved: 0 };
+  return { chatType, retention, files: 0, bytes: 0, rows: 0, alreadyMissing: 0, kept: {}, failed: {}, rowsPending: 0, byDay: {}, handled: 0, foldersRemoved: 0, failedTransfers: 0 };
 }
 
 const hourLabel = (d: Date): string => `${d.toISOString().slice(0, 13)}:00Z`;
@@ -34,6 +36,7 @@ export function countGone(s: ChatTypeStats, f: FileDecision, missing: boolean): 
   s.files += 1;
   s.bytes += f.fileSize;
   if (missing) s.alreadyMissing += 1;
+  if (f.failedTransfer) s.failedTransfers += 1;
   if (f.hourStart) {
     const h = hourLabel(f.hourStart);
     if (!s.oldestHour || h < s.oldestHour) s.oldestHour = h;

@@ -99,7 +99,7 @@ export class PostgresCatalog implements Catalog {
   }
 
   async findExpiredUploads(q: ExpiredUploadQuery): Promise<UploadRow[]> {
-    const r = await this.query<{ idx: string; file_path: string; size: string; chat_type: string; jid: string; to_jid: string; ts: string }>(
+    const r = await this.query<{ idx: string; file_path: string; size: string; moved: string; chat_type: string; jid: string; to_jid: string; ts: string }>(
       sql.selectExpiredUploads(this.table),
       [q.chatType, this.toWall(q.before), q.afterIndex, q.limit],
     );
@@ -107,6 +107,7 @@ export class PostgresCatalog implements Catalog {
       aftIndex: row.idx,
       filePath: row.file_path,
       fileSize: Number(row.size),
+      bytesTransferred: Number(row.moved),
       chatType: row.chat_type,
       uploadedAt: this.fromWall(row.ts),
       jid: row.jid,

@@ -12,7 +12,8 @@ export const tableName = (schema: string, table: string): string => `${schema}.$
 const TS = `to_char(timestampvalue, 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
 
 export const selectExpiredUploads = (t: string): string => `
-  SELECT aft_index::text AS idx, file_path, file_size::text AS size, chat_type,
+  SELECT aft_index::text AS idx, file_path, file_size::text AS size,
+         bytes_transferred::text AS moved, chat_type,
          jid, to_jid, ${TS} AS ts
     FROM ${t}
    WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp

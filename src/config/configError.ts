@@ -32,9 +32,17 @@ export class ConfigError extends Error {
   }
 }
 
-/** Renders a value for an error message, short and on one line. */
+/**
+ * Renders a value for an error message, short and on one line. A map or list is described by
+ * its shape, never printed: it could hold a secret written where it does not belong.
+ */
 export function renderValue(value: unknown): string {
   if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value);
+    return keys.length ? `a map with keys ${keys.slice(0, 8).join(', ')}${keys.length > 8 ? ', ...' : ''}` : 'an empty map';
+  }
   let text: string;
   try {
     text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);

@@ -1,5 +1,7 @@
 import { Duration } from 'luxon';
 
+const MAX_YEARS = 1000;
+
 /** Parses an ISO-8601 duration such as `PT36H`, `P30D`, `P1Y`; undefined if invalid or not positive. */
 export function parseIsoDuration(text: string): Duration | undefined {
   if (typeof text !== 'string' || !/^P/.test(text)) return undefined;
@@ -7,6 +9,8 @@ export function parseIsoDuration(text: string): Duration | undefined {
   if (!d.isValid) return undefined;
   const values = Object.values(d.toObject()) as number[];
   if (values.some((v) => v < 0) || values.every((v) => v === 0)) return undefined;
+  // Longer than 1,000 years is a typo or meant "forever": say so rather than compute with it.
+  if (d.as('years') > MAX_YEARS) return undefined;
   return d;
 }
 

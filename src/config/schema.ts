@@ -6,7 +6,7 @@ import { parseIsoDuration } from './duration.js';
 
 const duration = (what: string) =>
   z.string().refine((s) => parseIsoDuration(s) !== undefined, {
-    message: `${what}: an ISO-8601 duration greater than zero, such as PT36H, P7D, P30D or P1Y`,
+    message: `${what}: an ISO-8601 duration greater than zero and at most 1000 years, such as PT36H, P7D, P30D or P1Y`,
   });
 
 const retention = z.union([z.literal('forever'), duration('retention')], {
@@ -114,7 +114,7 @@ export const daemonSchema = z.strictObject({
       listen: z
         .string()
         .regex(LISTEN_ADDRESS, 'host:port such as 127.0.0.1:9464 or [::1]:9464')
-        .refine((s) => Number(LISTEN_ADDRESS.exec(s)?.[3]) <= 65535, 'a port from 0 to 65535')
+        .refine((s) => Number(LISTEN_ADDRESS.exec(s)?.[3] ?? 0) <= 65535, 'a port from 0 to 65535')
         .default('127.0.0.1:9464'),
     })
     .prefault({}),

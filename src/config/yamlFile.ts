@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import { ConfigError, type ConfigProblem } from './configError.js';
 
 export interface YamlFile {
@@ -36,14 +36,15 @@ export function parseYamlText(file: string, text: string): YamlFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { uniqueKeys: true, lineCounter, prettyErrors: false, strict: true });
   if (doc.errors.length > 0) {
-    const problems: ConfigProblem[] = doc.errors.map((e) => ({
-      file,
-      key: '',
-      line: e.pos ? lineCounter.linePos(e.pos[0]).line : undefined,
-      expected: e.code === 'DUPLICATE_KEY' ? 'each key once' : 'valid YAML',
-      value: e.message.split('\n')[0],
-      fix: e.code === 'DUPLICATE_KEY' ? 'remove or merge the repeated key' : 'correct the YAML syntax at that line',
-    }));
+    const problems: ConfigProblem[] = doc.errors.map((e) => {
+      const line = e.pos ? lineCounter.linePos(e.pos[0]).line : undefined;
+      if (e.code === 'DUPLICATE_KEY') {
+        // yaml points at the repeated key itself: name it, the admin searches for it.
+        const key = e.pos ? (/^\s*["']?([^:"'\n]+)/.exec(text.slice(e.pos[0]))?.[1]?.trim() ?? '') : '';
+        return { file, key, line, value: 'the key a second time', expected: 'each key once', fix: 'remove or merge the repeated key (a repeated key silently replaced the first in other tools)' };
+      }
+      return { file, key: '', line, value: e.message.split('\n')[0], expected: 'valid YAML', fix: 'correct the YAML syntax at that line' };
+    });
     throw new ConfigError(problems);
   }
   return {
@@ -54,7 +55,13 @@ export function parseYamlText(file: string, text: string): YamlFile {
 }
 
 function lineOfPath(doc: Document, lc: LineCounter, path: ReadonlyArray<string | number>): number | undefined {
-  // Walk up the path until a node with a source range is found (unknown keys have none).
+  // The line of the key itself when the path ends in a map key: its value may start below it.
+  const parent = path.length ? doc.getIn(path.slice(0, -1), true) : undefined;
+  if (isMap(parent)) {
+    const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]);
+    if (pair && isNode(pair.key) && pair.key.range) return lc.linePos(pair.key.range[0]).line;
+  }
+  // Otherwise walk up the path until a node with a source range is found.
   for (let n = path.length; n >= 0; n--) {
     const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
     if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;

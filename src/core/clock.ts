@@ -29,5 +29,10 @@ export function resolvePurgeTimes(hostNow: Date, databaseNow?: Date): PurgeTimes
 
 /** `now` minus an ISO-8601 duration on the UTC calendar (so P1M is one calendar month, no DST). */
 export function retentionCutoff(now: Date, retention: Duration): Date {
-  return DateTime.fromMillis(now.getTime(), { zone: 'utc' }).minus(retention).toJSDate();
+  const cutoff = DateTime.fromMillis(now.getTime(), { zone: 'utc' }).minus(retention);
+  // A retention reaching before the earliest representable date expires nothing.
+  return cutoff.isValid ? cutoff.toJSDate() : new Date(EARLIEST_MS);
 }
+
+/** The earliest instant a JavaScript Date can hold. */
+const EARLIEST_MS = -8.64e15;

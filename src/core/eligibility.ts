@@ -58,6 +58,10 @@ export function decide(row: UploadRow, ctx: EligibilityContext): Decision {
       parsed: path,
     };
   }
+  if (Number.isNaN(ctx.retentionCutoff.getTime()) || Number.isNaN(ctx.currentHourStart.getTime())) {
+    // Every comparison with an invalid date is false: without this, everything would pass.
+    return { decision: 'keep', reason: 'not-expired', detail: 'no valid cutoff time', parsed: path };
+  }
   const uploaded = row.uploadedAt.getTime();
   if (Number.isNaN(uploaded)) {
     return { decision: 'keep', reason: 'bad-path', detail: 'timestampvalue is not a valid time', parsed: path };

@@ -32,10 +32,10 @@ export type PathParseResult =
 const DATE_FOLDER = /^(\d{4})(\d{2})(\d{2})$/;
 // Roll-over folders are `HH.n` with n = 1, 2, ... (a new folder per 1,000 files in an hour).
 const HOUR_FOLDER = /^([01]\d|2[0-3])(?:\.([1-9]\d{0,5}))?$/;
-// Control characters (including NUL, CR, LF) never occur in MFT's generated names; a row that
-// has one is corrupt or hostile, and such a path could confuse logs or shell tools downstream.
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+// Control characters (C0 incl. NUL, CR, LF; DEL; C1) and bidirectional overrides never occur in
+// MFT's generated names; a row that has one is corrupt or hostile, and such a path could
+// confuse logs, terminals or shell tools downstream.
+const CONTROL_CHARS = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
 
 /**
  * Normalises a configured node directory: absolute, no trailing slash, no `.`/`..`/empty
@@ -43,9 +43,9 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
  */
 export function normaliseNodeDirectory(directory: string): string | undefined {
   if (!directory.startsWith('/') || CONTROL_CHARS.test(directory)) return undefined;
-  const trimmed = directory.length > 1 ? directory.replace(/\/+$/, '') : directory;
+  const trimmed = directory.replace(/\/+$/, '');
   const segments = trimmed.split('/').slice(1);
-  if (trimmed === '/' || segments.some((s) => s === '' || s === '.' || s === '..')) return undefined;
+  if (trimmed === '' || segments.some((s) => s === '' || s === '.' || s === '..')) return undefined;
   return trimmed;
 }
 

@@ -77,7 +77,8 @@ export function attachCompanions(decisions: FileDecision[], companions: Companio
     const merged: FileDecision = { ...d, rowIndexes: [...d.rowIndexes] };
     for (const c of byPath.get(path) ?? []) {
       if (merged.rowIndexes.includes(c.aftIndex)) continue;
-      if (c.method === 'Post' && !isExpiredPost(c, ctx)) {
+      // Anything that is not a download is treated as an upload record (even an odd 'POST').
+      if (c.method !== 'Get' && !isExpiredPost(c, ctx)) {
         merged.decision = 'keep';
         merged.reason = 'duplicate-post';
         merged.detail = `another Post row (aft_index ${c.aftIndex}, chat_type "${c.chatType}") for this path is not expired`;

@@ -168,7 +168,7 @@ describe('loadConfig: each problem names file, line, key, value and expectation'
     expectProblem(err, { file, key: 'purgee', line: lineOf(text, 'purgee:'), value: 'an unknown key', expected: /one of: policiesDirectory, .*nodes/ });
   });
 
-  // BUG (src/config/yamlFile.ts lineOfPath): the line is that of the key's *value* node; for a
+  // Regression (was a bug in src/config/yamlFile.ts lineOfPath): the line is that of the key's *value* node; for a
   // key whose value is a block (a nested map or list) that is the line after the key, so the
   // error points at "  batchSize: 10" instead of the unknown "purgee:".
   it('gives the line of an unknown key whose value is a block, not the line after it', async () => {
@@ -202,7 +202,7 @@ describe('loadConfig: each problem names file, line, key, value and expectation'
     expect(formatProblem(p)).toContain(`${file}:${p.line}:`);
   });
 
-  // BUG (src/config/yamlFile.ts parseYamlText): a YAML error becomes a problem with key "" and
+  // Regression (was a bug in src/config/yamlFile.ts parseYamlText): a YAML error becomes a problem with key "" and
   // value = yaml's message ("Map keys must be unique"), so the message for a duplicate key does
   // not say which key is repeated (nor its path): "<file>:10:: got Map keys must be unique; ...".
   it('names the duplicated key in the problem', async () => {
@@ -407,7 +407,7 @@ describe('loadConfig: secrets never appear in errors', () => {
     expect(err.problems.some((p) => p.key === 'nodes[0].database.type')).toBe(true);
   });
 
-  // BUG (src/config/zodProblems.ts problemsFromZod): for a type error on a section, the whole
+  // Regression (was a bug in src/config/zodProblems.ts problemsFromZod): for a type error on a section, the whole
   // section is rendered as the "value" (renderValue of the object); an inline `password:` inside
   // it is printed in clear. SECRET_KEY only looks at the issue's own path, not at the content.
   it('does not show an inline password when nodes is written as a map instead of a list', async () => {

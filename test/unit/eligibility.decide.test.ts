@@ -226,7 +226,7 @@ describe('decide: paths', () => {
 describe('decide: an unusable context keeps everything', () => {
   const t = new Date('2024-02-01T08:30:00Z');
 
-  // BUG (src/core/eligibility.ts decide): the context's instants are not validated. With an
+  // Regression (was a bug in src/core/eligibility.ts decide): the context's instants are not validated. With an
   // Invalid Date every `>=` comparison is false, so every well-formed old file is "expired".
   // This happens for real: retentionCutoff(now, P300000Y) (a retention the config accepts, e.g.
   // an admin's "keep for ever") is an Invalid Date, see clock.resolvePurgeTimes.test.ts.

@@ -163,7 +163,7 @@ describe('parseFilePath rejects anything else, with a reason', () => {
     expect(parseFilePath(path, '/opt/mftFileStore/node_10').ok).toBe(true);
   });
 
-  // BUG (src/core/filePath.ts CONTROL_CHARS): only C0 controls and DEL are rejected; the C1
+  // Regression (was a bug in src/core/filePath.ts CONTROL_CHARS): only C0 controls and DEL are rejected; the C1
   // controls U+0080-U+009F (Unicode category Cc, e.g. NEL U+0085, 8-bit CSI U+009B) pass, although
   // they confuse logs and terminals exactly as the C0 ones do.
   it.each([
@@ -208,7 +208,7 @@ describe('normaliseNodeDirectory', () => {
     expect(normaliseNodeDirectory(input)).toBeUndefined();
   });
 
-  // BUG (src/core/filePath.ts normaliseNodeDirectory): for "//" or "///" the trailing-slash strip
+  // Regression (was a bug in src/core/filePath.ts normaliseNodeDirectory): for "//" or "///" the trailing-slash strip
   // leaves "", which passes the checks and is returned as "" instead of undefined. A caller that
   // tests `=== undefined` would then use "" and accept every path under "/files/".
   it.each(['//', '///'])('rejects the root directory written as %j (returns undefined, not "")', (input) => {

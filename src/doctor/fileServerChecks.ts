@@ -45,20 +45,21 @@ async function checkSftp(cfg: SftpServerConfig, opts: FileServerCheckOptions): P
   }
   try {
     const banner = await readSshBanner(conn.socket, cfg.connectTimeoutMs);
-    checks.push(
-      /^SSH-(2\.0|1\.99)-/.test(banner)
-        ? pass('SSH banner', `listening for SSH: ${banner}`)
-        : fail('SSH banner', `the server speaks an old protocol: ${banner}`, 'MFT needs SSHv2 (OpenSSH): upgrade the SSH server', connection),
-    );
+    if (!/^SSH-(2\.0|1\.99)-/.test(banner)) {
+      conn.socket.destroy();
+      checks.push(fail('SSH banner', `the server speaks an old protocol: ${banner}`, 'MFT needs SSHv2 (OpenSSH): upgrade the SSH server', connection));
+      return [...checks, ...skipRest(['host key', 'key accepted', ...AFTER_LOGIN], 'no SSHv2 server answered')];
+    }
+    checks.push(pass('SSH banner', `listening for SSH: ${banner}`));
   } catch (err) {
-    checks.push(fail('SSH banner', `${at} is not an SSH server: ${messageOf(err)}`, `check that port ${cfg.port} is the file server's sshd and not another service`, connection));
-  } finally {
     conn.socket.destroy();
+    checks.push(fail('SSH banner', `${at} is not an SSH server: ${messageOf(err)}`, `check that port ${cfg.port} is the file server's sshd and not another service`, connection));
+    return [...checks, ...skipRest(['host key', 'key accepted', ...AFTER_LOGIN], 'no SSH server answered')];
   }
-  if (checks.at(-1)!.status === 'fail') return [...checks, ...skipRest(['host key', 'key accepted', ...AFTER_LOGIN], 'no SSH server answered')];
 
+  // The same connection goes on to the handshake and login: one connection per check run.
   const key = await loadClientKey(cfg, opts.env);
-  const login = await sshLogin(cfg, key);
+  const login = await sshLogin(cfg, key, conn.socket);
   try {
     checks.push(hostKeyCheck(cfg, login));
     if (!login.hostKeyMatches) return [...checks, ...skipRest(['key accepted', ...AFTER_LOGIN], 'the host key did not match, so no credentials were sent')];
@@ -68,32 +69,36 @@ async function checkSftp(cfg: SftpServerConfig, opts: FileServerCheckOptions): P
     checks.push(...(await runDirectoryChecks(sftpOps(login.session.sftp, cfg.connectTimeoutMs), ctx)));
     return checks;
   } finally {
-    login.session?.close();
+    if (login.session) login.session.close();
+    else conn.socket.destroy();
   }
 }
 
 function hostKeyCheck(cfg: SftpServerConfig, login: Awaited<ReturnType<typeof sshLogin>>): Check {
   const pinned = cfg.pinnedHostKey;
   const pinnedText = `${pinned.fingerprint}${pinned.keyType ? ` (${pinned.keyType})` : ''}`;
+  const keyscan = `ssh-keyscan -t ${shortKeyType(pinned.keyType ?? login.seenKeyType)} -p ${cfg.port} ${cfg.host}`;
   if (!login.seenFingerprint) {
-    const wanted = pinned.keyType ? `; is there a ${pinned.keyType} host key on the server?` : '';
-    return fail('host key', `no host key received: ${login.error ?? 'handshake failed'}`, `pinned ${pinnedText}${wanted} Compare with ssh-keyscan -t ${pinned.keyType ?? 'ed25519'} -p ${cfg.port} ${cfg.host}`, connection);
+    const wanted = pinned.keyType ? ` Does the server have a ${pinned.keyType} host key?` : '';
+    return fail('host key', `no host key received: ${login.error ?? 'handshake failed'}`, `pinned ${pinnedText}.${wanted} Compare with: ${keyscan}`, connection);
   }
   const seen = `${login.seenFingerprint}${login.seenKeyType ? ` (${login.seenKeyType})` : ''}`;
   if (login.hostKeyMatches) return pass('host key', `${seen} matches the pinned key`);
-  const typeHint = pinned.keyType ? '' : ` If the server has several host keys, pin the line from ssh-keyscan -t ${login.seenKeyType ?? 'ed25519'} so that the same key type is always used.`;
-  return fail(
-    'host key',
-    `saw ${seen}, pinned ${pinnedText}`,
-    `verify the key on the server itself (ssh-keygen -lf ${hostKeyFileFor(login.seenKeyType)}). If it was changed on purpose, put the new key in fileServer.hostKey; if not, someone may be intercepting the connection.${typeHint}`,
-    connection,
-  );
+  const fix = [
+    `verify the key on the server itself: ssh-keygen -lf /etc/ssh/ssh_host_${shortKeyType(login.seenKeyType)}_key.pub`,
+    'if it was changed on purpose, put the new key in fileServer.hostKey; if not, someone may be intercepting the connection: stop and investigate',
+    // A bare fingerprint does not say which key type to ask for: the server may present another of its keys.
+    ...(pinned.keyType ? [] : [`pin the whole line from "${keyscan}" so that the same key type is always asked for`]),
+  ];
+  return fail('host key', `saw ${seen}, pinned ${pinnedText}`, fix.join('\n'), connection);
 }
 
-/** Where OpenSSH keeps the public host key of a type, for the admin to fingerprint on the server. */
-function hostKeyFileFor(keyType: string | undefined): string {
-  const name = keyType === 'ssh-ed25519' ? 'ed25519' : keyType === 'ssh-rsa' ? 'rsa' : keyType?.startsWith('ecdsa-') ? 'ecdsa' : '*';
-  return `/etc/ssh/ssh_host_${name}_key.pub`;
+/** The key type as ssh-keyscan -t and the host key file names spell it. */
+function shortKeyType(keyType: string | undefined): string {
+  if (!keyType || keyType === 'ssh-ed25519') return 'ed25519';
+  if (keyType === 'ssh-rsa') return 'rsa';
+  if (keyType === 'ssh-dss') return 'dsa';
+  return keyType.startsWith('ecdsa-') ? 'ecdsa' : keyType;
 }
 
 function keyAcceptedCheck(cfg: SftpServerConfig, key: Awaited<ReturnType<typeof loadClientKey>>, login: Awaited<ReturnType<typeof sshLogin>>): Check {

@@ -61,28 +61,37 @@ const printable = (s: string): string => JSON.stringify(s.slice(0, 60));
 
 /**
  * Reads the server's SSH identification line (RFC 4253 4.2: `SSH-2.0-software comment`; other
- * lines may come first). Resolves with the line; rejects when none arrives in time.
+ * lines may come first). Resolves with the line; rejects when none arrives in time. What was
+ * read is pushed back into the paused socket, so an SSH client can take the connection over.
  */
 export function readSshBanner(socket: net.Socket, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    let received = '';
-    const finish = (err: Error | undefined, line?: string): void => {
-      clearTimeout(timer);
-      socket.removeAllListeners('data');
-      if (err) reject(err);
-      else resolve(line!);
-    };
-    const timer = setTimeout(
-      () => finish(new Error(received ? `no SSH identification within ${timeoutMs} ms; the server sent ${printable(received)}` : `the server sent nothing within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString('latin1');
-      const line = received.split(/\r?\n/).find((l, i, all) => l.startsWith('SSH-') && i < all.length - 1);
+    const chunks: Buffer[] = [];
+    const received = (): string => Buffer.concat(chunks).toString('latin1');
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      const text = received();
+      const line = text.split(/\r?\n/).find((l, i, all) => l.startsWith('SSH-') && i < all.length - 1);
       if (line) finish(undefined, line);
-      else if (received.length > BANNER_LIMIT) finish(new Error(`no SSH identification in the first ${BANNER_LIMIT} bytes; the server sent ${printable(received)}`));
-    });
-    socket.once('close', () => finish(new Error(received ? `the server closed the connection after sending ${printable(received)}` : 'the server closed the connection without a word')));
-    socket.once('error', (err) => finish(err));
+      else if (text.length > BANNER_LIMIT) finish(new Error(`no SSH identification in the first ${BANNER_LIMIT} bytes; the server sent ${printable(text)}`));
+    };
+    const onClose = (): void => {
+      const text = received();
+      finish(new Error(text ? `the server closed the connection after sending ${printable(text)}` : 'the server closed the connection without a word'));
+    };
+    const onError = (err: Error): void => finish(err);
+    const timer = setTimeout(() => {
+      const text = received();
+      finish(new Error(text ? `no SSH identification within ${timeoutMs} ms; the server sent ${printable(text)}` : `the server sent nothing within ${timeoutMs} ms`));
+    }, timeoutMs);
+    function finish(err: Error | undefined, line?: string): void {
+      clearTimeout(timer);
+      socket.pause();
+      socket.off('data', onData).off('close', onClose).off('error', onError);
+      if (err) return reject(err);
+      socket.unshift(Buffer.concat(chunks));
+      resolve(line!);
+    }
+    socket.on('data', onData).once('close', onClose).once('error', onError);
   });
 }

@@ -1,0 +1,33 @@
+import type { ResolvedConfig } from '../config/loadConfig.js';
+import { checkDatabase } from './databaseChecks.js';
+import { CISCO_FREE_SPACE_THRESHOLDS, type FreeSpaceThresholds } from './directoryChecks.js';
+import { checkFileServer } from './fileServerChecks.js';
+import { makeReport, type DoctorReport } from './types.js';
+
+export interface DoctorOptions {
+  /** Only these nodes (all when undefined); names already validated against the config. */
+  nodes?: string[];
+  env: NodeJS.ProcessEnv;
+  /** @defaultValue Cisco's 10 % / 15 % */
+  thresholds?: FreeSpaceThresholds;
+}
+
+/**
+ * Every check of every node: nodes side by side, and within a node the file server and the
+ * database side by side. Read-only except for one temp file created and deleted per node
+ * directory. Never throws for a node's problem: that is a failed check.
+ */
+export async function runDoctor(config: ResolvedConfig, opts: DoctorOptions): Promise<DoctorReport> {
+  const thresholds = opts.thresholds ?? CISCO_FREE_SPACE_THRESHOLDS;
+  const nodes = config.nodes.filter((n) => !opts.nodes || opts.nodes.includes(n.name));
+  const reports = await Promise.all(
+    nodes.map(async (n) => ({
+      node: n.name,
+      groups: await Promise.all([
+        checkFileServer(n.fileServer, { env: opts.env, thresholds }),
+        checkDatabase(n.database, { env: opts.env, maxClockSkewMs: config.purge.maxClockSkewMs }),
+      ]),
+    })),
+  );
+  return makeReport(reports);
+}

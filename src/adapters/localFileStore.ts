@@ -1,6 +1,6 @@
-import { lstat, realpath, rmdir, unlink } from 'node:fs/promises';
+import { lstat, realpath, rmdir, stat, unlink } from 'node:fs/promises';
 import type { FileStore, FileToRemove, RemoveOutcome } from '../ports.js';
-import { removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
+import { NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
 
 const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException)?.code;
 
@@ -54,6 +54,8 @@ export class LocalFileStore implements FileStore {
     } catch (err) {
       throw new Error(`the node directory ${directory} cannot be opened (${code(err) ?? err})`, { cause: err });
     }
+    const files = await stat(`${real}/files`).catch(() => undefined);
+    if (!files?.isDirectory()) throw new Error(`the node directory ${directory} cannot be used: ${NO_FILES_FOLDER}`);
     return new LocalFileStore(directory, real, concurrency);
   }
 

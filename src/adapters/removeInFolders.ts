@@ -1,5 +1,11 @@
 import type { FileToRemove, RemoveOutcome } from '../ports.js';
 
+/**
+ * Without a files/ folder every file would look "already missing" and its rows would be
+ * deleted: an unmounted file store must stop the purge, not empty the table.
+ */
+export const NO_FILES_FOLDER = 'it has no files/ folder (is the file store mounted? is this the node\'s External File Server Directory?)';
+
 /** The primitive file operations a store offers; each resolves 'missing' instead of throwing for a missing path. */
 export interface FolderOps {
   /** Canonical path with symlinks resolved, or 'missing'. */

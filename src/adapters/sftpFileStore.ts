@@ -5,7 +5,7 @@ import type { ResolvedFileServer } from '../config/loadConfig.js';
 import { readSecret, readSecretBuffer } from '../config/secrets.js';
 import { ConnectError, HostKeyMismatchError } from '../errors.js';
 import type { FileStore, FileToRemove, RemoveOutcome } from '../ports.js';
-import { removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
+import { NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
 
 type SftpConfig = Extract<ResolvedFileServer, { type: 'sftp' }>;
 
@@ -87,6 +87,14 @@ export class SftpFileStore implements FileStore {
       realDirectory = await call<string>((cb) => sftp.realpath(cfg.directory, cb));
       const st = await call<Stats>((cb) => sftp.stat(realDirectory, cb));
       if (!st.isDirectory()) throw new Error('not a directory');
+      await call<Stats>((cb) => sftp.stat(`${realDirectory}/files`, cb)).then(
+        (files) => {
+          if (!files.isDirectory()) throw new Error(NO_FILES_FOLDER);
+        },
+        (err) => {
+          throw statusOf(err) === SFTP_NO_SUCH_FILE ? new Error(NO_FILES_FOLDER) : err;
+        },
+      );
     } catch (err) {
       await client.end().catch(() => undefined);
       const why = statusOf(err) === SFTP_NO_SUCH_FILE ? 'does not exist' : (err as Error).message;

@@ -12,10 +12,10 @@ export interface ConfigProblem {
 
 export function formatProblem(p: ConfigProblem): string {
   const where = `${p.file}${p.line ? `:${p.line}` : ''}`;
-  const key = p.key ? ` key "${p.key}"` : '';
-  const value = p.value !== undefined ? `: got ${p.value}` : '';
+  const key = p.key ? ` key "${p.key}":` : '';
+  const value = p.value !== undefined ? ` got ${p.value}` : '';
   const fix = p.fix ? ` Fix: ${p.fix}` : '';
-  return `${where}:${key}${value}; expected ${p.expected}.${fix}`;
+  return `${where}:${key}${value}; expected ${p.expected}.${fix}`.replace(/:;/, ';');
 }
 
 /** Thrown when configuration cannot be used; carries every problem found, not just the first. */

@@ -71,7 +71,11 @@ export async function loadConfig(configFile: string, env: NodeJS.ProcessEnv = pr
   const yaml = await readYamlFile(file);
   const parsed = configSchema.safeParse(yaml.data ?? {});
   if (!parsed.success) {
-    throw new ConfigError(problemsFromZod(yaml, parsed.error, (p) => (p.length === 0 ? TOP_KEYS : [])));
+    // Report the policy files' problems too, so that one round of fixes is enough.
+    const rawDir = (yaml.data as { policiesDirectory?: unknown } | null)?.policiesDirectory;
+    const dir = path.resolve(path.dirname(file), typeof rawDir === 'string' ? rawDir : 'policies');
+    const policyProblems = [...(await loadPolicies(dir)).problems, ...(await loadHolds(dir)).problems];
+    throw new ConfigError([...problemsFromZod(yaml, parsed.error, (p) => (p.length === 0 ? TOP_KEYS : [])), ...policyProblems]);
   }
   const raw = parsed.data;
   const problems: ConfigProblem[] = [];

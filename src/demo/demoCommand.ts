@@ -52,7 +52,7 @@ export async function demoCommand(opts: { keep: boolean }, io: Io): Promise<Exit
     io.out('\n== 3. What is left\n');
     const ok = await verify(io, db, nodeDir, uploads, now, canary, trap);
     if (code !== EXIT.ok || !ok) {
-      io.err(`demo: the purge did not behave as expected (exit code ${code}); the sandbox is kept in ${sandbox}`);
+      io.err(`demo: the purge did not behave as expected (exit code ${code})${opts.keep ? `; the sandbox is kept in ${sandbox}` : '; run "mft-retention demo --keep" to keep the sandbox for a look'}`);
       return EXIT.partial;
     }
     io.out(`\nDemo complete.${opts.keep ? ` The sandbox is kept in ${sandbox}.` : ''} Next: write your own config (README, "Configure") and dry-run it.`);

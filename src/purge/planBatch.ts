@@ -74,8 +74,12 @@ export function attachCompanions(decisions: FileDecision[], companions: Companio
       if (!first.rowIndexes.includes(d.aftIndex)) first.rowIndexes.push(d.aftIndex);
       continue;
     }
+    const others = byPath.get(path) ?? [];
+    // An older expired upload record of the same file owns it: the file was (or, in a
+    // dry-run, would have been) handled with that row's batch, so it is not counted again.
+    if (others.some((c) => c.method !== 'Get' && BigInt(c.aftIndex) < BigInt(d.aftIndex) && isExpiredPost(c, ctx))) continue;
     const merged: FileDecision = { ...d, rowIndexes: [...d.rowIndexes] };
-    for (const c of byPath.get(path) ?? []) {
+    for (const c of others) {
       if (merged.rowIndexes.includes(c.aftIndex)) continue;
       // Anything that is not a download is treated as an upload record (even an odd 'POST').
       if (c.method !== 'Get' && !isExpiredPost(c, ctx)) {

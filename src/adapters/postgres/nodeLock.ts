@@ -54,7 +54,9 @@ export class NodeLock {
     const client = new pg.Client({
       ...postgresClientConfig(db, password),
       application_name: 'mft-retention lock',
+      // TCP keepalives notice a peer that vanished while the lock sat idle between runs.
       keepAlive: true,
+      keepAliveInitialDelayMillis: 60_000,
       // A silently dead connection must not hang the liveness check for the OS's TCP timeout.
       query_timeout: db.connectTimeoutMs,
     });

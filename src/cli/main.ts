@@ -11,8 +11,12 @@ Commands:
   purge --config FILE [--dry-run] [--json] [--node NAME]... [--chat-type TYPE]... [--as-of ISO8601]
         Run one purge cycle over the configured nodes and exit.
         --dry-run changes nothing and reports what would go; --as-of (dry-run only) simulates a date.
+  daemon --config FILE
+        Run as a service: purge on the configured schedule, reload on SIGHUP, stop on SIGTERM,
+        serve /healthz and /metrics (see daemon: in the config).
   config check --config FILE
         Validate the config and policies and print the effective settings (secrets masked).
+  doctor --config FILE [--json] [--node NAME]...  Check each node's file server and database; says what to fix.
   demo [--keep]
         Build a sandbox (embedded database, local file store), dry-run it, purge it, show what is left.
   help  Show this text.
@@ -65,9 +69,17 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
           },
           io,
         );
+      case 'daemon': {
+        const { daemonCommand } = await import('./daemonCommand.js');
+        return await daemonCommand({ config: requireConfig(values.config) }, io);
+      }
       case 'config':
         if (sub !== 'check') throw new UsageError(`unknown command "config ${sub ?? ''}"; did you mean "config check"?`);
         return await configCheckCommand(requireConfig(values.config), values.json, io);
+      case 'doctor': {
+        const { doctorCommand } = await import('./doctorCommand.js');
+        return await doctorCommand({ config: requireConfig(values.config), json: values.json, nodes: values.node }, io);
+      }
       case 'demo': {
         const { demoCommand } = await import('../demo/demoCommand.js');
         return await demoCommand({ keep: values.keep }, io);

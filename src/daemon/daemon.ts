@@ -1,0 +1,214 @@
+import type { LevelWithSilent, Logger } from 'pino';
+import type { ResolvedConfig } from '../config/loadConfig.js';
+import { CHAT_TYPES } from '../core/chatType.js';
+import { coerceError } from '../errors.js';
+import { EXIT, type ExitCode } from '../cli/exitCodes.js';
+import { startHttpServer, type HttpServerHandle } from './httpServer.js';
+import { PurgeMetrics } from './metrics.js';
+import { NodeWorker } from './nodeWorker.js';
+import { diffConfigs, loadNewConfig, logNewlyEligible } from './reload.js';
+import { scheduleIntervalMs, startSchedule, type Schedule } from './scheduler.js';
+import { readState, writeState, type DaemonState } from './stateFile.js';
+
+export interface DaemonDeps {
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * The long-running purge service: one schedule and one worker per node, the HTTP endpoint,
+ * reload and a graceful stop. The composition root of the daemon; nothing starts at import.
+ */
+export class Daemon {
+  private readonly metrics = new PurgeMetrics();
+  private readonly stopController = new AbortController();
+  private readonly workers = new Map<string, NodeWorker>();
+  private schedules: Schedule[] = [];
+  private readonly background = new Set<Promise<void>>();
+  private http?: HttpServerHandle;
+  private stopping?: Promise<ExitCode>;
+  private reloading: Promise<void> = Promise.resolve();
+  private state: DaemonState = { lastSuccess: {} };
+  private readonly startedAt = new Date();
+  private settle: (code: ExitCode) => void = () => undefined;
+  /** Resolves with the exit code once a stop (see stop()) has finished. */
+  readonly stopped = new Promise<ExitCode>((resolve) => (this.settle = resolve));
+
+  private constructor(
+    private config: ResolvedConfig,
+    private readonly deps: DaemonDeps,
+  ) {}
+
+  /** Starts serving HTTP, scheduling, and the catch-up purge of overdue nodes. */
+  static async start(config: ResolvedConfig, deps: DaemonDeps): Promise<Daemon> {
+    const d = new Daemon(config, deps);
+    // The port first: a taken address is a startup error, before any purge is scheduled.
+    d.http = await startHttpServer(config.daemon.http, {
+      health: () => d.health(),
+      metrics: () => d.metrics.render(),
+      metricsContentType: d.metrics.contentType,
+    });
+    d.state = await readState(config.daemon.stateDirectory).catch((err) => {
+      deps.log.warn({ stateDirectory: config.daemon.stateDirectory, err: coerceError(err) }, 'cannot read the daemon state; every node counts as overdue');
+      return { lastSuccess: {} };
+    });
+    for (const node of config.nodes) d.addWorker(node.name);
+    d.reschedule();
+    deps.log.info({ url: d.http.url, configFile: config.file, nodes: config.nodes.map((n) => n.name), schedule: config.daemon.schedule, timezone: config.daemon.timezone, pid: process.pid }, 'daemon started');
+    d.catchUp();
+    return d;
+  }
+
+  get url(): string {
+    return this.http!.url;
+  }
+
+  /** SIGHUP: load the config again; a bad one is rejected and the running one kept. Reloads never overlap. */
+  reload(): Promise<void> {
+    this.reloading = this.reloading.then(() => this.applyReload()).catch((err) => this.deps.log.error({ err: coerceError(err) }, 'config reload failed unexpectedly; the running config is kept'));
+    return this.reloading;
+  }
+
+  /** Graceful stop; concurrent callers share it. Resolves with the exit code. */
+  stop(reason: string): Promise<ExitCode> {
+    this.stopping ??= this.drain(reason).then((code) => {
+      this.settle(code);
+      return code;
+    });
+    return this.stopping;
+  }
+
+  private addWorker(name: string): void {
+    const { log, env } = this.deps;
+    this.workers.set(
+      name,
+      new NodeWorker(name, {
+        config: () => this.config,
+        log,
+        env,
+        metrics: this.metrics,
+        stopping: this.stopController.signal,
+        onSuccess: (node, at) => this.saveSuccess(node, at),
+      }),
+    );
+    this.metrics.registerNode(name, CHAT_TYPES);
+    const last = this.state.lastSuccess[name];
+    if (last) this.workers.get(name)!.lastSuccessAt = new Date(last);
+  }
+
+  /** One schedule per node, so that a long purge of one node never delays another. */
+  private reschedule(): void {
+    for (const s of this.schedules) s.stop();
+    const { schedule, timezone, jitterMs } = this.config.daemon;
+    this.schedules = [...this.workers.values()].map((w) =>
+      startSchedule({ expression: schedule, timezone, jitterMs, name: `purge:${w.name}` }, () => w.tick('schedule'), this.deps.log, () => w.reportOverlap('schedule')),
+    );
+  }
+
+  /** After downtime: purge now every node whose last success is older than one schedule interval. */
+  private catchUp(): void {
+    const { schedule, timezone, jitterMs } = this.config.daemon;
+    const overdueAfter = scheduleIntervalMs({ expression: schedule, timezone }) + jitterMs;
+    for (const w of this.workers.values()) {
+      const last = w.lastSuccessAt?.getTime();
+      if (last !== undefined && Date.now() - last <= overdueAfter) continue;
+      this.deps.log.info({ node: w.name, lastSuccess: w.lastSuccessAt ?? null }, 'last purge is overdue; purging now');
+      void w.tick('catch-up');
+    }
+  }
+
+  private saveSuccess(node: string, at: Date): void {
+    this.state.lastSuccess[node] = at.toISOString();
+    const dir = this.config.daemon.stateDirectory;
+    this.track(
+      writeState(dir, this.state).catch((err) => this.deps.log.warn({ stateDirectory: dir, err: coerceError(err) }, 'cannot save the daemon state; a restart will purge at once')),
+    );
+  }
+
+  private track(p: Promise<void>): void {
+    this.background.add(p);
+    void p.finally(() => this.background.delete(p));
+  }
+
+  private async applyReload(): Promise<void> {
+    if (this.stopping) return;
+    const { log, env } = this.deps;
+    log.info({ file: this.config.file }, 'SIGHUP: reloading the config');
+    const next = await loadNewConfig(this.config.file, env, log);
+    if (!next || this.stopping) {
+      this.metrics.recordReload('rejected');
+      return;
+    }
+    const before = this.config;
+    const changes = diffConfigs(before, next);
+    this.config = next;
+    log.level = next.log.level as LevelWithSilent;
+    for (const name of changes.added) this.addWorker(name);
+    for (const name of changes.databaseChanged) this.workers.get(name)?.markRelock();
+    for (const name of changes.removed) this.retireWorker(name);
+    if (changes.scheduleChanged || changes.added.length > 0 || changes.removed.length > 0) this.reschedule();
+    if (changes.listenChanged) log.warn({ listen: next.daemon.http, serving: this.url }, 'daemon.http.listen changed: restart the service to apply it');
+    this.metrics.recordReload('applied');
+    log.info({ nodes: next.nodes.map((n) => n.name), schedule: next.daemon.schedule, ...changes }, 'config reloaded');
+    this.track(logNewlyEligible(before, next, changes.policiesChanged, env, this.stopController.signal, log));
+  }
+
+  private retireWorker(name: string): void {
+    const w = this.workers.get(name);
+    if (!w) return;
+    this.workers.delete(name);
+    this.track(
+      w.idle().then(async () => {
+        await w.release();
+        this.metrics.removeNode(name);
+        this.deps.log.info({ node: name }, 'node removed from the config; its lock is released');
+      }),
+    );
+  }
+
+  private async drain(reason: string): Promise<ExitCode> {
+    const { log } = this.deps;
+    const timeoutMs = this.config.daemon.drainTimeoutMs;
+    const running = [...this.workers.values()].filter((w) => w.isRunning).map((w) => w.name);
+    log.info({ reason, running, drainTimeoutMs: timeoutMs }, 'stopping: no new purges; purges in progress finish their batch in flight');
+    for (const s of this.schedules) s.stop();
+    this.stopController.abort(new Error(`daemon stopping (${reason})`));
+    const work = Promise.all([...[...this.workers.values()].map((w) => w.idle()), ...this.background, this.reloading]);
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([work.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
+    clearTimeout(timer);
+    await this.http?.close();
+    if (!drained) {
+      // The locks stay with this process: its exit ends their sessions, after the purge can no longer touch anything.
+      const still = [...this.workers.values()].filter((w) => w.isRunning).map((w) => w.name);
+      log.error({ drainTimeoutMs: timeoutMs, running: still }, 'drain timeout passed with a purge still running; exiting anyway (the next start finishes the work)');
+      return EXIT.partial;
+    }
+    await Promise.all([...this.workers.values()].map((w) => w.release()));
+    log.info({ reason }, 'stopped');
+    return EXIT.ok;
+  }
+
+  private health(): { ok: boolean; body: unknown } {
+    const nextRuns = new Map(this.schedules.map((s) => [s.name, s.nextRun()]));
+    return {
+      ok: !this.stopping,
+      body: {
+        status: this.stopping ? 'stopping' : 'ok',
+        pid: process.pid,
+        startedAt: this.startedAt.toISOString(),
+        uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+        configFile: this.config.file,
+        schedule: { expression: this.config.daemon.schedule, timezone: this.config.daemon.timezone },
+        nodes: [...this.workers.values()].map((w) => ({
+          name: w.name,
+          lock: w.lockState,
+          running: w.isRunning,
+          nextRun: nextRuns.get(`purge:${w.name}`)?.toISOString() ?? null,
+          lastSuccessAt: w.lastSuccessAt?.toISOString() ?? null,
+          lastRun: w.lastRun ?? null,
+        })),
+      },
+    };
+  }
+}

@@ -1,0 +1,107 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { ConnectError, DatabaseFullError, HostKeyMismatchError } from '../errors.js';
+import type { NodeResult } from '../purge/purgeNode.js';
+import type { ChatTypeStats } from '../purge/stats.js';
+
+/** What has already been counted of one ChatTypeStats (stats are cumulative within a run). */
+interface Counted {
+  files: number;
+  bytes: number;
+  rows: number;
+  failed: Record<string, number>;
+}
+
+/**
+ * The daemon's Prometheus metrics, on a registry of its own (never prom-client's global one).
+ * Names follow Cisco's MFT counters where one fits (files and bytes purged), in Prometheus form.
+ */
+export class PurgeMetrics {
+  readonly registry = new Registry();
+  private readonly counted = new WeakMap<ChatTypeStats, Counted>();
+
+  private readonly files = new Counter({ name: 'mft_purge_files_total', help: 'Files purged (removed, or found already gone) with their AFT_LOG rows', labelNames: ['node', 'chat_type'], registers: [this.registry] });
+  private readonly bytes = new Counter({ name: 'mft_purge_bytes_total', help: 'Bytes of the files purged (AFT_LOG.file_size)', labelNames: ['node', 'chat_type'], registers: [this.registry] });
+  private readonly rows = new Counter({ name: 'mft_purge_rows_total', help: 'AFT_LOG rows deleted', labelNames: ['node', 'chat_type'], registers: [this.registry] });
+  private readonly failures = new Counter({ name: 'mft_purge_failures_total', help: 'Files not purged, and purges that failed, by reason', labelNames: ['node', 'reason'], registers: [this.registry] });
+  private readonly lastDuration = new Gauge({ name: 'mft_purge_last_duration_seconds', help: 'Duration of the last purge of the node', labelNames: ['node'], registers: [this.registry] });
+  private readonly lastSuccess = new Gauge({ name: 'mft_purge_last_success_timestamp_seconds', help: 'Unix time at which the last successful purge of the node finished', labelNames: ['node'], registers: [this.registry] });
+  private readonly running = new Gauge({ name: 'mft_purge_running', help: '1 while this instance purges the node', labelNames: ['node'], registers: [this.registry] });
+  private readonly lockHeld = new Gauge({ name: 'mft_purge_lock_held', help: '1 when this instance holds the node lock (it is the one that purges the node)', labelNames: ['node'], registers: [this.registry] });
+  private readonly skipped = new Counter({ name: 'mft_purge_skipped_runs_total', help: 'Scheduled purges not started, by reason (overlap: the previous one was still running; locked-elsewhere: another instance purges the node)', labelNames: ['node', 'reason'], registers: [this.registry] });
+  private readonly reloads = new Counter({ name: 'mft_config_reloads_total', help: 'SIGHUP config reloads, by result (applied, rejected)', labelNames: ['result'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Exports a node's series at zero from the start, before its first purge. */
+  registerNode(node: string, chatTypes: readonly string[]): void {
+    for (const chatType of chatTypes) {
+      for (const c of [this.files, this.bytes, this.rows]) c.inc({ node, chat_type: chatType }, 0);
+    }
+    this.running.set({ node }, 0);
+    this.lockHeld.set({ node }, 0);
+  }
+
+  /** Adds what a run's stats gained since they were last seen; called after each batch and at the end. */
+  recordProgress(node: string, stats: ChatTypeStats): void {
+    const before = this.counted.get(stats) ?? { files: 0, bytes: 0, rows: 0, failed: {} };
+    const labels = { node, chat_type: stats.chatType };
+    this.files.inc(labels, stats.files - before.files);
+    this.bytes.inc(labels, stats.bytes - before.bytes);
+    this.rows.inc(labels, stats.rows - before.rows);
+    for (const [reason, n] of Object.entries(stats.failed)) {
+      this.failures.inc({ node, reason }, n - (before.failed[reason] ?? 0));
+    }
+    this.counted.set(stats, { files: stats.files, bytes: stats.bytes, rows: stats.rows, failed: { ...stats.failed } });
+  }
+
+  recordResult(result: NodeResult): void {
+    for (const stats of result.chatTypes) this.recordProgress(result.node, stats);
+    const finished = result.finishedAt ?? new Date();
+    this.lastDuration.set({ node: result.node }, (finished.getTime() - result.startedAt.getTime()) / 1000);
+    if (result.status === 'ok') this.lastSuccess.set({ node: result.node }, finished.getTime() / 1000);
+    if (result.status === 'failed') this.recordFailure(result.node, result.error);
+  }
+
+  /** A purge that could not run or broke off: counted under a reason derived from its error. */
+  recordFailure(node: string, error: Error | undefined): void {
+    this.failures.inc({ node, reason: failureReason(error) });
+  }
+
+  setRunning(node: string, running: boolean): void {
+    this.running.set({ node }, running ? 1 : 0);
+  }
+
+  setLockHeld(node: string, held: boolean): void {
+    this.lockHeld.set({ node }, held ? 1 : 0);
+  }
+
+  recordSkipped(node: string, reason: 'overlap' | 'locked-elsewhere'): void {
+    this.skipped.inc({ node, reason });
+  }
+
+  recordReload(result: 'applied' | 'rejected'): void {
+    this.reloads.inc({ result });
+  }
+
+  /** Forgets a node removed by a reload, so that it stops being exported. */
+  removeNode(node: string): void {
+    for (const g of [this.lastDuration, this.lastSuccess, this.running, this.lockHeld]) g.remove({ node });
+  }
+}
+
+export function failureReason(error: Error | undefined): string {
+  if (error instanceof HostKeyMismatchError) return 'host-key-mismatch';
+  if (error instanceof ConnectError) return `${error.endpoint}-unreachable`;
+  if (error instanceof DatabaseFullError) return 'database-full';
+  return 'error';
+}

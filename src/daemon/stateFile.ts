@@ -1,0 +1,35 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** What the daemon remembers across restarts: when each node was last purged successfully. */
+export interface DaemonState {
+  lastSuccess: Record<string, string>;
+}
+
+const FILE = 'daemon-state.json';
+
+/** Reads the state; a missing file is an empty state, an unreadable one an error. */
+export async function readState(directory: string): Promise<DaemonState> {
+  let text: string;
+  try {
+    text = await readFile(path.join(directory, FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lastSuccess: {} };
+    throw err;
+  }
+  const data = JSON.parse(text) as Partial<DaemonState>;
+  const lastSuccess: Record<string, string> = {};
+  for (const [node, at] of Object.entries(data.lastSuccess ?? {})) {
+    if (typeof at === 'string' && !Number.isNaN(Date.parse(at))) lastSuccess[node] = at;
+  }
+  return { lastSuccess };
+}
+
+/** Writes the state atomically (temp file + rename): a crash never leaves half a file. */
+export async function writeState(directory: string, state: DaemonState): Promise<void> {
+  await mkdir(directory, { recursive: true });
+  const file = path.join(directory, FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, file);
+}

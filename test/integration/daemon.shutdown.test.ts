@@ -1,0 +1,75 @@
+// Issue 4: stopping the daemon. SIGTERM lets the batch in flight finish and exits 0; when the
+// batch cannot finish within daemon.drainTimeout, the daemon exits non-zero anyway, and the
+// next start completes what was left.
+import { existsSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DaemonTestBed, waitFor } from '../helpers/daemonHarness.js';
+import { startPostgres } from '../helpers/pgServer.js';
+import { killQuietly } from '../helpers/procUtil.js';
+import { startSshd } from '../helpers/sshdServer.js';
+
+describe('daemon shutdown', () => {
+  let bed: DaemonTestBed;
+  const stopped: number[] = [];
+
+  beforeAll(async () => {
+    bed = await DaemonTestBed.start(startPostgres, startSshd);
+  });
+  afterEach(async () => {
+    for (const pid of stopped.splice(0)) killQuietly(pid, 'SIGCONT');
+    await bed.killDaemons();
+  });
+  afterAll(() => bed?.close());
+
+  it('SIGTERM: the batch in flight completes, nothing is half-done, exit 0', async () => {
+    const n = await bed.node('drain_1');
+    const paths = await n.seed(3000);
+    const d = bed.daemon(bed.config([n], { batchSize: 25 }));
+    await d.waitForLog('the first removal', (l) => l.msg === 'removed', 30_000);
+    d.signal('SIGTERM');
+    const exit = await d.exited;
+    expect(exit, d.dump()).toEqual({ code: 0, signal: null });
+
+    const removed = d.removed();
+    expect(removed.length).toBeGreaterThan(0);
+    expect(removed.length).toBeLessThan(paths.length);
+    // Whole batches only: the batch in flight finished, no new one started.
+    expect(removed.length % 25).toBe(0);
+    // Every removed file lost its row; every file still there kept its row.
+    const rows = await n.rowsFor(paths);
+    expect(rows.size).toBe(paths.length - removed.length);
+    for (const p of paths) expect(existsSync(p)).toBe(rows.has(p));
+    expect(d.find((l) => l.msg.startsWith('stopping'))).toMatchObject({ reason: 'SIGTERM', running: ['drain_1'] });
+    expect(d.find((l) => l.msg === 'purge finished')).toMatchObject({ node: 'drain_1', status: 'stopped' });
+    expect(d.find((l) => l.msg === 'stopped')).toBeDefined();
+  });
+
+  it('a batch stuck past drainTimeout: exit 1 with a clear line; the next start finishes the work', async () => {
+    const n = await bed.node('stuck_1');
+    const paths = await n.seed(2000);
+    const d = bed.daemon(bed.config([n], { batchSize: 25, drainTimeout: 'PT1S' }));
+    await d.waitForLog('the first removal', (l) => l.msg === 'removed', 30_000);
+    // Freeze the PostgreSQL backend serving the purge: its next query hangs.
+    const backend = await n.admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'mft-retention' AND datname = $1`, [n.dbName]);
+    expect(backend.rows).toHaveLength(1);
+    const pid = backend.rows[0]!.pid;
+    stopped.push(pid);
+    killQuietly(pid, 'SIGSTOP');
+    d.signal('SIGTERM');
+    const exit = await d.exited;
+    expect(exit, d.dump()).toEqual({ code: 1, signal: null });
+    expect(d.find((l) => l.msg.startsWith('drain timeout passed'))).toMatchObject({ level: 50, drainTimeoutMs: 1000, running: ['stuck_1'] });
+    killQuietly(pid, 'SIGCONT');
+
+    // A new start (catch-up: the last purge did not succeed) purges everything that is left,
+    // including files removed by the stuck batch whose rows were not deleted.
+    const again = bed.daemon(bed.config([n], { batchSize: 1000 }), 'restarted');
+    await waitFor('the restarted daemon to finish the purge', async () => (await n.rowsFor(paths)).size === 0, 30_000);
+    expect(paths.every((p) => !existsSync(p))).toBe(true);
+    // Every file reported removed by one run or the other (the log line follows the commit).
+    await waitFor('the last removals to be logged', () => new Set([...d.removed(), ...again.removed()]).size === paths.length);
+    expect(new Set([...d.removed(), ...again.removed()])).toEqual(new Set(paths));
+    again.signal('SIGTERM');
+    expect((await again.exited).code).toBe(0);
+  });
+});

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests need (real PostgreSQL, OpenSSH,
-# rsyslog, Alertmanager). Idempotent: does nothing when everything is present.
+# systemd-analyze for the unit files, util-linux's script for a pseudo-terminal). Idempotent: does nothing when everything is present.
 #
 # Never starts or enables a system service: during the install a policy-rc.d that
 # answers 101 ("action forbidden") is put in place, and units of packages installed by
@@ -12,12 +12,12 @@ declare -A PROBE=(
   [postgresql]='/usr/lib/postgresql/*/bin/initdb'
   [openssh-server]='/usr/sbin/sshd'
   [openssh-client]='/usr/bin/ssh-keygen'
-  [rsyslog]='/usr/sbin/rsyslogd'
-  [prometheus-alertmanager]='/usr/bin/prometheus-alertmanager'
+  [systemd]='/usr/bin/systemd-analyze'
+  [bsdutils]='/usr/bin/script'
   [util-linux]='/usr/sbin/runuser /sbin/runuser'
   [procps]='/usr/bin/ps /bin/ps'
 )
-ORDER=(postgresql openssh-server openssh-client rsyslog prometheus-alertmanager util-linux procps)
+ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps)
 
 present() {
   local pattern=$1 f

@@ -10,6 +10,7 @@ export function effectiveSettings(config: ResolvedConfig): Record<string, unknow
     policiesDirectory: config.policiesDirectory,
     purge: config.purge,
     log: config.log,
+    daemon: config.daemon,
     holds: (config.nodes[0]?.holds ?? []).map((h) => ({ ...h, expires: h.expires?.toISOString() ?? 'never' })),
     nodes: config.nodes.map((n) => {
       const fs = n.fileServer;

@@ -8,6 +8,7 @@ import { EXIT, type ExitCode } from './exitCodes.js';
 import { fileRecord, renderReport, summaryRecord } from './purgeReport.js';
 import { UsageError, type Io } from './io.js';
 import { ProgressDisplay } from './progress.js';
+import { nextScheduledRun } from '../daemon/nextRun.js';
 
 export interface PurgeArgs {
   config: string;
@@ -61,7 +62,10 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
   });
   progress?.finish();
   if (args.json) io.out(JSON.stringify(summaryRecord(results, args.dryRun, started)));
-  else io.out(renderReport(results, args.dryRun, started));
+  else {
+    const { schedule, timezone } = config.daemon;
+    io.out(renderReport(results, args.dryRun, started, { schedule, timezone, at: nextScheduledRun(schedule, timezone, started) }));
+  }
   log.flush?.();
   return exitCodeFor(results);
 }

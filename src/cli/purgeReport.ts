@@ -62,7 +62,7 @@ const kv = (o: Record<string, number>): string =>
     .join(', ') || '-';
 
 /** The human-readable report of a purge or dry-run. */
-export function renderReport(results: NodeResult[], dryRun: boolean, asOf: Date): string {
+export function renderReport(results: NodeResult[], dryRun: boolean, asOf: Date, nextRun?: { at?: Date; schedule: string; timezone: string }): string {
   const out: string[] = [];
   out.push(dryRun ? `DRY-RUN as of ${asOf.toISOString()}: nothing was changed. This is what a purge would do.` : `Purge finished at ${new Date().toISOString()}.`);
   for (const r of results) {
@@ -87,6 +87,9 @@ export function renderReport(results: NodeResult[], dryRun: boolean, asOf: Date)
   }
   if (dryRun) out.push(...renderHistogram(results));
   const t = totals(results);
+  if (dryRun && nextRun) {
+    out.push('', nextRun.at ? `Next scheduled purge (daemon.schedule "${nextRun.schedule}", ${nextRun.timezone}): ${nextRun.at.toISOString()}` : `daemon.schedule "${nextRun.schedule}" does not fire in the coming year.`);
+  }
   out.push('', `${dryRun ? 'Would purge' : 'Purged'}: ${thousands(t.files)} files, ${humanBytes(t.bytes)}, ${thousands(t.rows)} AFT_LOG rows.${t.failed ? ` ${thousands(t.failed)} files failed and keep their rows.` : ''}`);
   return out.join('\n');
 }

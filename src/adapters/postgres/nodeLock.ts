@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { ResolvedDatabase } from '../../config/loadConfig.js';
-import { readSecret } from '../../config/secrets.js';
 import { ConnectError } from '../../errors.js';
-import { postgresClientConfig } from './postgresCatalog.js';
+import { connectPostgres } from './connect.js';
 
 /** Namespace of our advisory-lock keys, so they cannot collide with another application's. */
 export const LOCK_NAMESPACE = 'mft-retention:purge-node';
@@ -45,28 +44,20 @@ export class NodeLock {
 
   /** Takes the node's lock if no other session holds it; undefined when another one does. */
   static async tryAcquire(node: string, db: ResolvedDatabase, env: NodeJS.ProcessEnv = process.env): Promise<NodeLock | undefined> {
-    let password: string | undefined;
-    try {
-      password = db.password ? await readSecret(db.password, env) : undefined;
-    } catch (err) {
-      throw new ConnectError('database', node, `cannot read the database password: ${(err as Error).message}`, { cause: err });
-    }
-    const client = new pg.Client({
-      ...postgresClientConfig(db, password),
-      application_name: 'mft-retention lock',
-      // TCP keepalives notice a peer that vanished while the lock sat idle between runs.
-      keepAlive: true,
-      keepAliveInitialDelayMillis: 60_000,
-      // A silently dead connection must not hang the liveness check for the OS's TCP timeout.
-      query_timeout: db.connectTimeoutMs,
-    });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      throw new ConnectError('database', node, `cannot connect to PostgreSQL ${db.user}@${db.host}:${db.port}/${db.database} for the node lock: ${(err as Error).message}`, { cause: err });
-    }
+    const client = await connectPostgres(
+      node,
+      db,
+      env,
+      {
+        application_name: 'mft-retention lock',
+        // TCP keepalives notice a peer that vanished while the lock sat idle between runs.
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 60_000,
+        // A silently dead connection must not hang the liveness check for the OS's TCP timeout.
+        query_timeout: db.connectTimeoutMs,
+      },
+      ' for the node lock',
+    );
     const key = nodeLockKey(db, node);
     try {
       const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);

@@ -1,39 +1,16 @@
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { DateTime } from 'luxon';
 import type { ResolvedDatabase } from '../../config/loadConfig.js';
-import { readSecret } from '../../config/secrets.js';
+import { connectPostgres } from './connect.js';
 import type { UploadRow } from '../../core/eligibility.js';
 import { ConnectError, DatabaseFullError } from '../../errors.js';
 import type { Catalog, CompanionRow, ExpiredUploadQuery } from '../../ports.js';
 import * as sql from './sql.js';
 
+export { postgresClientConfig } from './clientConfig.js';
+
 /** SQLSTATE class 53 code for "disk full" (Cisco's XcpMFTDBFullError condition on PostgreSQL). */
 export const PG_DISK_FULL = '53100';
-
-export function postgresClientConfig(db: ResolvedDatabase, password: string | undefined): pg.ClientConfig {
-  let ssl: pg.ClientConfig['ssl'] = false;
-  if (db.ssl && db.ssl.mode !== 'disable') {
-    const ca = db.ssl.caFile ? readFileSync(db.ssl.caFile, 'utf8') : undefined;
-    ssl =
-      db.ssl.mode === 'require'
-        ? { rejectUnauthorized: false }
-        : db.ssl.mode === 'verify-ca'
-          ? { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined }
-          : { ca, rejectUnauthorized: true };
-  }
-  return {
-    host: db.host,
-    port: db.port,
-    database: db.database,
-    user: db.user,
-    password,
-    ssl,
-    connectionTimeoutMillis: db.connectTimeoutMs,
-    statement_timeout: db.statementTimeoutMs,
-    application_name: 'mft-retention',
-  };
-}
 
 /** AFT_LOG on PostgreSQL, through one dedicated connection per node. */
 export class PostgresCatalog implements Catalog {
@@ -48,22 +25,7 @@ export class PostgresCatalog implements Catalog {
   }
 
   static async open(node: string, db: ResolvedDatabase, env: NodeJS.ProcessEnv = process.env): Promise<PostgresCatalog> {
-    let password: string | undefined;
-    try {
-      password = db.password ? await readSecret(db.password, env) : undefined;
-    } catch (err) {
-      throw new ConnectError('database', node, `cannot read the database password: ${(err as Error).message}`, { cause: err });
-    }
-    const client = new pg.Client(postgresClientConfig(db, password));
-    // An idle connection dropped by the server emits 'error'; without a listener it would crash the process.
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      throw new ConnectError('database', node, `cannot connect to PostgreSQL ${db.user}@${db.host}:${db.port}/${db.database}: ${(err as Error).message}`, { cause: err });
-    }
-    return new PostgresCatalog(client, db, node);
+    return new PostgresCatalog(await connectPostgres(node, db, env), db, node);
   }
 
   private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {

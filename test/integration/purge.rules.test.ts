@@ -30,6 +30,9 @@ function clock() {
   return { H, at: (ms: number) => new Date(H.getTime() + ms) };
 }
 
+/** An instant `ms` before now: recent whatever the minute, unlike an offset from the hour start. */
+const ago = (ms: number) => new Date(Date.now() - ms);
+
 const recordFor = (stdout: string, path: string) => fileRecords(stdout).filter((r) => r.filePath === path);
 
 describe('purge eligibility, end to end', () => {
@@ -263,11 +266,11 @@ describe('purge eligibility, end to end', () => {
     const old = at(-6 * HOUR_MS);
     // Old Post first, a recent re-upload of the same path afterwards.
     const a = await f.node.upload({ at: old, gets: [at(-5 * HOUR_MS)] });
-    const aRecent = await f.node.insertRows([{ method: 'Post', chatType: 'im', filePath: a.path, timestamp: at(-60_000) }]);
+    const aRecent = await f.node.insertRows([{ method: 'Post', chatType: 'im', filePath: a.path, timestamp: ago(60_000) }]);
     // The recent Post has the lower aft_index this time.
     const bPath = f.node.layoutPath('im', old, 'b.txt');
     f.writeFile(bPath);
-    const bRecent = await f.node.insertRows([{ method: 'Post', chatType: 'im', filePath: bPath, timestamp: at(-60_000) }]);
+    const bRecent = await f.node.insertRows([{ method: 'Post', chatType: 'im', filePath: bPath, timestamp: ago(60_000) }]);
     const bOld = await f.node.insertRows([
       { method: 'Post', chatType: 'im', filePath: bPath, timestamp: old },
       { method: 'Get', chatType: 'im', filePath: bPath, timestamp: old },
@@ -305,7 +308,7 @@ describe('purge eligibility, end to end', () => {
     // and a LIKE / glob / escape mix-up would take them with the others.
     const lookalikes = [];
     for (const name of ['50X offYnow.txt', "it's  a \"test\".txt", 'x.txt', 'aXb[c].txt', 'abc.txt']) {
-      lookalikes.push(await f.node.upload({ at: at(-60_000), folderAt: old, name, gets: [at(-30_000)] }));
+      lookalikes.push(await f.node.upload({ at: ago(60_000), folderAt: old, name, gets: [ago(30_000)] }));
     }
 
     const r = await f.purge('--json');

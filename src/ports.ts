@@ -39,7 +39,30 @@ export interface Catalog {
    * Returns the number of rows deleted.
    */
   deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<number>;
+  /** How full the database is, for the XcpMFTDBFullError alarm. */
+  databaseUsage(): Promise<DatabaseUsage>;
   close(): Promise<void>;
+}
+
+/**
+ * What the database reports about its own size. PostgreSQL knows only its size (the capacity
+ * comes from the config); Oracle knows its tablespace quota or usage percent.
+ */
+export interface DatabaseUsage {
+  usedBytes: number;
+  /** The most the database may grow to, when the server knows it (Oracle quota / tablespace). */
+  capacityBytes?: number;
+  /** Used percent as the server reports it (Oracle DBA_TABLESPACE_USAGE_METRICS). */
+  usedPercent?: number;
+  /** Where the figures come from, for the alarm text: "pg_database_size", "USER_TS_QUOTAS", ... */
+  source: string;
+}
+
+/** Free space of the file system holding the node's directory (statvfs). */
+export interface FreeSpace {
+  totalBytes: number;
+  /** Bytes available to the (unprivileged) user, as `df` shows them. */
+  availableBytes: number;
 }
 
 export interface FileToRemove {
@@ -68,5 +91,7 @@ export interface FileStore {
   removeEmptyFolders(dirs: string[]): Promise<string[]>;
   /** Whether a regular file or anything else exists at the path (lstat, no symlink follow). */
   exists(path: string): Promise<boolean>;
+  /** Free space of the node directory's file system; 'unsupported' when the server cannot say. */
+  freeSpace(): Promise<FreeSpace | 'unsupported'>;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
-import { lstat, realpath, rmdir, stat, unlink } from 'node:fs/promises';
-import type { FileStore, FileToRemove, RemoveOutcome } from '../ports.js';
+import { lstat, realpath, rmdir, stat, statfs, unlink } from 'node:fs/promises';
+import type { FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
 import { NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
 
 const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException)?.code;
@@ -75,6 +75,11 @@ export class LocalFileStore implements FileStore {
       if (code(err) === 'ENOENT' || code(err) === 'ENOTDIR') return false;
       throw err;
     }
+  }
+
+  async freeSpace(): Promise<FreeSpace> {
+    const s = await statfs(this.realDirectory);
+    return { availableBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
   }
 
   async close(): Promise<void> {}

@@ -4,7 +4,7 @@ import { fingerprintOf, hostKeyAlgorithmsFor } from '../core/hostKey.js';
 import type { ResolvedFileServer } from '../config/loadConfig.js';
 import { readSecret, readSecretBuffer } from '../config/secrets.js';
 import { ConnectError, HostKeyMismatchError } from '../errors.js';
-import type { FileStore, FileToRemove, RemoveOutcome } from '../ports.js';
+import type { FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
 import { NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
 
 type SftpConfig = Extract<ResolvedFileServer, { type: 'sftp' }>;
@@ -162,6 +162,19 @@ export class SftpFileStore implements FileStore {
       if (statusOf(err) === SFTP_NO_SUCH_FILE) return false;
       throw err;
     }
+  }
+
+  async freeSpace(): Promise<FreeSpace | 'unsupported'> {
+    this.assertAlive();
+    let request: Promise<{ f_frsize: number; f_blocks: number; f_bavail: number }>;
+    try {
+      // Throws synchronously when the server did not announce statvfs@openssh.com.
+      request = call((cb) => this.sftp.ext_openssh_statvfs(this.realDirectory, cb));
+    } catch {
+      return 'unsupported';
+    }
+    const v = await request;
+    return { availableBytes: Number(v.f_bavail) * Number(v.f_frsize), totalBytes: Number(v.f_blocks) * Number(v.f_frsize) };
   }
 
   async close(): Promise<void> {

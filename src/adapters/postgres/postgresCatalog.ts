@@ -4,7 +4,7 @@ import type { ResolvedDatabase } from '../../config/loadConfig.js';
 import { connectPostgres } from './connect.js';
 import type { UploadRow } from '../../core/eligibility.js';
 import { ConnectError, DatabaseFullError } from '../../errors.js';
-import type { Catalog, CompanionRow, ExpiredUploadQuery } from '../../ports.js';
+import type { Catalog, CompanionRow, DatabaseUsage, ExpiredUploadQuery } from '../../ports.js';
 import * as sql from './sql.js';
 
 export { postgresClientConfig } from './clientConfig.js';
@@ -107,6 +107,12 @@ export class PostgresCatalog implements Catalog {
       await this.client.query('ROLLBACK').catch(() => undefined);
       throw err;
     }
+  }
+
+  async databaseUsage(): Promise<DatabaseUsage> {
+    const r = await this.query<{ bytes: string }>(sql.selectDatabaseSize);
+    // PostgreSQL has no quota of its own: the capacity to compare against comes from the config.
+    return { usedBytes: Number(r.rows[0]!.bytes), source: 'pg_database_size' };
   }
 
   async close(): Promise<void> {

@@ -38,3 +38,5 @@ export const deleteNewerByPath = (t: string): string =>
   `DELETE FROM ${t} WHERE aft_index > $1::bigint AND file_path = ANY($2::text[])`;
 
 export const selectNow = `SELECT now() AS now`;
+
+export const selectDatabaseSize = `SELECT pg_database_size(current_database())::text AS bytes`;

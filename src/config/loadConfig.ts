@@ -18,6 +18,7 @@ import {
   type SftpFileServerConfig,
 } from './schema.js';
 import type { SecretSource } from './secrets.js';
+import { resolveAlarms, resolveNodeAlarms, type NodeAlarmThresholds, type ResolvedAlarms } from './resolveAlarms.js';
 import { readYamlFile, type YamlFile } from './yamlFile.js';
 import { problemsFromZod } from './zodProblems.js';
 
@@ -39,6 +40,8 @@ export interface ResolvedNode {
   policies: PolicySet;
   /** Legal holds (from holds.yaml in the policies directory), shared by every node. */
   holds: Hold[];
+  /** Alarm thresholds for this node (the shared `alarms:` ones with the node's overrides). */
+  alarms: NodeAlarmThresholds;
 }
 
 /** The `daemon:` section with durations in milliseconds and the listen address split. */
@@ -57,10 +60,11 @@ export interface ResolvedConfig {
   purge: { batchSize: number; maxClockSkewMs: number; removeEmptyFolders: boolean };
   log: RawConfig['log'];
   daemon: ResolvedDaemon;
+  alarms: ResolvedAlarms;
   nodes: ResolvedNode[];
 }
 
-const TOP_KEYS = ['policiesDirectory', 'purge', 'log', 'daemon', 'nodes'];
+const TOP_KEYS = ['policiesDirectory', 'purge', 'log', 'daemon', 'alarms', 'nodes'];
 
 /**
  * Loads, validates and resolves the config file and the policies it names. Every problem
@@ -85,6 +89,7 @@ export async function loadConfig(configFile: string, env: NodeJS.ProcessEnv = pr
   const { holds, problems: holdProblems } = await loadHolds(policiesDirectory);
   problems.push(...holdProblems);
 
+  const alarmCtx = { yaml, problems, problem: (p: Array<string | number>, value: unknown, expected: string, fix?: string) => problem(yaml, p, value, expected, fix) };
   const seen = new Map<string, number>();
   const nodes: ResolvedNode[] = [];
   raw.nodes.forEach((node, i) => {
@@ -94,8 +99,10 @@ export async function loadConfig(configFile: string, env: NodeJS.ProcessEnv = pr
     }
     seen.set(node.name, i);
     const resolved = resolveNode(yaml, node, i, loaded.policies, problems);
-    if (resolved) nodes.push({ ...resolved, holds });
+    const alarms = resolveNodeAlarms(raw.alarms, node.alarms, i, alarmCtx);
+    if (resolved) nodes.push({ ...resolved, holds, alarms });
   });
+  const alarms = resolveAlarms(raw.alarms, alarmCtx);
   checkSharedDirectories(yaml, nodes, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -104,6 +111,7 @@ export async function loadConfig(configFile: string, env: NodeJS.ProcessEnv = pr
     purge: { batchSize: raw.purge.batchSize, removeEmptyFolders: raw.purge.removeEmptyFolders, maxClockSkewMs: parseIsoDuration(raw.purge.maxClockSkew)!.as('milliseconds') },
     log: raw.log,
     daemon: resolveDaemon(raw.daemon, file, env),
+    alarms,
     nodes,
   };
 }
@@ -147,7 +155,7 @@ function secretSource(
   return given[0];
 }
 
-function resolveNode(yaml: YamlFile, node: NodeConfig, i: number, shared: PolicySet, problems: ConfigProblem[]): ResolvedNode | undefined {
+function resolveNode(yaml: YamlFile, node: NodeConfig, i: number, shared: PolicySet, problems: ConfigProblem[]): Omit<ResolvedNode, 'holds' | 'alarms'> | undefined {
   const db = node.database;
   const password = secretSource(
     yaml,
@@ -197,7 +205,7 @@ function resolveNode(yaml: YamlFile, node: NodeConfig, i: number, shared: Policy
     policies[chatType as ChatType] = makePolicy(chatType as ChatType, override.retention, `${yaml.file} (nodes[${i}].policies.${chatType})`);
   }
   if (!fileServer) return undefined;
-  return { name: node.name, database, fileServer, policies, holds: [] };
+  return { name: node.name, database, fileServer, policies };
 }
 
 /** Two nodes sharing (or nesting) a directory would purge each other's files. */

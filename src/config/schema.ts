@@ -3,6 +3,7 @@ import { validate as isCronExpression } from 'node-cron';
 import { z } from 'zod';
 import { CHAT_TYPES } from '../core/chatType.js';
 import { parseIsoDuration } from './duration.js';
+import { alarmsSchema, nodeAlarmsSchema } from './alarmSchema.js';
 
 const duration = (what: string) =>
   z.string().refine((s) => parseIsoDuration(s) !== undefined, {
@@ -85,6 +86,7 @@ export const nodeSchema = z.strictObject({
     error: 'fileServer.type "sftp" or "local"',
   }),
   policies: z.partialRecord(z.enum(CHAT_TYPES), policyOverrideSchema).optional(),
+  alarms: nodeAlarmsSchema.optional(),
 });
 
 /** A duration that may be zero (PT0S), e.g. the daemon's jitter. */
@@ -140,6 +142,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   daemon: daemonSchema.prefault({}),
+  alarms: alarmsSchema,
   nodes: z.array(nodeSchema).min(1, 'at least one node'),
 });
 

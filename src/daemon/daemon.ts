@@ -3,6 +3,9 @@ import type { ResolvedConfig } from '../config/loadConfig.js';
 import { CHAT_TYPES } from '../core/chatType.js';
 import { coerceError } from '../errors.js';
 import { EXIT, type ExitCode } from '../cli/exitCodes.js';
+import { AlarmService } from '../alarms/alarmService.js';
+import type { Transition } from '../alarms/alarmState.js';
+import { AlarmMonitor } from './alarmMonitor.js';
 import { startHttpServer, type HttpServerHandle } from './httpServer.js';
 import { PurgeMetrics } from './metrics.js';
 import { NodeWorker } from './nodeWorker.js';
@@ -28,7 +31,9 @@ export class Daemon {
   private http?: HttpServerHandle;
   private stopping?: Promise<ExitCode>;
   private reloading: Promise<void> = Promise.resolve();
-  private state: DaemonState = { lastSuccess: {} };
+  private state: DaemonState = { lastSuccess: {}, watchedSince: {} };
+  private alarms!: AlarmService;
+  private monitor!: AlarmMonitor;
   private readonly startedAt = new Date();
   private settle: (code: ExitCode) => void = () => undefined;
   /** Resolves with the exit code once a stop (see stop()) has finished. */
@@ -50,12 +55,29 @@ export class Daemon {
     });
     d.state = await readState(config.daemon.stateDirectory).catch((err) => {
       deps.log.warn({ stateDirectory: config.daemon.stateDirectory, err: coerceError(err) }, 'cannot read the daemon state; every node counts as overdue');
-      return { lastSuccess: {} };
+      return { lastSuccess: {}, watchedSince: {} };
+    });
+    // A damaged alarm file is a startup error naming the file: alarms must not be forgotten silently.
+    d.alarms = await AlarmService.open(config.alarms, config.daemon.stateDirectory, deps.log, deps.env, d.metrics.deliveryObserver).catch(async (err) => {
+      await d.http?.close();
+      throw err;
+    });
+    for (const a of d.alarms.active()) d.metrics.setAlarm(a.name, a.node, a.chatType, true);
+    d.monitor = new AlarmMonitor({
+      service: d.alarms,
+      config: () => d.config,
+      log: deps.log,
+      env: deps.env,
+      metrics: d.metrics,
+      worker: (name) => d.workers.get(name),
+      watchedSince: (name) => new Date(d.state.watchedSince[name] ?? d.startedAt),
+      onTransition: (t) => d.onAlarm(t),
     });
     for (const node of config.nodes) d.addWorker(node.name);
     d.reschedule();
     deps.log.info({ url: d.http.url, configFile: config.file, nodes: config.nodes.map((n) => n.name), schedule: config.daemon.schedule, timezone: config.daemon.timezone, pid: process.pid }, 'daemon started');
     d.catchUp();
+    d.monitor.start();
     return d;
   }
 
@@ -89,8 +111,13 @@ export class Daemon {
         metrics: this.metrics,
         stopping: this.stopController.signal,
         onSuccess: (node, at) => this.saveSuccess(node, at),
+        onFinished: (result) => this.track(this.monitor.afterPurge(result)),
       }),
     );
+    if (!this.state.watchedSince[name]) {
+      this.state.watchedSince[name] = new Date().toISOString();
+      this.saveState();
+    }
     this.metrics.registerNode(name, CHAT_TYPES);
     const last = this.state.lastSuccess[name];
     if (last) this.workers.get(name)!.lastSuccessAt = new Date(last);
@@ -119,6 +146,20 @@ export class Daemon {
 
   private saveSuccess(node: string, at: Date): void {
     this.state.lastSuccess[node] = at.toISOString();
+    this.saveState();
+  }
+
+  /** A raised disk-space alarm may start a purge at once (it only removes what is already expired). */
+  private onAlarm(t: Transition): void {
+    if (t.kind !== 'raise' || t.alarm.name !== 'XcpMFTExtFsFreeSpaceWarn') return;
+    const node = this.config.nodes.find((n) => n.name === t.alarm.node);
+    const worker = this.workers.get(t.alarm.node);
+    if (!node?.alarms.freeSpace.purgeWhenRaised || !worker || this.stopping) return;
+    this.deps.log.info({ node: node.name }, 'free space is low: purging the node now instead of waiting for its schedule');
+    this.track(worker.tick('alarm'));
+  }
+
+  private saveState(): void {
     const dir = this.config.daemon.stateDirectory;
     this.track(
       writeState(dir, this.state).catch((err) => this.deps.log.warn({ stateDirectory: dir, err: coerceError(err) }, 'cannot save the daemon state; a restart will purge at once')),
@@ -147,6 +188,8 @@ export class Daemon {
     for (const name of changes.databaseChanged) this.workers.get(name)?.markRelock();
     for (const name of changes.removed) this.retireWorker(name);
     if (changes.scheduleChanged || changes.added.length > 0 || changes.removed.length > 0) this.reschedule();
+    this.alarms.reconfigure(next.alarms);
+    this.monitor.reschedule();
     if (changes.listenChanged) log.warn({ listen: next.daemon.http, serving: this.url }, 'daemon.http.listen changed: restart the service to apply it');
     this.metrics.recordReload('applied');
     log.info({ nodes: next.nodes.map((n) => n.name), schedule: next.daemon.schedule, ...changes }, 'config reloaded');
@@ -173,10 +216,12 @@ export class Daemon {
     log.info({ reason, running, drainTimeoutMs: timeoutMs }, 'stopping: no new purges; purges in progress finish their batch in flight');
     for (const s of this.schedules) s.stop();
     this.stopController.abort(new Error(`daemon stopping (${reason})`));
-    const work = Promise.all([...[...this.workers.values()].map((w) => w.idle()), ...this.background, this.reloading]);
+    const checks = this.monitor.stop();
+    const work = Promise.all([...[...this.workers.values()].map((w) => w.idle()), ...this.background, this.reloading, checks]);
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([work.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
     clearTimeout(timer);
+    await this.alarms.stop(Math.min(5_000, timeoutMs / 4));
     await this.http?.close();
     if (!drained) {
       // The locks stay with this process: its exit ends their sessions, after the purge can no longer touch anything.
@@ -208,6 +253,8 @@ export class Daemon {
           lastSuccessAt: w.lastSuccessAt?.toISOString() ?? null,
           lastRun: w.lastRun ?? null,
         })),
+        alarms: this.alarms.active().map((a) => ({ alarm: a.name, node: a.node, chatType: a.chatType ?? null, severity: a.severity, raisedAt: a.raisedAt, value: a.value })),
+        alarmOutbox: this.alarms.pending(),
       },
     };
   }

@@ -2,6 +2,8 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { ConnectError, DatabaseFullError, HostKeyMismatchError } from '../errors.js';
 import type { NodeResult } from '../purge/purgeNode.js';
 import type { ChatTypeStats } from '../purge/stats.js';
+import type { DeliveryObserver } from '../alarms/delivery.js';
+import type { NodeMeasurements } from '../alarms/nodeChecks.js';
 
 /** What has already been counted of one ChatTypeStats (stats are cumulative within a run). */
 interface Counted {
@@ -28,6 +30,17 @@ export class PurgeMetrics {
   private readonly running = new Gauge({ name: 'mft_purge_running', help: '1 while this instance purges the node', labelNames: ['node'], registers: [this.registry] });
   private readonly lockHeld = new Gauge({ name: 'mft_purge_lock_held', help: '1 when this instance holds the node lock (it is the one that purges the node)', labelNames: ['node'], registers: [this.registry] });
   private readonly skipped = new Counter({ name: 'mft_purge_skipped_runs_total', help: 'Scheduled purges not started, by reason (overlap: the previous one was still running; locked-elsewhere: another instance purges the node)', labelNames: ['node', 'reason'], registers: [this.registry] });
+  private readonly alarmActive = new Gauge({ name: 'mft_alarm_active', help: '1 while the alarm is raised (XcpMFTExtFsFreeSpaceWarn, XcpMFTDBFullError, XcpMFTExtFsMountError, XcpMFTDBConnectError, XcpMFTPurgeStalledWarn), 0 once cleared', labelNames: ['alarm', 'node', 'chat_type'], registers: [this.registry] });
+  private readonly fsFree = new Gauge({ name: 'mft_file_server_available_bytes', help: 'Free space of the node directory\'s file system on the file server (statvfs f_bavail, as df shows it)', labelNames: ['node'], registers: [this.registry] });
+  private readonly fsSize = new Gauge({ name: 'mft_file_server_size_bytes', help: 'Size of the node directory\'s file system on the file server', labelNames: ['node'], registers: [this.registry] });
+  private readonly fsFreeRatio = new Gauge({ name: 'mft_file_server_available_ratio', help: 'Free space of the file server as a fraction (XcpMFTExtFsFreeSpaceWarn compares it with its thresholds)', labelNames: ['node'], registers: [this.registry] });
+  private readonly dbSize = new Gauge({ name: 'mft_database_size_bytes', help: 'Size of the node\'s database (PostgreSQL pg_database_size; Oracle tablespace or quota usage)', labelNames: ['node'], registers: [this.registry] });
+  private readonly dbUsedRatio = new Gauge({ name: 'mft_database_used_ratio', help: 'Used fraction of the database capacity (when a capacity is known)', labelNames: ['node'], registers: [this.registry] });
+  private readonly backlogFiles = new Gauge({ name: 'mft_expired_backlog_files', help: 'Expired uploads still in AFT_LOG (due for purging, including held ones)', labelNames: ['node', 'chat_type'], registers: [this.registry] });
+  private readonly backlogBytes = new Gauge({ name: 'mft_expired_backlog_bytes', help: 'Bytes of the expired uploads still in AFT_LOG', labelNames: ['node', 'chat_type'], registers: [this.registry] });
+  private readonly backlogAge = new Gauge({ name: 'mft_expired_backlog_oldest_overdue_seconds', help: 'How long the oldest file that the purge would remove has been due (0 when none waits)', labelNames: ['node', 'chat_type'], registers: [this.registry] });
+  private readonly deliveries = new Counter({ name: 'mft_alarm_deliveries_total', help: 'Alarm event deliveries by sink and result (delivered, failed: retried, dropped: outbox full)', labelNames: ['sink', 'result'], registers: [this.registry] });
+  private readonly outbox = new Gauge({ name: 'mft_alarm_outbox_events', help: 'Alarm events waiting on disk for delivery, by sink', labelNames: ['sink'], registers: [this.registry] });
   private readonly reloads = new Counter({ name: 'mft_config_reloads_total', help: 'SIGHUP config reloads, by result (applied, rejected)', labelNames: ['result'], registers: [this.registry] });
 
   constructor() {
@@ -85,7 +98,7 @@ export class PurgeMetrics {
     this.lockHeld.set({ node }, held ? 1 : 0);
   }
 
-  recordSkipped(node: string, reason: 'overlap' | 'locked-elsewhere'): void {
+  recordSkipped(node: string, reason: 'overlap' | 'locked-elsewhere' | 'alarm-check-overlap'): void {
     this.skipped.inc({ node, reason });
   }
 
@@ -93,9 +106,38 @@ export class PurgeMetrics {
     this.reloads.inc({ result });
   }
 
+  setAlarm(alarm: string, node: string, chatType: string | undefined, active: boolean): void {
+    this.alarmActive.set({ alarm, node, chat_type: chatType ?? '' }, active ? 1 : 0);
+  }
+
+  /** The measurements of an alarm check (absent ones are left as they were). */
+  recordMeasurements(node: string, m: NodeMeasurements, now: Date): void {
+    if (m.freeSpace) {
+      this.fsFree.set({ node }, m.freeSpace.availableBytes);
+      this.fsSize.set({ node }, m.freeSpace.totalBytes);
+      if (m.freeSpacePercent !== undefined) this.fsFreeRatio.set({ node }, m.freeSpacePercent / 100);
+    }
+    if (m.databaseUsage) this.dbSize.set({ node }, m.databaseUsage.usedBytes);
+    if (m.databaseUsedPercent !== undefined) this.dbUsedRatio.set({ node }, m.databaseUsedPercent / 100);
+    for (const [chatType, b] of Object.entries(m.backlog)) {
+      const labels = { node, chat_type: chatType };
+      this.backlogFiles.set(labels, b.files);
+      this.backlogBytes.set(labels, b.bytes);
+      this.backlogAge.set(labels, b.oldestDueSince ? Math.max(0, (now.getTime() - b.oldestDueSince.getTime()) / 1000) : 0);
+    }
+  }
+
+  /** Counts alarm deliveries; plugs into the alarm delivery. */
+  readonly deliveryObserver: DeliveryObserver = {
+    delivered: (sink) => this.deliveries.inc({ sink, result: 'delivered' }),
+    failed: (sink) => this.deliveries.inc({ sink, result: 'failed' }),
+    dropped: (sink, n) => this.deliveries.inc({ sink, result: 'dropped' }, n),
+    queueLength: (sink, n) => this.outbox.set({ sink }, n),
+  };
+
   /** Forgets a node removed by a reload, so that it stops being exported. */
   removeNode(node: string): void {
-    for (const g of [this.lastDuration, this.lastSuccess, this.running, this.lockHeld]) g.remove({ node });
+    for (const g of [this.lastDuration, this.lastSuccess, this.running, this.lockHeld, this.fsFree, this.fsSize, this.fsFreeRatio, this.dbSize, this.dbUsedRatio]) g.remove({ node });
   }
 }
 

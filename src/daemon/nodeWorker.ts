@@ -17,9 +17,12 @@ export interface WorkerContext {
   /** Aborted by the shutdown: no new purge starts, a running one stops after its batch. */
   stopping: AbortSignal;
   onSuccess(node: string, at: Date): void;
+  /** Every finished purge, whatever its status (the alarm checks follow it). */
+  onFinished(result: NodeResult): void;
 }
 
-export type Trigger = 'schedule' | 'catch-up';
+/** Why a purge started: its schedule, the catch-up after downtime, or a raised disk-space alarm. */
+export type Trigger = 'schedule' | 'catch-up' | 'alarm';
 
 /** Who purges the node, as far as this instance knows. */
 export type LockState = 'held' | 'elsewhere' | 'unknown';
@@ -118,6 +121,7 @@ export class NodeWorker {
     }
     if (!result) return;
     this.ctx.metrics.recordResult(result);
+    this.ctx.onFinished(result);
     this.lastRun = summarise(result);
     const durationMs = (result.finishedAt ?? new Date()).getTime() - result.startedAt.getTime();
     log.info({ node: this.name, ...this.lastRun, durationMs }, 'purge finished');

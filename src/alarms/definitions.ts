@@ -1,0 +1,49 @@
+/**
+ * The alarms, with Cisco's names (so that admins recognise them from RTMT) and, in the spirit
+ * of Cisco's "Solution" column, what to do about each.
+ */
+export type Severity = 'critical' | 'error' | 'warning';
+
+export const ALARM_NAMES = ['XcpMFTExtFsFreeSpaceWarn', 'XcpMFTDBFullError', 'XcpMFTExtFsMountError', 'XcpMFTDBConnectError', 'XcpMFTPurgeStalledWarn'] as const;
+export type AlarmName = (typeof ALARM_NAMES)[number];
+
+export interface AlarmDefinition {
+  severity: Severity;
+  /** What is wrong, in one sentence. */
+  problem: string;
+  /** What the admin should do. */
+  solution: string;
+}
+
+export const ALARM_DEFINITIONS: Record<AlarmName, AlarmDefinition> = {
+  XcpMFTExtFsFreeSpaceWarn: {
+    severity: 'warning',
+    problem: 'Free disk space on the external file server is low; when it runs out, MFT uploads fail.',
+    solution:
+      'Check what fills the partition (df -h and du -sh <node dir>/files/* on the file server). Make sure purges succeed (mft-retention doctor; the XcpMFTPurgeStalledWarn alarm), consider shorter retention policies, or grow the file system.',
+  },
+  XcpMFTDBFullError: {
+    severity: 'critical',
+    problem: 'The external database is full or nearly full; MFT cannot insert AFT_LOG rows and file transfers stop.',
+    solution:
+      'Free or add space: grow the disk or tablespace (Oracle: ALTER TABLESPACE ... ADD DATAFILE, or raise the user quota), make sure purges succeed, consider shorter retention policies. After PostgreSQL deletes, VACUUM returns space for reuse.',
+  },
+  XcpMFTExtFsMountError: {
+    severity: 'critical',
+    problem: 'The external file server cannot be reached over SFTP (or presented an unexpected host key); nothing is purged and MFT may be affected too.',
+    solution:
+      'Run mft-retention doctor --config <file>. Check that the file server and its sshd are running, the network path and firewall (TCP 22), that the key is in ~mftuser/.ssh/authorized_keys, and that the pinned hostKey matches the server (ssh-keyscan, then verify on the server).',
+  },
+  XcpMFTDBConnectError: {
+    severity: 'critical',
+    problem: 'The external database cannot be reached or refuses the login; nothing is purged and MFT may be affected too.',
+    solution:
+      'Run mft-retention doctor --config <file>. Check that the database is running, the network path and firewall (PostgreSQL 5432, Oracle 1521/2484), the user and password, and pg_hba.conf or the Oracle listener.',
+  },
+  XcpMFTPurgeStalledWarn: {
+    severity: 'warning',
+    problem: 'Retention is not being applied: no purge of the node has succeeded for too long, or expired files are waiting past the allowed backlog age.',
+    solution:
+      'Look at the daemon log (journalctl -u mft-retention) and mft-retention doctor. Run mft-retention purge --dry-run --config <file> --node <node> to see what is due and why it is kept or failing (permissions on the file server, connection alarms, a safety limit).',
+  },
+};

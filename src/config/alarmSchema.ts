@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { parseIsoDuration } from './duration.js';
+import { parseByteSize } from './byteSize.js';
+
+const isoDuration = (what: string) =>
+  z.string().refine((s) => parseIsoDuration(s) !== undefined, {
+    message: `${what}: an ISO-8601 duration greater than zero, such as PT30S, PT5M or PT6H`,
+  });
+
+const byteSize = z.union([z.number().int().min(0), z.string()]).refine((v) => parseByteSize(v) !== undefined, {
+  message: 'a size in bytes: a whole number, or a number with a unit such as 500MiB, 20GiB, 1.5TB',
+});
+
+const percent = z.number().min(0).max(100);
+const nonEmpty = z.string().min(1);
+const sinkName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'letters, digits, "_", "." or "-" (at most 63)');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
+const headerMap = z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'an HTTP header name'), z.string()).optional();
+
+/** XcpMFTExtFsFreeSpaceWarn: Cisco's service parameters, plus an optional absolute floor. */
+export const freeSpaceAlarmSchema = z.strictObject({
+  /** Raised at or below this percentage of free space (Cisco's "Lower Threshold"). */
+  lowerPercent: percent.optional(),
+  /** Cleared at or above this percentage (Cisco's "Upper Threshold"). */
+  upperPercent: percent.optional(),
+  /** Also raised at or below this many free bytes. */
+  lowerFreeBytes: byteSize.optional(),
+  /** With lowerFreeBytes: cleared only at or above this many free bytes (default: 1.5 x lowerFreeBytes). */
+  upperFreeBytes: byteSize.optional(),
+  /** Start a purge of the node at once when the alarm is raised (retentions are never shortened). */
+  purgeWhenRaised: z.boolean().optional(),
+});
+
+/** XcpMFTDBFullError. */
+export const databaseAlarmSchema = z.strictObject({
+  /** PostgreSQL: the size the database may reach (its disk or quota); without it only SQLSTATE 53100 raises the alarm. */
+  capacity: byteSize.optional(),
+  raisePercent: percent.optional(),
+  clearPercent: percent.optional(),
+});
+
+/** XcpMFTPurgeStalledWarn. */
+export const stalledAlarmSchema = z.strictObject({
+  /** Raised when no purge of the node has succeeded for this long. */
+  maxTimeWithoutSuccess: isoDuration('maxTimeWithoutSuccess').optional(),
+  /** Raised when a file has been due for purging (past its retention) for this long. */
+  maxBacklogAge: isoDuration('maxBacklogAge').optional(),
+});
+
+const secretRef = {
+  secretFile: nonEmpty.optional(),
+  secretEnv: nonEmpty.optional(),
+  secretCredential: nonEmpty.optional(),
+};
+
+export const alertmanagerSinkSchema = z.strictObject({
+  type: z.literal('alertmanager'),
+  name: sinkName.optional(),
+  /** Base URL of Alertmanager, e.g. http://alertmanager.example.com:9093 (alerts go to /api/v2/alerts). */
+  url: httpUrl,
+  headers: headerMap,
+  timeout: isoDuration('timeout').default('PT10S'),
+});
+
+export const webhookSinkSchema = z.strictObject({
+  type: z.literal('webhook'),
+  name: sinkName.optional(),
+  url: httpUrl,
+  headers: headerMap,
+  timeout: isoDuration('timeout').default('PT10S'),
+  /** HMAC-SHA256 key for the X-MFT-Retention-Signature header: from a file, the environment or a systemd credential. */
+  hmac: z.strictObject(secretRef).optional(),
+});
+
+export const SYSLOG_FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'] as const;
+
+export const syslogSinkSchema = z.strictObject({
+  type: z.literal('syslog'),
+  name: sinkName.optional(),
+  host: nonEmpty.default('127.0.0.1'),
+  port: z.number().int().min(1).max(65535).default(514),
+  protocol: z.enum(['udp', 'tcp']).default('udp'),
+  facility: z.enum(SYSLOG_FACILITIES).default('daemon'),
+  appName: z.string().regex(/^[!-~]{1,48}$/, 'printable ASCII without spaces, at most 48 characters').default('mft-retention'),
+  timeout: isoDuration('timeout').default('PT10S'),
+});
+
+export const logSinkSchema = z.strictObject({
+  type: z.literal('log'),
+  name: sinkName.optional(),
+});
+
+export const alarmSinkSchema = z.discriminatedUnion('type', [alertmanagerSinkSchema, webhookSinkSchema, syslogSinkSchema, logSinkSchema], {
+  error: 'a sink with type "alertmanager", "webhook", "syslog" or "log"',
+});
+
+export const alarmsSchema = z
+  .strictObject({
+    /** How often the alarm checks run (also right after each purge). */
+    checkInterval: isoDuration('checkInterval').default('PT5M'),
+    freeSpace: freeSpaceAlarmSchema.prefault({}),
+    database: databaseAlarmSchema.prefault({}),
+    stalled: stalledAlarmSchema.prefault({}),
+    sinks: z.array(alarmSinkSchema).default([]),
+    delivery: z
+      .strictObject({
+        /** Deliveries kept on disk per sink while it is down; beyond this the oldest are dropped (and logged). */
+        maxQueued: z.number().int().min(1).max(1_000_000).default(10_000),
+        /** First retry delay after a failed delivery; doubled on each failure up to retryMax. */
+        retryInitial: isoDuration('retryInitial').default('PT5S'),
+        retryMax: isoDuration('retryMax').default('PT5M'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+/** Per node: thresholds that differ from the shared ones (typically the database capacity). */
+export const nodeAlarmsSchema = z.strictObject({
+  freeSpace: freeSpaceAlarmSchema.optional(),
+  database: databaseAlarmSchema.optional(),
+  stalled: stalledAlarmSchema.optional(),
+});
+
+export type RawAlarms = z.infer<typeof alarmsSchema>;
+export type RawNodeAlarms = z.infer<typeof nodeAlarmsSchema>;
+export type RawSink = z.infer<typeof alarmSinkSchema>;

@@ -1,5 +1,7 @@
 import { loadConfig, type ResolvedConfig } from '../config/loadConfig.js';
 import { describeSecretSource } from '../config/secrets.js';
+import type { ResolvedSink } from '../config/resolveAlarms.js';
+import { redactUrl } from '../alarms/sinks/sink.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
 import type { Io } from './io.js';
 
@@ -11,6 +13,12 @@ export function effectiveSettings(config: ResolvedConfig): Record<string, unknow
     purge: config.purge,
     log: config.log,
     daemon: config.daemon,
+    alarms: {
+      checkIntervalMs: config.alarms.checkIntervalMs,
+      delivery: config.alarms.delivery,
+      thresholds: config.alarms.defaults,
+      sinks: config.alarms.sinks.map(maskSink),
+    },
     holds: (config.nodes[0]?.holds ?? []).map((h) => ({ ...h, expires: h.expires?.toISOString() ?? 'never' })),
     nodes: config.nodes.map((n) => {
       const fs = n.fileServer;
@@ -40,6 +48,7 @@ export function effectiveSettings(config: ResolvedConfig): Record<string, unknow
                 concurrency: fs.concurrency,
               }
             : { type: 'local', directory: fs.directory, concurrency: fs.concurrency },
+        alarms: n.alarms,
         policies: Object.fromEntries(
           (['im', 'groupchat', 'persistent'] as const).map((ct) => {
             const p = n.policies[ct];
@@ -49,6 +58,14 @@ export function effectiveSettings(config: ResolvedConfig): Record<string, unknow
       };
     }),
   };
+}
+
+/** Header values (an Authorization token) and credentials in URLs are secrets too. */
+function maskSink(s: ResolvedSink): Record<string, unknown> {
+  if (s.type !== 'alertmanager' && s.type !== 'webhook') return { ...s };
+  const masked: Record<string, unknown> = { ...s, url: redactUrl(s.url), headers: Object.fromEntries(Object.keys(s.headers).map((k) => [k, '(hidden)'])) };
+  if (s.type === 'webhook') masked.hmac = s.hmac ? `(key from ${describeSecretSource(s.hmac)})` : '(none)';
+  return masked;
 }
 
 export async function configCheckCommand(configFile: string, json: boolean, io: Io): Promise<ExitCode> {

@@ -17,6 +17,10 @@ Commands:
   config check --config FILE
         Validate the config and policies and print the effective settings (secrets masked).
   doctor --config FILE [--json] [--node NAME]...  Check each node's file server and database; says what to fix.
+  alarms --config FILE [--json] [--node NAME]... [--check | --test]
+        Show the raised alarms and undelivered alarm events (as the daemon keeps them);
+        --check runs the alarm checks now and shows each verdict (exit 1 if one would raise);
+        --test sends a test alarm to every sink (exit 3 if one cannot be reached).
   demo [--keep]
         Build a sandbox (embedded database, local file store), dry-run it, purge it, show what is left.
   help  Show this text.
@@ -33,6 +37,8 @@ const OPTIONS = {
   'as-of': { type: 'string' },
   'log-level': { type: 'string' },
   keep: { type: 'boolean', default: false },
+  test: { type: 'boolean', default: false },
+  check: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
 } as const;
@@ -79,6 +85,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
       case 'doctor': {
         const { doctorCommand } = await import('./doctorCommand.js');
         return await doctorCommand({ config: requireConfig(values.config), json: values.json, nodes: values.node }, io);
+      }
+      case 'alarms': {
+        const { alarmsCommand } = await import('./alarmsCommand.js');
+        if (values.test && values.check) throw new UsageError('--check and --test cannot be combined');
+        return await alarmsCommand({ config: requireConfig(values.config), json: values.json, test: values.test, check: values.check, nodes: values.node }, io);
       }
       case 'demo': {
         const { demoCommand } = await import('../demo/demoCommand.js');

@@ -69,7 +69,7 @@ export function resolveAlarms(raw: RawAlarms, ctx: Ctx): ResolvedAlarms {
     const sink = resolveSink(s, ['alarms', 'sinks', i], ctx);
     const before = names.get(sink.name);
     if (before !== undefined) {
-      ctx.problems.push(
+      report(ctx, 
         ctx.problem(['alarms', 'sinks', i, 'name'], sink.name, 'a sink name used once', `alarms.sinks[${before}] has the same name; give each sink its own "name:" (its queue on disk is kept under that name)`),
       );
     }
@@ -79,7 +79,7 @@ export function resolveAlarms(raw: RawAlarms, ctx: Ctx): ResolvedAlarms {
   const retryInitialMs = ms(raw.delivery.retryInitial);
   const retryMaxMs = ms(raw.delivery.retryMax);
   if (retryMaxMs < retryInitialMs) {
-    ctx.problems.push(ctx.problem(['alarms', 'delivery', 'retryMax'], raw.delivery.retryMax, `a duration at least alarms.delivery.retryInitial (${raw.delivery.retryInitial})`));
+    report(ctx, ctx.problem(['alarms', 'delivery', 'retryMax'], raw.delivery.retryMax, `a duration at least alarms.delivery.retryInitial (${raw.delivery.retryInitial})`));
   }
   return { checkIntervalMs: ms(raw.checkInterval), sinks, delivery: { maxQueued: raw.delivery.maxQueued, retryInitialMs, retryMaxMs }, defaults };
 }
@@ -98,23 +98,23 @@ function mergeThresholds(node: RawNodeAlarms | undefined, shared: RawAlarms, at:
     node?.[section] && (node[section] as Record<string, unknown>)[key] !== undefined ? [...at, section, key] : ['alarms', section, key];
 
   if (fs.lowerPercent > fs.upperPercent) {
-    ctx.problems.push(
+    report(ctx, 
       ctx.problem(where('freeSpace', 'lowerPercent'), fs.lowerPercent, `a lower threshold at most the upper one (upperPercent is ${fs.upperPercent})`, 'the alarm is raised at or below lowerPercent and cleared at or above upperPercent, e.g. 10 and 15 (Cisco\'s defaults); Cisco\'s own service refuses to start with lower > upper too'),
     );
   }
   const lowerFreeBytes = fs.lowerFreeBytes === undefined ? undefined : parseByteSize(fs.lowerFreeBytes);
   let upperFreeBytes = fs.upperFreeBytes === undefined ? undefined : parseByteSize(fs.upperFreeBytes);
   if (upperFreeBytes !== undefined && lowerFreeBytes === undefined) {
-    ctx.problems.push(ctx.problem(where('freeSpace', 'upperFreeBytes'), fs.upperFreeBytes, 'upperFreeBytes only together with lowerFreeBytes', 'set lowerFreeBytes (raise at or below) too, or remove upperFreeBytes'));
+    report(ctx, ctx.problem(where('freeSpace', 'upperFreeBytes'), fs.upperFreeBytes, 'upperFreeBytes only together with lowerFreeBytes', 'set lowerFreeBytes (raise at or below) too, or remove upperFreeBytes'));
   }
   if (lowerFreeBytes !== undefined) {
     upperFreeBytes ??= Math.round(lowerFreeBytes * 1.5);
     if (lowerFreeBytes > upperFreeBytes) {
-      ctx.problems.push(ctx.problem(where('freeSpace', 'lowerFreeBytes'), fs.lowerFreeBytes, `a size at most upperFreeBytes (${fs.upperFreeBytes})`, 'raise at or below lowerFreeBytes, clear at or above upperFreeBytes'));
+      report(ctx, ctx.problem(where('freeSpace', 'lowerFreeBytes'), fs.lowerFreeBytes, `a size at most upperFreeBytes (${fs.upperFreeBytes})`, 'raise at or below lowerFreeBytes, clear at or above upperFreeBytes'));
     }
   }
   if (db.clearPercent > db.raisePercent) {
-    ctx.problems.push(
+    report(ctx, 
       ctx.problem(where('database', 'clearPercent'), db.clearPercent, `a percentage at most raisePercent (${db.raisePercent})`, 'the alarm is raised at or above raisePercent and cleared at or below clearPercent, e.g. 90 and 85'),
     );
   }
@@ -139,7 +139,7 @@ function resolveSink(s: RawSink, at: Array<string | number>, ctx: Ctx): Resolved
           s.hmac.secretCredential !== undefined && ({ kind: 'credential', name: s.hmac.secretCredential } as const),
         ].filter((g): g is Exclude<typeof g, false> => Boolean(g));
         if (given.length !== 1) {
-          ctx.problems.push(ctx.problem([...at, 'hmac'], `${given.length} sources`, 'exactly one of secretFile, secretEnv, secretCredential', 'say where the HMAC key is read from (never write the key itself in the config)'));
+          report(ctx, ctx.problem([...at, 'hmac'], `${given.length} sources`, 'exactly one of secretFile, secretEnv, secretCredential', 'say where the HMAC key is read from (never write the key itself in the config)'));
         }
         hmac = given[0];
       }
@@ -154,4 +154,9 @@ function resolveSink(s: RawSink, at: Array<string | number>, ctx: Ctx): Resolved
 
 function defined<T extends object>(o: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Shared thresholds are merged once for the defaults and once per node: report each problem once. */
+function report(ctx: Ctx, p: ConfigProblem): void {
+  if (!ctx.problems.some((q) => q.file === p.file && q.key === p.key && q.expected === p.expected)) ctx.problems.push(p);
 }

@@ -18,13 +18,13 @@ export interface DoctorOptions {
  * directory. Never throws for a node's problem: that is a failed check.
  */
 export async function runDoctor(config: ResolvedConfig, opts: DoctorOptions): Promise<DoctorReport> {
-  const thresholds = opts.thresholds ?? CISCO_FREE_SPACE_THRESHOLDS;
   const nodes = config.nodes.filter((n) => !opts.nodes || opts.nodes.includes(n.name));
   const reports = await Promise.all(
     nodes.map(async (n) => ({
       node: n.name,
       groups: await Promise.all([
-        checkFileServer(n.fileServer, { env: opts.env, thresholds }),
+        // The node's XcpMFTExtFsFreeSpaceWarn thresholds (Cisco's 10/15 % unless configured).
+        checkFileServer(n.fileServer, { env: opts.env, thresholds: opts.thresholds ?? n.alarms?.freeSpace ?? CISCO_FREE_SPACE_THRESHOLDS }),
         checkDatabase(n.database, { env: opts.env, maxClockSkewMs: config.purge.maxClockSkewMs }),
       ]),
     })),

@@ -15,8 +15,11 @@ function severityCode(e: AlarmEvent): number {
 /** The private enterprise number 32473 is reserved for examples (RFC 5612); SD-IDs with "@" are ours to define. */
 export const SD_ID = 'mftAlarm@32473';
 
-/** PARAM-VALUE escaping (RFC 5424 6.3.3): '"', '\' and ']' get a backslash. */
-const sdValue = (v: string): string => v.replace(/[\\"\]]/g, (c) => `\\${c}`);
+/**
+ * PARAM-VALUE escaping (RFC 5424 6.3.3): '"', '\' and ']' get a backslash. Control characters
+ * become spaces: a newline would split the message in most receivers' files.
+ */
+const sdValue = (v: string): string => v.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/[\\"\]]/g, (c) => `\\${c}`);
 
 /** HOSTNAME, APP-NAME, MSGID: printable US-ASCII, no spaces, bounded length; "-" when empty. */
 const header = (v: string, max: number): string => v.replace(/[^!-~]/g, '_').slice(0, max) || '-';

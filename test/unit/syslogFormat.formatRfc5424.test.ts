@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { testEvent, type AlarmEvent } from '../../src/alarms/alarmEvent.js';
+import { formatRfc5424 } from '../../src/alarms/sinks/syslogFormat.js';
+
+const NOW = new Date('2026-03-01T10:00:00.123Z');
+const base = testEvent(NOW, 'host-1');
+const event = (o: Partial<AlarmEvent>): AlarmEvent => ({ ...base, ...o });
+const opts = { facility: 'local3', appName: 'mft-retention', hostname: 'files host', pid: 4242, now: NOW };
+
+// RFC 5424: <PRI>VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP SD [SP MSG]
+const LINE = /^<(\d+)>1 (\S+) (\S+) (\S+) (\S+) (\S+) (\[.*\]) (.*)$/;
+
+describe('formatRfc5424', () => {
+  it('writes the RFC 5424 header: PRI from facility and severity, ISO time, host, app, pid, alarm as MSGID', () => {
+    const m = LINE.exec(formatRfc5424(event({ event: 'raised', alarm: 'XcpMFTDBFullError', severity: 'critical' }), opts))!;
+    expect(m).not.toBeNull();
+    expect(Number(m[1])).toBe(19 * 8 + 2); // local3, crit
+    expect(m.slice(2, 7)).toEqual(['2026-03-01T10:00:00.123Z', 'files_host', 'mft-retention', '4242', 'XcpMFTDBFullError']);
+  });
+
+  it.each([
+    ['raised', 'critical', 2],
+    ['raised', 'error', 3],
+    ['raised', 'warning', 4],
+    ['cleared', 'critical', 5],
+    ['test', 'info', 6],
+  ] as const)('%s %s is syslog severity %i', (ev, severity, code) => {
+    const m = LINE.exec(formatRfc5424(event({ event: ev, severity }), { ...opts, facility: 'daemon' }))!;
+    expect(Number(m[1])).toBe(3 * 8 + code);
+  });
+
+  it('escapes ", \\ and ] in structured-data values and keeps the message on one line', () => {
+    const line = formatRfc5424(event({ event: 'raised', node: 'n"1]\\x', value: 'a\nb' }), opts);
+    expect(line).toContain('node="n\\"1\\]\\\\x"');
+    expect(line).not.toMatch(/[\r\n]/);
+    expect(line).toContain('[mftAlarm@32473 event="raised"');
+  });
+});

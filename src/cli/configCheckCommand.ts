@@ -1,4 +1,4 @@
-import { loadConfig, type ResolvedConfig } from '../config/loadConfig.js';
+import { loadConfig, type ResolvedConfig, type ResolvedDatabase } from '../config/loadConfig.js';
 import { describeSecretSource } from '../config/secrets.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
 import type { Io } from './io.js';
@@ -16,17 +16,7 @@ export function effectiveSettings(config: ResolvedConfig): Record<string, unknow
       const fs = n.fileServer;
       return {
         name: n.name,
-        database: {
-          type: n.database.type,
-          host: n.database.host,
-          port: n.database.port,
-          database: n.database.database,
-          user: n.database.user,
-          password: n.database.password ? `(from ${describeSecretSource(n.database.password)})` : '(none)',
-          table: `${n.database.schema}.${n.database.table}`,
-          timestampZone: n.database.timestampZone,
-          ssl: n.database.ssl?.mode ?? 'disable',
-        },
+        database: databaseSettings(n.database),
         fileServer:
           fs.type === 'sftp'
             ? {
@@ -48,6 +38,38 @@ export function effectiveSettings(config: ResolvedConfig): Record<string, unknow
         ),
       };
     }),
+  };
+}
+
+function databaseSettings(db: ResolvedDatabase): Record<string, unknown> {
+  const password = db.password ? `(from ${describeSecretSource(db.password)})` : '(none)';
+  if (db.type === 'oracle') {
+    return {
+      type: db.type,
+      connectString: db.connectString,
+      user: db.user,
+      password,
+      table: db.owner ? `${db.owner}.${db.table}` : `${db.table} (in ${db.user}'s schema)`,
+      timestampZone: db.timestampZone,
+      tls: db.tls
+        ? {
+            ...(db.tls.walletLocation ? { walletLocation: db.tls.walletLocation } : {}),
+            ...(db.tls.walletPassword ? { walletPassword: `(from ${describeSecretSource(db.tls.walletPassword)})` } : {}),
+            ...(db.tls.caFile ? { caFile: db.tls.caFile } : {}),
+          }
+        : 'as the connectString says',
+    };
+  }
+  return {
+    type: db.type,
+    host: db.host,
+    port: db.port,
+    database: db.database,
+    user: db.user,
+    password,
+    table: `${db.schema}.${db.table}`,
+    timestampZone: db.timestampZone,
+    ssl: db.ssl?.mode ?? 'disable',
   };
 }
 

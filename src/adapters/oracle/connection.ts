@@ -74,7 +74,9 @@ export async function connectOracle(
   } catch (err) {
     const kind = classifyOracleError(err).kind;
     const hint = kind === 'connection' ? '' : ' (check database.connectString or host/port/serviceName, and tls)';
-    throw new ConnectError('database', node, `cannot connect to Oracle ${describeOracle(db)}${purpose}: ${(err as Error).message}${hint}`, { cause: err });
+    // The driver never echoes a password, but a message is no place to trust that.
+    const message = [attrs.password, attrs.walletPassword].reduce<string>((m, secret) => (secret && secret.length >= 4 ? m.split(secret).join('***') : m), String((err as Error)?.message));
+    throw new ConnectError('database', node, `cannot connect to Oracle ${describeOracle(db)}${purpose}: ${message}${hint}`, { cause: err });
   }
   // A round trip longer than this is abandoned (the driver breaks the call and reports NJS-123).
   conn.callTimeout = db.statementTimeoutMs;

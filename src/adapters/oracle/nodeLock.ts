@@ -89,7 +89,7 @@ export class OracleNodeLock implements NodeLock {
     } catch (err) {
       await conn.close().catch(() => undefined);
       const ora = oraNumber(err as { errorNum?: number });
-      const hint = ora === 6550 || ora === 942 || ora === 201 ? ` (${oraCode(ora)}: grant EXECUTE ON SYS.DBMS_LOCK to ${db.user})` : '';
+      const hint = ora === 6550 || ora === 942 || ora === 201 ? ` (${oraCode(ora)}: as a DBA, run GRANT EXECUTE ON SYS.DBMS_LOCK TO ${db.user};)` : '';
       throw new ConnectError('database', node, `cannot take the node lock${hint}: ${(err as Error).message}`, { cause: err });
     }
     if (GRANTED.has(status)) return new OracleNodeLock(conn, node, name, handle);

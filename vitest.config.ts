@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The Oracle contract needs a real Oracle Database: `npm run test:oracle` (vitest.oracle.config.ts).
+    exclude: [...configDefaults.exclude, 'test/oracle/**'],
     globalSetup: ['test/helpers/globalSetup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

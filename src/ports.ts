@@ -58,6 +58,22 @@ export interface DatabaseUsage {
   source: string;
 }
 
+/**
+ * "This process purges this node", held in the node's own database on a dedicated session:
+ * when the process dies, the session ends and another instance may take the node.
+ */
+export interface NodeLock {
+  readonly node: string;
+  /** What identifies the lock on the server (advisory-lock key, DBMS_LOCK name), for the log. */
+  readonly key: string;
+  /** Aborted when the lock's session is lost (server restart, network drop). */
+  readonly lost: AbortSignal;
+  /** Whether the lock's session is still alive (one round trip); marks the lock lost if not. */
+  isHeld(): Promise<boolean>;
+  /** Unlocks and closes the session. Idempotent. */
+  release(): Promise<void>;
+}
+
 /** Free space of the file system holding the node's directory (statvfs). */
 export interface FreeSpace {
   totalBytes: number;

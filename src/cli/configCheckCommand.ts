@@ -1,4 +1,4 @@
-import { loadConfig, type ResolvedConfig } from '../config/loadConfig.js';
+import { loadConfig, type ResolvedConfig, type ResolvedDatabase } from '../config/loadConfig.js';
 import { describeSecretSource } from '../config/secrets.js';
 import type { ResolvedSink } from '../config/resolveAlarms.js';
 import { redactUrl } from '../alarms/sinks/sink.js';
@@ -24,17 +24,7 @@ export function effectiveSettings(config: ResolvedConfig): Record<string, unknow
       const fs = n.fileServer;
       return {
         name: n.name,
-        database: {
-          type: n.database.type,
-          host: n.database.host,
-          port: n.database.port,
-          database: n.database.database,
-          user: n.database.user,
-          password: n.database.password ? `(from ${describeSecretSource(n.database.password)})` : '(none)',
-          table: `${n.database.schema}.${n.database.table}`,
-          timestampZone: n.database.timestampZone,
-          ssl: n.database.ssl?.mode ?? 'disable',
-        },
+        database: databaseSettings(n.database),
         fileServer:
           fs.type === 'sftp'
             ? {
@@ -66,6 +56,38 @@ function maskSink(s: ResolvedSink): Record<string, unknown> {
   const masked: Record<string, unknown> = { ...s, url: redactUrl(s.url), headers: Object.fromEntries(Object.keys(s.headers).map((k) => [k, '(hidden)'])) };
   if (s.type === 'webhook') masked.hmac = s.hmac ? `(key from ${describeSecretSource(s.hmac)})` : '(none)';
   return masked;
+}
+
+function databaseSettings(db: ResolvedDatabase): Record<string, unknown> {
+  const password = db.password ? `(from ${describeSecretSource(db.password)})` : '(none)';
+  if (db.type === 'oracle') {
+    return {
+      type: db.type,
+      connectString: db.connectString,
+      user: db.user,
+      password,
+      table: db.owner ? `${db.owner}.${db.table}` : `${db.table} (in ${db.user}'s schema)`,
+      timestampZone: db.timestampZone,
+      tls: db.tls
+        ? {
+            ...(db.tls.walletLocation ? { walletLocation: db.tls.walletLocation } : {}),
+            ...(db.tls.walletPassword ? { walletPassword: `(from ${describeSecretSource(db.tls.walletPassword)})` } : {}),
+            ...(db.tls.caFile ? { caFile: db.tls.caFile } : {}),
+          }
+        : 'as the connectString says',
+    };
+  }
+  return {
+    type: db.type,
+    host: db.host,
+    port: db.port,
+    database: db.database,
+    user: db.user,
+    password,
+    table: `${db.schema}.${db.table}`,
+    timestampZone: db.timestampZone,
+    ssl: db.ssl?.mode ?? 'disable',
+  };
 }
 
 export async function configCheckCommand(configFile: string, json: boolean, io: Io): Promise<ExitCode> {

@@ -13,6 +13,7 @@ import {
   LISTEN_ADDRESS,
   type LocalFileServerConfig,
   type NodeConfig,
+  type OracleDatabaseConfig,
   type PostgresDatabaseConfig,
   type RawConfig,
   type SftpFileServerConfig,
@@ -22,11 +23,22 @@ import { resolveAlarms, resolveNodeAlarms, type NodeAlarmThresholds, type Resolv
 import { readYamlFile, type YamlFile } from './yamlFile.js';
 import { problemsFromZod } from './zodProblems.js';
 
-export interface ResolvedDatabase extends PostgresDatabaseConfig {
+export interface ResolvedPostgresDatabase extends PostgresDatabaseConfig {
   password?: SecretSource;
   connectTimeoutMs: number;
   statementTimeoutMs: number;
 }
+
+export interface ResolvedOracleDatabase extends Omit<OracleDatabaseConfig, 'tls'> {
+  /** As configured, or built from host, port and serviceName (Easy Connect). */
+  connectString: string;
+  password?: SecretSource;
+  tls?: { walletLocation?: string; walletPassword?: SecretSource; caFile?: string };
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+}
+
+export type ResolvedDatabase = ResolvedPostgresDatabase | ResolvedOracleDatabase;
 
 export type ResolvedFileServer =
   | (SftpFileServerConfig & { directory: string; privateKey: SecretSource; passphrase?: SecretSource; pinnedHostKey: PinnedHostKey; connectTimeoutMs: number })
@@ -164,14 +176,18 @@ function resolveNode(yaml: YamlFile, node: NodeConfig, i: number, shared: Policy
     ['passwordFile', 'passwordEnv', 'passwordCredential'],
     problems,
   );
-  const database: ResolvedDatabase = {
-    ...db,
-    password,
+  const timeouts = {
     connectTimeoutMs: parseIsoDuration(db.connectTimeout)!.as('milliseconds'),
     statementTimeoutMs: parseIsoDuration(db.statementTimeout)!.as('milliseconds'),
   };
-  if (!/^[A-Za-z_][A-Za-z0-9_$]*$/.test(db.schema) || !/^[A-Za-z_][A-Za-z0-9_$]*$/.test(db.table)) {
-    problems.push(problem(yaml, ['nodes', i, 'database', 'table'], `${db.schema}.${db.table}`, 'plain SQL identifiers for schema and table (letters, digits, _)'));
+  let database: ResolvedDatabase;
+  if (db.type === 'oracle') {
+    database = { ...resolveOracle(yaml, db, i, problems), password, ...timeouts };
+  } else {
+    database = { ...db, password, ...timeouts };
+    if (!/^[A-Za-z_][A-Za-z0-9_$]*$/.test(db.schema) || !/^[A-Za-z_][A-Za-z0-9_$]*$/.test(db.table)) {
+      problems.push(problem(yaml, ['nodes', i, 'database', 'table'], `${db.schema}.${db.table}`, 'plain SQL identifiers for schema and table (letters, digits, _)'));
+    }
   }
   const fs = node.fileServer;
   const directory = normaliseNodeDirectory(fs.directory);
@@ -206,6 +222,55 @@ function resolveNode(yaml: YamlFile, node: NodeConfig, i: number, shared: Policy
   }
   if (!fileServer) return undefined;
   return { name: node.name, database, fileServer, policies };
+}
+
+/**
+ * Where an Oracle database is: a whole connectString, or host and serviceName (port 1521, or
+ * 2484 with TLS) built into Easy Connect. A mix of both is an error, not a silent choice.
+ */
+function resolveOracle(
+  yaml: YamlFile,
+  db: OracleDatabaseConfig,
+  i: number,
+  problems: ConfigProblem[],
+): Pick<ResolvedOracleDatabase, 'connectString' | 'tls'> & Omit<OracleDatabaseConfig, 'tls' | 'connectString'> {
+  const at = ['nodes', i, 'database'];
+  const tlsAt = [...at, 'tls'];
+  let connectString = db.connectString ?? '';
+  if (db.connectString !== undefined) {
+    for (const key of ['host', 'port', 'serviceName'] as const) {
+      if (db[key] !== undefined) {
+        problems.push(problem(yaml, [...at, key], db[key], 'either connectString or host/port/serviceName, not both', `remove ${key}, or remove connectString and give host and serviceName`));
+      }
+    }
+  } else if (db.host === undefined || db.serviceName === undefined) {
+    const missing = db.host === undefined ? 'host' : 'serviceName';
+    problems.push(problem(yaml, [...at, missing], undefined, 'connectString, or host and serviceName', 'give the database service name as in the listener (lsnrctl status), e.g. serviceName: MFTDB, or a whole connectString'));
+  } else {
+    const host = db.host.includes(':') ? `[${db.host}]` : db.host;
+    connectString = `${db.tls ? 'tcps://' : ''}${host}:${db.port ?? (db.tls ? 2484 : 1521)}/${db.serviceName}`;
+  }
+  let tls: ResolvedOracleDatabase['tls'];
+  if (db.tls) {
+    const t = db.tls;
+    const walletPassword = secretSource(
+      yaml,
+      tlsAt,
+      { file: t.walletPasswordFile, env: t.walletPasswordEnv, credential: t.walletPasswordCredential },
+      ['walletPasswordFile', 'walletPasswordEnv', 'walletPasswordCredential'],
+      problems,
+    );
+    if (t.caFile !== undefined && t.walletLocation !== undefined) {
+      problems.push(problem(yaml, [...tlsAt, 'caFile'], t.caFile, 'either tls.walletLocation or tls.caFile, not both', 'put the CA certificate in the wallet (ewallet.pem), or drop walletLocation'));
+    }
+    if (walletPassword && t.walletLocation === undefined) {
+      problems.push(problem(yaml, [...tlsAt, 'walletLocation'], undefined, 'tls.walletLocation when a wallet password is given', 'give the directory holding ewallet.pem'));
+    }
+    const resolve = (f: string | undefined) => (f === undefined ? undefined : path.resolve(path.dirname(yaml.file), f));
+    tls = { walletLocation: resolve(t.walletLocation), walletPassword, caFile: resolve(t.caFile) };
+  }
+  const { tls: _tls, connectString: _cs, ...rest } = db;
+  return { ...rest, connectString, tls };
 }
 
 /** Two nodes sharing (or nesting) a directory would purge each other's files. */

@@ -52,6 +52,42 @@ export const postgresDatabaseSchema = z.strictObject({
   statementTimeout: duration('statementTimeout').default('PT5M'),
 });
 
+/** An Oracle identifier as written unquoted (folded to upper case): the owner of AFT_LOG, its table. */
+const oracleIdentifier = z.string().regex(/^[A-Za-z][A-Za-z0-9_$#]{0,127}$/, 'an unquoted Oracle identifier: a letter, then letters, digits, _, $ or # (at most 128)');
+
+/**
+ * An Oracle database, reached in thin mode (no Oracle Client to install). Either a whole
+ * connectString, or host/port/serviceName; loadConfig rejects a mix of both.
+ */
+export const oracleDatabaseSchema = z.strictObject({
+  type: z.literal('oracle'),
+  /** Easy Connect (`db.example.com:1521/MFTDB`, `tcps://...`), a TNS descriptor, or a tnsnames alias. */
+  connectString: nonEmpty.optional(),
+  host: nonEmpty.optional(),
+  /** Default 1521, or 2484 when `tls` is set (resolved in loadConfig). */
+  port: port.optional(),
+  serviceName: nonEmpty.optional(),
+  user: nonEmpty,
+  ...secretSources,
+  /** The schema that owns AFT_LOG when it is not the login user's own. */
+  owner: oracleIdentifier.optional(),
+  table: oracleIdentifier.default('AFT_LOG'),
+  timestampZone: ianaZone.default('UTC'),
+  tls: z
+    .strictObject({
+      /** Directory holding ewallet.pem (PEM wallet, as orapki exports it). */
+      walletLocation: nonEmpty.optional(),
+      walletPasswordFile: nonEmpty.optional(),
+      walletPasswordEnv: nonEmpty.optional(),
+      walletPasswordCredential: nonEmpty.optional(),
+      /** PEM file of the CA that signed the database server's certificate. */
+      caFile: nonEmpty.optional(),
+    })
+    .optional(),
+  connectTimeout: duration('connectTimeout').default('PT15S'),
+  statementTimeout: duration('statementTimeout').default('PT5M'),
+});
+
 export const sftpFileServerSchema = z.strictObject({
   type: z.literal('sftp'),
   host: nonEmpty,
@@ -79,8 +115,8 @@ export const policyOverrideSchema = z.strictObject({
 
 export const nodeSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'letters, digits, "_", "." or "-" (at most 63)'),
-  database: z.discriminatedUnion('type', [postgresDatabaseSchema], {
-    error: 'database.type "postgres"',
+  database: z.discriminatedUnion('type', [postgresDatabaseSchema, oracleDatabaseSchema], {
+    error: 'database.type "postgres" or "oracle"',
   }),
   fileServer: z.discriminatedUnion('type', [sftpFileServerSchema, localFileServerSchema], {
     error: 'fileServer.type "sftp" or "local"',
@@ -172,6 +208,7 @@ export const policyFileSchema = z.strictObject({
 export type RawConfig = z.infer<typeof configSchema>;
 export type NodeConfig = z.infer<typeof nodeSchema>;
 export type PostgresDatabaseConfig = z.infer<typeof postgresDatabaseSchema>;
+export type OracleDatabaseConfig = z.infer<typeof oracleDatabaseSchema>;
 export type SftpFileServerConfig = z.infer<typeof sftpFileServerSchema>;
 export type LocalFileServerConfig = z.infer<typeof localFileServerSchema>;
 export type PolicyFile = z.infer<typeof policyFileSchema>;

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { NodeLock } from '../adapters/postgres/nodeLock.js';
 import type { ResolvedConfig } from '../config/loadConfig.js';
 import { coerceError } from '../errors.js';
+import type { NodeLock } from '../ports.js';
+import { tryAcquireNodeLock } from '../purge/openPorts.js';
 import type { NodeResult } from '../purge/purgeNode.js';
 import { runPurge } from '../purge/runPurge.js';
 import { totalFailed } from '../purge/stats.js';
@@ -146,7 +147,7 @@ export class NodeWorker {
       await this.release();
     }
     try {
-      this.lock = await NodeLock.tryAcquire(this.name, node.database, this.ctx.env);
+      this.lock = await tryAcquireNodeLock(node, this.ctx.env);
     } catch (err) {
       const error = coerceError(err);
       this.ctx.log.error({ node: this.name, err: error }, 'cannot take the node lock; the node is not purged this time');

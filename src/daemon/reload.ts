@@ -26,7 +26,8 @@ export interface ConfigChanges {
   listenChanged: boolean;
 }
 
-const databaseIdentity = (n: ResolvedNode): string => JSON.stringify([n.database.host, n.database.port, n.database.database, n.database.schema, n.database.table]);
+const databaseIdentity = ({ database: d }: ResolvedNode): string =>
+  JSON.stringify(d.type === 'oracle' ? [d.type, d.connectString, d.user, d.owner, d.table] : [d.host, d.port, d.database, d.schema, d.table]);
 const retentions = (n: ResolvedNode): string => JSON.stringify(CHAT_TYPES.map((ct) => n.policies[ct]?.retentionText ?? null));
 
 export function diffConfigs(before: ResolvedConfig, after: ResolvedConfig): ConfigChanges {

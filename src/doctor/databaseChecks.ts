@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { ResolvedDatabase } from '../config/loadConfig.js';
+import type { ResolvedPostgresDatabase } from '../config/loadConfig.js';
 import { describeSecretSource, readSecret } from '../config/secrets.js';
 import { postgresClientConfig } from '../adapters/postgres/postgresCatalog.js';
 import { selectNow, tableName } from '../adapters/postgres/sql.js';
@@ -24,7 +24,7 @@ const LOGIN_FIXES: Record<string, string> = {
   '53300': 'the server has no free connection slot: raise max_connections or close idle sessions',
 };
 
-export async function checkDatabase(db: ResolvedDatabase, opts: DatabaseCheckOptions): Promise<GroupReport> {
+export async function checkDatabase(db: ResolvedPostgresDatabase, opts: DatabaseCheckOptions): Promise<GroupReport> {
   const table = tableName(db.schema, db.table);
   const target = `postgres ${db.user}@${describeTarget(db)}/${db.database} table ${table}`;
   return { group: 'database', target, checks: await runChecks(db, table, opts) };
@@ -33,7 +33,7 @@ export async function checkDatabase(db: ResolvedDatabase, opts: DatabaseCheckOpt
 const AFTER_LOGIN = ['AFT_LOG table', 'privileges', 'clock skew', 'capacity', 'index'];
 const skipAll = (names: string[], why: string): Check[] => names.map((n) => skip(n, `not checked: ${why}`));
 
-async function runChecks(db: ResolvedDatabase, table: string, opts: DatabaseCheckOptions): Promise<Check[]> {
+async function runChecks(db: ResolvedPostgresDatabase, table: string, opts: DatabaseCheckOptions): Promise<Check[]> {
   const at = describeTarget(db);
   let reachable: Check;
   try {
@@ -78,7 +78,7 @@ function redact(text: string, password: string | undefined): string {
   return password && password.length >= 4 ? text.split(password).join('***') : text;
 }
 
-function loginFailure(db: ResolvedDatabase, err: unknown, password: string | undefined): Check {
+function loginFailure(db: ResolvedPostgresDatabase, err: unknown, password: string | undefined): Check {
   const code = (err as { code?: string }).code ?? '';
   const source = db.password ? describeSecretSource(db.password) : 'no password source (database.passwordFile, passwordEnv or passwordCredential)';
   const template = LOGIN_FIXES[code] ?? 'check database.user, the password source, database.ssl and the PostgreSQL server log';
@@ -87,7 +87,7 @@ function loginFailure(db: ResolvedDatabase, err: unknown, password: string | und
   return fail('login', detail, fix, connection);
 }
 
-async function catalogChecks(client: pg.Client, db: ResolvedDatabase, table: string, opts: DatabaseCheckOptions): Promise<Check[]> {
+async function catalogChecks(client: pg.Client, db: ResolvedPostgresDatabase, table: string, opts: DatabaseCheckOptions): Promise<Check[]> {
   const present = (await client.query<{ present: boolean }>(q.tableExists, [table])).rows[0]!.present;
   if (!present) {
     return [
@@ -121,7 +121,7 @@ function columnsCheck(table: string, columns: Set<string>): Check {
   return pass('AFT_LOG table', `${table} has all ${columns.size} expected columns`);
 }
 
-async function privilegesCheck(client: pg.Client, db: ResolvedDatabase, table: string): Promise<Check> {
+async function privilegesCheck(client: pg.Client, db: ResolvedPostgresDatabase, table: string): Promise<Check> {
   const p = (await client.query<{ usage: boolean; select: boolean; delete: boolean }>(q.privileges, [table, db.schema])).rows[0]!;
   const missing = [!p.select && 'SELECT', !p.delete && 'DELETE'].filter((x): x is string => Boolean(x));
   if (!p.usage) missing.unshift(`USAGE on schema ${db.schema}`);

@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../config/loadConfig.js';
 import { checkDatabase } from './databaseChecks.js';
 import { CISCO_FREE_SPACE_THRESHOLDS, type FreeSpaceThresholds } from './directoryChecks.js';
 import { checkFileServer } from './fileServerChecks.js';
+import { checkOracleDatabase } from './oracleChecks.js';
 import { makeReport, type DoctorReport } from './types.js';
 
 export interface DoctorOptions {
@@ -25,7 +26,9 @@ export async function runDoctor(config: ResolvedConfig, opts: DoctorOptions): Pr
       groups: await Promise.all([
         // The node's XcpMFTExtFsFreeSpaceWarn thresholds (Cisco's 10/15 % unless configured).
         checkFileServer(n.fileServer, { env: opts.env, thresholds: opts.thresholds ?? n.alarms?.freeSpace ?? CISCO_FREE_SPACE_THRESHOLDS }),
-        checkDatabase(n.database, { env: opts.env, maxClockSkewMs: config.purge.maxClockSkewMs }),
+        n.database.type === 'oracle'
+          ? checkOracleDatabase(n.name, n.database, { env: opts.env, maxClockSkewMs: config.purge.maxClockSkewMs })
+          : checkDatabase(n.database, { env: opts.env, maxClockSkewMs: config.purge.maxClockSkewMs }),
       ]),
     })),
   );

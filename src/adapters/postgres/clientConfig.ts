@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
-import type { ResolvedDatabase } from '../../config/loadConfig.js';
+import type { ResolvedPostgresDatabase } from '../../config/loadConfig.js';
 
 /** node-postgres settings for a node's database; TLS as its ssl.mode asks. */
-export function postgresClientConfig(db: ResolvedDatabase, password: string | undefined): pg.ClientConfig {
+export function postgresClientConfig(db: ResolvedPostgresDatabase, password: string | undefined): pg.ClientConfig {
   let ssl: pg.ClientConfig['ssl'] = false;
   if (db.ssl && db.ssl.mode !== 'disable') {
     const ca = db.ssl.caFile ? readFileSync(db.ssl.caFile, 'utf8') : undefined;

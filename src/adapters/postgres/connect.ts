@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { ResolvedDatabase } from '../../config/loadConfig.js';
+import type { ResolvedPostgresDatabase } from '../../config/loadConfig.js';
 import { readSecret } from '../../config/secrets.js';
 import { ConnectError } from '../../errors.js';
 import { postgresClientConfig } from './clientConfig.js';
@@ -12,7 +12,7 @@ import { postgresClientConfig } from './clientConfig.js';
  */
 export async function connectPostgres(
   node: string,
-  db: ResolvedDatabase,
+  db: ResolvedPostgresDatabase,
   env: NodeJS.ProcessEnv,
   extra: Partial<pg.ClientConfig> = {},
   purpose = '',

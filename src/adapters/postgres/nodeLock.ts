@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { ResolvedDatabase } from '../../config/loadConfig.js';
+import type { ResolvedPostgresDatabase } from '../../config/loadConfig.js';
 import { ConnectError } from '../../errors.js';
+import type { NodeLock } from '../../ports.js';
 import { connectPostgres } from './connect.js';
 
 /** Namespace of our advisory-lock keys, so they cannot collide with another application's. */
@@ -12,7 +13,7 @@ export const LOCK_NAMESPACE = 'mft-retention:purge-node';
  * the node name, so two nodes sharing one database get different keys. Signed decimal string,
  * as pg_try_advisory_lock(bigint) takes it.
  */
-export function nodeLockKey(db: Pick<ResolvedDatabase, 'schema' | 'table'>, node: string): string {
+export function nodeLockKey(db: Pick<ResolvedPostgresDatabase, 'schema' | 'table'>, node: string): string {
   const digest = createHash('sha256').update(`${LOCK_NAMESPACE}\0${db.schema}.${db.table}\0${node}`).digest();
   return BigInt.asIntN(64, digest.readBigUInt64BE(0)).toString();
 }
@@ -22,7 +23,7 @@ export function nodeLockKey(db: Pick<ResolvedDatabase, 'schema' | 'table'>, node
  * held on a dedicated connection (never a pooled one: the lock belongs to the session). When
  * the process dies, its session ends and PostgreSQL releases the lock for another instance.
  */
-export class NodeLock {
+export class PostgresNodeLock implements NodeLock {
   private readonly lostController = new AbortController();
   private released = false;
 
@@ -43,7 +44,7 @@ export class NodeLock {
   }
 
   /** Takes the node's lock if no other session holds it; undefined when another one does. */
-  static async tryAcquire(node: string, db: ResolvedDatabase, env: NodeJS.ProcessEnv = process.env): Promise<NodeLock | undefined> {
+  static async tryAcquire(node: string, db: ResolvedPostgresDatabase, env: NodeJS.ProcessEnv = process.env): Promise<PostgresNodeLock | undefined> {
     const client = await connectPostgres(
       node,
       db,
@@ -61,7 +62,7 @@ export class NodeLock {
     const key = nodeLockKey(db, node);
     try {
       const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
-      if (r.rows[0]?.ok) return new NodeLock(client, node, key);
+      if (r.rows[0]?.ok) return new PostgresNodeLock(client, node, key);
     } catch (err) {
       await client.end().catch(() => undefined);
       throw new ConnectError('database', node, `cannot take the node lock: ${(err as Error).message}`, { cause: err });

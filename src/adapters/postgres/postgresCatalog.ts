@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { DateTime } from 'luxon';
-import type { ResolvedDatabase } from '../../config/loadConfig.js';
+import type { ResolvedPostgresDatabase } from '../../config/loadConfig.js';
 import { connectPostgres } from './connect.js';
 import type { UploadRow } from '../../core/eligibility.js';
 import { ConnectError, DatabaseFullError } from '../../errors.js';
@@ -18,13 +18,13 @@ export class PostgresCatalog implements Catalog {
 
   private constructor(
     private readonly client: pg.Client,
-    private readonly db: ResolvedDatabase,
+    private readonly db: ResolvedPostgresDatabase,
     private readonly node: string,
   ) {
     this.table = sql.tableName(db.schema, db.table);
   }
 
-  static async open(node: string, db: ResolvedDatabase, env: NodeJS.ProcessEnv = process.env): Promise<PostgresCatalog> {
+  static async open(node: string, db: ResolvedPostgresDatabase, env: NodeJS.ProcessEnv = process.env): Promise<PostgresCatalog> {
     return new PostgresCatalog(await connectPostgres(node, db, env), db, node);
   }
 

@@ -1,0 +1,179 @@
+import oracledb, { type DbType } from 'oracledb';
+import { DateTime } from 'luxon';
+import type { ResolvedOracleDatabase } from '../../config/loadConfig.js';
+import type { UploadRow } from '../../core/eligibility.js';
+import { ConnectError, DatabaseFullError } from '../../errors.js';
+import type { Catalog, CompanionRow, DatabaseUsage, ExpiredUploadQuery } from '../../ports.js';
+import { connectOracle, describeOracle, thinConnector, type OracleConnection, type OracleConnector } from './connection.js';
+import { classifyOracleError, isTableOrViewMissing, oraCode } from './errors.js';
+import * as sql from './sql.js';
+
+type Row = Record<string, string | number | null>;
+
+/** Oracle returns unquoted aliases in upper case. */
+const QUERY = { outFormat: oracledb.OUT_FORMAT_OBJECT, autoCommit: false } as const;
+
+// aft_index travels as text both ways (NUMBER(19) exceeds 2^53); a path as VARCHAR2 of up to
+// 4000 bytes (AFT_LOG's file_path is VARCHAR2(511)).
+const INDEX_BIND = { type: oracledb.STRING, maxSize: 40 };
+const PATH_BIND = { type: oracledb.STRING, maxSize: 4000 };
+
+/**
+ * A bind for "this instant, as AFT_LOG's zone-less timestampvalue reads it": a Date whose UTC
+ * clock shows the wall clock in `zone`, sent as TIMESTAMP WITH TIME ZONE (the driver writes it
+ * in UTC) for SYS_EXTRACT_UTC to turn back into that wall clock. Sending a plain TIMESTAMP
+ * instead would use this process's local time zone.
+ */
+export function wallClockBind(instant: Date, zone: string): { val: Date; type: DbType } {
+  const w = DateTime.fromJSDate(instant, { zone });
+  return { val: new Date(Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second, w.millisecond)), type: oracledb.DB_TYPE_TIMESTAMP_TZ };
+}
+
+/** Oracle stores '' as NULL: a NULL text column reads as ''. file_path keeps its NULL (an empty path). */
+const text = (v: string | number | null | undefined): string => (v === null || v === undefined ? '' : String(v));
+
+/**
+ * AFT_LOG on Oracle (12c and later), through one dedicated thin-mode connection per node.
+ * The same contract as the PostgreSQL adapter: keyset batches over aft_index, bound
+ * timestamps, deletes by primary key in one transaction per batch.
+ */
+export class OracleCatalog implements Catalog {
+  private readonly table: string;
+
+  constructor(
+    private readonly conn: OracleConnection,
+    private readonly db: ResolvedOracleDatabase,
+    private readonly node: string,
+  ) {
+    this.table = sql.tableName(db.owner, db.table);
+  }
+
+  static async open(node: string, db: ResolvedOracleDatabase, env: NodeJS.ProcessEnv = process.env, connector: OracleConnector = thinConnector): Promise<OracleCatalog> {
+    return new OracleCatalog(await connectOracle(node, db, env, connector), db, node);
+  }
+
+  private async query(text: string, binds: Record<string, unknown> = {}): Promise<Row[]> {
+    try {
+      return (await this.conn.execute<Row>(text, binds, QUERY)).rows ?? [];
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+
+  /** ORA- codes of a full tablespace or quota become DatabaseFullError; a lost session ConnectError. */
+  translate(err: unknown): Error {
+    const c = classifyOracleError(err);
+    const message = (err as Error)?.message ?? String(err);
+    if (c.kind === 'full') {
+      return new DatabaseFullError(this.node, `the database is full (${oraCode(c.ora)}: ${c.meaning}): ${message}`, { cause: err });
+    }
+    if (c.kind === 'connection') {
+      return new ConnectError('database', this.node, `lost the connection to Oracle ${describeOracle(this.db)}: ${message}`, { cause: err });
+    }
+    return err instanceof Error ? err : new Error(message);
+  }
+
+  private fromWall(ts: string | number | null | undefined): Date {
+    return DateTime.fromISO(text(ts), { zone: this.db.timestampZone }).toJSDate();
+  }
+
+  async databaseNow(): Promise<Date> {
+    const [row] = await this.query(sql.selectNow);
+    return DateTime.fromISO(text(row?.NOW), { zone: 'UTC' }).toJSDate();
+  }
+
+  async findExpiredUploads(q: ExpiredUploadQuery): Promise<UploadRow[]> {
+    const rows = await this.query(sql.selectExpiredUploads(this.table), {
+      chatType: q.chatType,
+      before: wallClockBind(q.before, this.db.timestampZone),
+      afterIndex: { val: q.afterIndex, ...INDEX_BIND },
+      maxRows: q.limit,
+    });
+    return rows.map((r) => ({
+      aftIndex: text(r.IDX),
+      filePath: r.FILE_PATH === null || r.FILE_PATH === undefined ? null : String(r.FILE_PATH),
+      fileSize: Number(r.FSIZE),
+      bytesTransferred: Number(r.MOVED),
+      chatType: text(r.CHAT_TYPE),
+      uploadedAt: this.fromWall(r.TS),
+      jid: text(r.JID),
+      toJid: text(r.TO_JID),
+    }));
+  }
+
+  async countExpiredUploads(chatType: string, before: Date): Promise<{ files: number; bytes: number }> {
+    const [row] = await this.query(sql.countExpiredUploads(this.table), { chatType, before: wallClockBind(before, this.db.timestampZone) });
+    return { files: Number(row?.FILES ?? 0), bytes: Number(row?.BYTES ?? 0) };
+  }
+
+  async findRowsByPath(paths: string[]): Promise<CompanionRow[]> {
+    const found: CompanionRow[] = [];
+    // Never more than 1,000 items in one IN list (ORA-01795): one query per chunk.
+    for (const chunk of sql.inListChunks([...new Set(paths.filter((p) => p !== ''))])) {
+      const rows = await this.query(sql.selectRowsByPath(this.table, chunk.length), sql.inListBinds(chunk));
+      for (const r of rows) {
+        found.push({ aftIndex: text(r.IDX), filePath: text(r.FILE_PATH), method: text(r.METHOD), chatType: text(r.CHAT_TYPE), uploadedAt: this.fromWall(r.TS) });
+      }
+    }
+    return found;
+  }
+
+  async deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<number> {
+    if (aftIndexes.length === 0) return 0;
+    // One transaction per batch: either every row of the batch's removed files goes, or none.
+    // Array binds (executeMany) send every aft_index in one round trip, with no IN list at all.
+    const options = { autoCommit: false } as const;
+    try {
+      const a = await this.conn.executeMany(sql.deleteByIndex(this.table), aftIndexes.map((idx) => ({ idx })), { ...options, bindDefs: { idx: INDEX_BIND } });
+      const live = [...new Set(paths.filter((p) => p !== ''))];
+      const b =
+        live.length === 0
+          ? { rowsAffected: 0 }
+          : await this.conn.executeMany(sql.deleteNewerByPath(this.table), live.map((path) => ({ newerThan: newerThanIndex, path })), { ...options, bindDefs: { newerThan: INDEX_BIND, path: PATH_BIND } });
+      await this.conn.commit();
+      return (a.rowsAffected ?? 0) + (b.rowsAffected ?? 0);
+    } catch (err) {
+      await this.conn.rollback().catch(() => undefined);
+      throw this.translate(err);
+    }
+  }
+
+  /**
+   * DBA_TABLESPACE_USAGE_METRICS for AFT_LOG's tablespace where granted (autoextend included);
+   * otherwise, silently, the login user's USER_TS_QUOTAS (no privilege needed).
+   */
+  async databaseUsage(): Promise<DatabaseUsage> {
+    const owner = (this.db.owner ?? text((await this.query(sql.selectUser))[0]?.USERNAME)).toUpperCase();
+    const [t] = await this.query(sql.selectTableTablespace, { owner, tableName: this.db.table.toUpperCase() });
+    const tablespace = t?.TABLESPACE === null || t?.TABLESPACE === undefined ? undefined : String(t.TABLESPACE);
+    if (tablespace) {
+      try {
+        const [m] = (await this.conn.execute<Row>(sql.selectTablespaceMetrics, { tablespace }, QUERY)).rows ?? [];
+        if (m) {
+          return { usedBytes: Number(m.USED), capacityBytes: Number(m.MAX_BYTES), usedPercent: Number(m.USED_PERCENT), source: `DBA_TABLESPACE_USAGE_METRICS (tablespace ${tablespace})` };
+        }
+      } catch (err) {
+        if (!isTableOrViewMissing(err)) throw this.translate(err);
+      }
+    }
+    return quotaUsage(await this.query(sql.selectUserQuotas), tablespace);
+  }
+
+  async close(): Promise<void> {
+    await this.conn.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Usage from USER_TS_QUOTAS rows: the quota on AFT_LOG's tablespace when the user has one,
+ * else the largest. MAX_BYTES -1 is an unlimited quota: no capacity to compare against.
+ */
+export function quotaUsage(rows: Row[], tablespace: string | undefined): DatabaseUsage {
+  const row = rows.find((r) => r.TABLESPACE === tablespace) ?? rows[0];
+  if (!row) return { usedBytes: 0, source: 'USER_TS_QUOTAS (no quota: the user has none, or UNLIMITED TABLESPACE)' };
+  const max = Number(row.MAX_BYTES);
+  const usedBytes = Number(row.USED);
+  const source = `USER_TS_QUOTAS (tablespace ${text(row.TABLESPACE)}${max < 0 ? ', unlimited' : ''})`;
+  if (max < 0) return { usedBytes, source };
+  return { usedBytes, capacityBytes: max, usedPercent: max > 0 ? Math.round((usedBytes / max) * 10_000) / 100 : undefined, source };
+}

@@ -1,0 +1,112 @@
+/**
+ * The SQL the purge runs against AFT_LOG on Oracle (12c and later). Pure: text only, every
+ * value bound. Rules that keep it independent of the session's NLS and time zone settings:
+ *
+ * - timestamps are bound, never written as literals. A bound instant travels as a TIMESTAMP
+ *   WITH TIME ZONE in UTC whose clock reading is the wall clock in the node's timestampZone
+ *   (see wallClockBind); SYS_EXTRACT_UTC turns it back into that plain TIMESTAMP, so neither
+ *   the session time zone nor this process's TZ shifts it;
+ * - timestamps are read back as text with an explicit format mask, numbers with TO_CHAR, so
+ *   an aft_index above 2^53 survives and no NLS setting changes the digits;
+ * - no comparison with '' anywhere: Oracle stores an empty string as NULL, and `x <> ''` is
+ *   never true.
+ */
+
+/** `OWNER.TABLE`, or `TABLE` in the login user's own schema; identifiers validated as unquoted. */
+export const tableName = (owner: string | undefined, table: string): string => (owner ? `${owner}.${table}` : table);
+
+/** Oracle allows at most 1,000 expressions in an IN list (ORA-01795). */
+export const MAX_IN_LIST = 1000;
+
+/**
+ * Sizes an IN list is padded to, so the server sees a handful of distinct statements instead
+ * of one per list length (each new text is a hard parse and a new cursor in the shared pool).
+ */
+export const IN_LIST_SIZES = [1, 16, 128, MAX_IN_LIST] as const;
+
+const TS = `TO_CHAR(timestampvalue, 'YYYY-MM-DD"T"HH24:MI:SS.FF3')`;
+
+// Column aliases are distinct from column names (idx, fsize, ts), as on PostgreSQL: ORDER BY
+// must sort the NUMBER, never its text.
+export const selectExpiredUploads = (t: string): string => `
+  SELECT TO_CHAR(aft_index) AS idx, file_path, TO_CHAR(file_size) AS fsize,
+         TO_CHAR(bytes_transferred) AS moved, chat_type, jid, to_jid, ${TS} AS ts
+    FROM ${t}
+   WHERE method = 'Post' AND chat_type = :chatType
+     AND timestampvalue < SYS_EXTRACT_UTC(:before)
+     AND aft_index > TO_NUMBER(:afterIndex)
+   ORDER BY aft_index
+   FETCH FIRST :maxRows ROWS ONLY`;
+
+export const countExpiredUploads = (t: string): string => `
+  SELECT TO_CHAR(COUNT(*)) AS files, TO_CHAR(NVL(SUM(file_size), 0)) AS bytes
+    FROM ${t}
+   WHERE method = 'Post' AND chat_type = :chatType
+     AND timestampvalue < SYS_EXTRACT_UTC(:before)`;
+
+/** `file_path IN (:p0, ..., :pN-1)` for a list of exactly n bind variables (n <= MAX_IN_LIST). */
+export const selectRowsByPath = (t: string, n: number): string => {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_IN_LIST) throw new RangeError(`an IN list holds 1 to ${MAX_IN_LIST} items, not ${n}`);
+  const binds = Array.from({ length: n }, (_, i) => `:p${i}`).join(', ');
+  return `
+  SELECT TO_CHAR(aft_index) AS idx, file_path, method, chat_type, ${TS} AS ts
+    FROM ${t}
+   WHERE file_path IN (${binds})`;
+};
+
+/** Run with executeMany, one bind row per aft_index (an array bind: one round trip). */
+export const deleteByIndex = (t: string): string => `DELETE FROM ${t} WHERE aft_index = TO_NUMBER(:idx)`;
+
+/**
+ * Rows for removed files logged after we read them (a late download): only rows above the
+ * batch's highest aft_index are scanned. Run with executeMany, one bind row per path.
+ */
+export const deleteNewerByPath = (t: string): string =>
+  `DELETE FROM ${t} WHERE aft_index > TO_NUMBER(:newerThan) AND file_path = :path`;
+
+export const selectNow = `SELECT TO_CHAR(SYS_EXTRACT_UTC(SYSTIMESTAMP), 'YYYY-MM-DD"T"HH24:MI:SS.FF3') AS now FROM dual`;
+
+/** The tablespace AFT_LOG lives in (NULL for a partitioned table). Binds: owner (upper case), tableName. */
+export const selectTableTablespace = `
+  SELECT tablespace_name AS tablespace FROM all_tables WHERE owner = :owner AND table_name = :tableName`;
+
+/** The login user's quotas: no privilege needed. MAX_BYTES -1 means unlimited. */
+export const selectUserQuotas = `
+  SELECT tablespace_name AS tablespace, TO_CHAR(bytes) AS used, TO_CHAR(max_bytes) AS max_bytes
+    FROM user_ts_quotas
+   ORDER BY bytes DESC`;
+
+/**
+ * Usage of one tablespace as the server measures it (autoextend included). Needs SELECT on
+ * DBA_TABLESPACE_USAGE_METRICS (or SELECT_CATALOG_ROLE): ORA-00942 without it. USED_SPACE and
+ * TABLESPACE_SIZE are in database blocks; the percent is fetched as a number (TO_CHAR of a
+ * decimal would follow NLS_NUMERIC_CHARACTERS).
+ */
+export const selectTablespaceMetrics = `
+  SELECT TO_CHAR(m.used_space * t.block_size) AS used,
+         TO_CHAR(m.tablespace_size * t.block_size) AS max_bytes,
+         ROUND(m.used_percent, 2) AS used_percent
+    FROM dba_tablespace_usage_metrics m
+    JOIN user_tablespaces t ON t.tablespace_name = m.tablespace_name
+   WHERE m.tablespace_name = :tablespace`;
+
+/** The login user, to name the owner when AFT_LOG is in the user's own schema. */
+export const selectUser = `SELECT USER AS username FROM dual`;
+
+/**
+ * Chunks a list for IN lists of at most MAX_IN_LIST items, each chunk padded (by repeating
+ * its last item, which changes no result) to one of IN_LIST_SIZES.
+ */
+export function inListChunks<T>(items: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += MAX_IN_LIST) {
+    const chunk = items.slice(i, i + MAX_IN_LIST);
+    const size = IN_LIST_SIZES.find((s) => s >= chunk.length)!;
+    while (chunk.length < size) chunk.push(chunk[chunk.length - 1]!);
+    chunks.push(chunk);
+  }
+  return chunks;
+}
+
+/** Named binds `{ p0: ..., p1: ... }` for selectRowsByPath. */
+export const inListBinds = (items: readonly string[]): Record<string, string> => Object.fromEntries(items.map((v, i) => [`p${i}`, v]));

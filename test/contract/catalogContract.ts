@@ -1,0 +1,210 @@
+// The contract every AFT_LOG adapter (the Catalog port) must meet, written once and run
+// against each real database: PostgreSQL in every test run (postgres.contract.test.ts),
+// Oracle when a server is given (test/oracle/oracle.contract.test.ts, `npm run test:oracle`).
+import { afterEach, describe, expect, it } from 'vitest';
+import { decide } from '../../src/core/eligibility.js';
+import { DatabaseFullError } from '../../src/errors.js';
+import type { Catalog } from '../../src/ports.js';
+
+export interface ContractRow {
+  aftIndex: bigint | number;
+  method: 'Post' | 'Get';
+  chatType: string;
+  /** '' is allowed: Oracle stores it as NULL. */
+  filePath: string;
+  /** The instant; the factory writes its wall clock in the table's timestampZone. */
+  timestamp: Date;
+  fileSize?: number;
+  jid?: string;
+  toJid?: string;
+}
+
+export interface CatalogUnderTest {
+  catalog: Catalog;
+  /** aft_index of every row still in the table, ascending, as decimal strings (read directly, not through the adapter). */
+  remainingIndexes(): Promise<string[]>;
+  /**
+   * From now on, deleting the row with this aft_index fails inside the DELETE statement
+   * (a row trigger): with the database's "disk full" error, or with some other error.
+   */
+  failDeleteOf(aftIndex: bigint | number, kind: 'disk-full' | 'error'): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export interface CatalogFactory {
+  /** A fresh AFT_LOG holding exactly these rows, its timestamps written in `timestampZone`, and a Catalog on it. */
+  create(rows: ContractRow[], opts?: { timestampZone?: string }): Promise<CatalogUnderTest>;
+}
+
+const HOUR = 3_600_000;
+const T0 = new Date('2025-03-10T08:15:30.250Z');
+const at = (hoursBefore: number, ms = 0): Date => new Date(T0.getTime() - hoursBefore * HOUR + ms);
+const post = (aftIndex: bigint | number, filePath: string, timestamp: Date, extra: Partial<ContractRow> = {}): ContractRow => ({ aftIndex, method: 'Post', chatType: 'im', filePath, timestamp, ...extra });
+const get = (aftIndex: bigint | number, filePath: string, timestamp: Date): ContractRow => ({ aftIndex, method: 'Get', chatType: 'im', filePath, timestamp });
+const p = (n: number | string): string => `/opt/mftFileStore/node_1/files/im/20250301/10/file-${n}.txt`;
+
+/** Registers the contract's tests for one adapter. */
+export function describeCatalogContract(name: string, factory: () => CatalogFactory): void {
+  describe(`Catalog contract: ${name}`, () => {
+    const open: CatalogUnderTest[] = [];
+    const make = async (rows: ContractRow[], opts?: { timestampZone?: string }): Promise<CatalogUnderTest> => {
+      const c = await factory().create(rows, opts);
+      open.push(c);
+      return c;
+    };
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((c) => c.dispose()));
+    });
+
+    it('pages expired uploads by aft_index ascending (as numbers, beyond 2^53), at most limit per page', async () => {
+      const big = 9_007_199_254_740_993n; // 2^53 + 1: a JS number cannot hold it
+      const { catalog } = await make([post(10, p(10), at(48)), post(9, p(9), at(48)), post(100, p(100), at(48)), post(2, p(2), at(48)), post(big, p('big'), at(48))]);
+      const page = (afterIndex: string) => catalog.findExpiredUploads({ chatType: 'im', before: T0, afterIndex, limit: 2 });
+      expect((await page('0')).map((r) => r.aftIndex)).toEqual(['2', '9']);
+      expect((await page('9')).map((r) => r.aftIndex)).toEqual(['10', '100']);
+      expect((await page('100')).map((r) => r.aftIndex)).toEqual([big.toString()]);
+      expect(await page(big.toString())).toEqual([]);
+    });
+
+    it('returns the row fields the purge decides on', async () => {
+      const { catalog } = await make([post(7, p(7), at(30), { fileSize: 123_456_789_012, jid: 'alice@example.com', toJid: 'room@conference.example.com', chatType: 'im' })]);
+      const [row] = await catalog.findExpiredUploads({ chatType: 'im', before: T0, afterIndex: '0', limit: 10 });
+      expect(row).toEqual({
+        aftIndex: '7',
+        filePath: p(7),
+        fileSize: 123_456_789_012,
+        bytesTransferred: 123_456_789_012,
+        chatType: 'im',
+        uploadedAt: at(30),
+        jid: 'alice@example.com',
+        toJid: 'room@conference.example.com',
+      });
+    });
+
+    it('takes only uploads strictly before the cutoff (to the millisecond)', async () => {
+      const cutoff = at(24);
+      const { catalog } = await make([post(1, p(1), new Date(cutoff.getTime() - 1)), post(2, p(2), cutoff), post(3, p(3), new Date(cutoff.getTime() + 1))]);
+      const rows = await catalog.findExpiredUploads({ chatType: 'im', before: cutoff, afterIndex: '0', limit: 10 });
+      expect(rows.map((r) => r.aftIndex)).toEqual(['1']);
+      expect(await catalog.countExpiredUploads('im', cutoff)).toEqual({ files: 1, bytes: 1024 });
+    });
+
+    it('takes only Post rows of the asked chat type', async () => {
+      const { catalog } = await make([
+        post(1, p(1), at(48)),
+        get(2, p(1), at(47)),
+        post(3, '/opt/mftFileStore/node_1/files/groupchat/20250301/10/g.txt', at(48), { chatType: 'groupchat' }),
+        post(4, '/opt/mftFileStore/node_1/files/persistent/20250301/10/r.txt', at(48), { chatType: 'persistent' }),
+      ]);
+      const ids = async (chatType: 'im' | 'groupchat' | 'persistent') => (await catalog.findExpiredUploads({ chatType, before: T0, afterIndex: '0', limit: 10 })).map((r) => r.aftIndex);
+      expect(await ids('im')).toEqual(['1']);
+      expect(await ids('groupchat')).toEqual(['3']);
+      expect(await ids('persistent')).toEqual(['4']);
+    });
+
+    it('reads and compares timestampvalue as wall-clock time in timestampZone', async () => {
+      // Kolkata is UTC+05:30 all year: an adapter that ignored the zone, or applied only whole hours, is off.
+      const uploaded = at(10);
+      const { catalog } = await make([post(1, p(1), uploaded)], { timestampZone: 'Asia/Kolkata' });
+      const rows = await catalog.findExpiredUploads({ chatType: 'im', before: new Date(uploaded.getTime() + 1), afterIndex: '0', limit: 10 });
+      expect(rows.map((r) => r.uploadedAt)).toEqual([uploaded]);
+      expect(await catalog.findExpiredUploads({ chatType: 'im', before: uploaded, afterIndex: '0', limit: 10 })).toEqual([]);
+      expect(await catalog.countExpiredUploads('im', uploaded)).toEqual({ files: 0, bytes: 0 });
+      const [companion] = await catalog.findRowsByPath([p(1)]);
+      expect(companion?.uploadedAt).toEqual(uploaded);
+    });
+
+    it('reads an empty file_path as empty (Oracle: NULL), which the purge keeps as empty-path', async () => {
+      const { catalog } = await make([post(1, '', at(48))]);
+      const [row] = await catalog.findExpiredUploads({ chatType: 'im', before: T0, afterIndex: '0', limit: 10 });
+      expect(row?.filePath ?? '').toBe('');
+      const d = decide(row!, { nodeDirectory: '/opt/mftFileStore/node_1', chatType: 'im', retentionCutoff: T0, currentHourStart: T0 });
+      expect(d).toMatchObject({ decision: 'keep', reason: 'empty-path' });
+    });
+
+    it('finds rows by exact path, whatever characters the path holds', async () => {
+      const dir = '/opt/mftFileStore/node_1/files/im/20250301/10';
+      const tricky = [`${dir}/100%.txt`, `${dir}/a_b.txt`, `${dir}/back\\slash.txt`, `${dir}/it's.txt`, `${dir}/say "hi".txt`, `${dir}/résumé-日本語.pdf`];
+      const lookalikes = [`${dir}/100x.txt`, `${dir}/aXb.txt`, `${dir}/backslash.txt`, `${dir}/its.txt`, `${dir}/resume.pdf`];
+      const rows = [...tricky, ...lookalikes].map((path, i) => post(i + 1, path, at(48)));
+      const { catalog } = await make([...rows, get(100, tricky[0]!, at(47))]);
+      const found = await catalog.findRowsByPath(tricky);
+      expect(found.map((r) => [r.aftIndex, r.filePath, r.method]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
+        ...tricky.map((path, i) => [String(i + 1), path, 'Post']),
+        ['100', tricky[0], 'Get'],
+      ]);
+      expect(await catalog.findRowsByPath([])).toEqual([]);
+    });
+
+    it('finds rows for more paths than one IN list may hold (1,000 on Oracle)', async () => {
+      const rows = Array.from({ length: 2_100 }, (_, i) => post(i + 1, p(i + 1), at(48)));
+      const { catalog } = await make(rows);
+      const asked = Array.from({ length: 2_500 }, (_, i) => p(i + 1)); // 400 of them match nothing
+      const found = await catalog.findRowsByPath(asked);
+      expect(found.map((r) => Number(r.aftIndex)).sort((a, b) => a - b)).toEqual(rows.map((r) => Number(r.aftIndex)));
+    });
+
+    it('deletes the given rows by aft_index plus rows for the paths newer than the batch, and nothing else', async () => {
+      const P = p('P');
+      const Q = p('Q');
+      const u = await make([post(1, P, at(48)), get(2, P, at(47)), post(3, Q, at(48)), get(4, P, at(46)), get(10, P, at(1)), get(11, Q, at(1))]);
+      // Rows 1 and 2 were read; 10 is a download of P logged after the read; 4 is older than
+      // the batch and was not read (not ours to delete); Q was not removed.
+      expect(await u.catalog.deleteRows(['1', '2'], [P], '5')).toBe(3);
+      expect(await u.remainingIndexes()).toEqual(['3', '4', '11']);
+      expect(await u.catalog.deleteRows([], [Q], '0')).toBe(0);
+      expect(await u.remainingIndexes()).toEqual(['3', '4', '11']);
+    });
+
+    it('deletes more rows than one IN list may hold in one call', async () => {
+      const rows = Array.from({ length: 2_500 }, (_, i) => post(i + 1, p(i + 1), at(48)));
+      const u = await make([...rows, post(5_000, p('keep'), at(48))]);
+      expect(await u.catalog.deleteRows(rows.map((r) => String(r.aftIndex)), rows.map((r) => r.filePath), '2500')).toBe(2_500);
+      expect(await u.remainingIndexes()).toEqual(['5000']);
+    });
+
+    it('deletes a batch in one transaction: a failure on one row deletes none of them', async () => {
+      const u = await make([post(1, p(1), at(48)), post(2, p(2), at(48)), post(3, p(3), at(48)), get(9, p(1), at(1))]);
+      await u.failDeleteOf(2, 'error');
+      await expect(u.catalog.deleteRows(['1', '2', '3'], [p(1)], '3')).rejects.toThrow();
+      expect(await u.remainingIndexes()).toEqual(['1', '2', '3', '9']);
+      // The connection is usable afterwards: the failed transaction was rolled back.
+      expect(await u.catalog.deleteRows(['3'], [], '3')).toBe(1);
+      expect(await u.remainingIndexes()).toEqual(['1', '2', '9']);
+    });
+
+    it('reports a full database as DatabaseFullError, and deletes nothing', async () => {
+      const u = await make([post(1, p(1), at(48)), post(2, p(2), at(48))]);
+      await u.failDeleteOf(2, 'disk-full');
+      const err = await u.catalog.deleteRows(['1', '2'], [], '2').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DatabaseFullError);
+      expect(await u.remainingIndexes()).toEqual(['1', '2']);
+    });
+
+    it('counts the expired backlog: files and bytes of the Post rows before the cutoff', async () => {
+      const { catalog } = await make([
+        post(1, p(1), at(48), { fileSize: 1_000 }),
+        post(2, p(2), at(30), { fileSize: 5_000_000_000 }),
+        get(3, p(1), at(29)),
+        post(4, p(4), at(1), { fileSize: 7 }),
+        post(5, '/opt/mftFileStore/node_1/files/groupchat/20250301/10/g.txt', at(48), { chatType: 'groupchat', fileSize: 9 }),
+      ]);
+      expect(await catalog.countExpiredUploads('im', at(24))).toEqual({ files: 2, bytes: 5_000_001_000 });
+      expect(await catalog.countExpiredUploads('persistent', at(24))).toEqual({ files: 0, bytes: 0 });
+    });
+
+    it('reports the database clock and its usage', async () => {
+      const { catalog } = await make([post(1, p(1), at(48))]);
+      const now = await catalog.databaseNow();
+      expect(Number.isNaN(now.getTime())).toBe(false);
+      expect(Math.abs(now.getTime() - Date.now())).toBeLessThan(24 * HOUR);
+      const usage = await catalog.databaseUsage();
+      expect(usage.usedBytes).toBeGreaterThanOrEqual(0);
+      expect(Number.isFinite(usage.usedBytes)).toBe(true);
+      expect(usage.source).toMatch(/\S/);
+      if (usage.capacityBytes !== undefined) expect(usage.capacityBytes).toBeGreaterThan(0);
+      if (usage.usedPercent !== undefined) expect(usage.usedPercent).toBeGreaterThanOrEqual(0);
+      if (usage.usedPercent !== undefined) expect(usage.usedPercent).toBeLessThanOrEqual(100);
+    });
+  });
+}

@@ -1,0 +1,107 @@
+// The Catalog contract against a real PostgreSQL (a throw-away server on loopback).
+import { DateTime } from 'luxon';
+import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { PostgresCatalog, PG_DISK_FULL } from '../../src/adapters/postgres/postgresCatalog.js';
+import type { ResolvedPostgresDatabase } from '../../src/config/loadConfig.js';
+import { startPostgres, type PgServer } from '../helpers/pgServer.js';
+import { describeCatalogContract, type CatalogFactory, type ContractRow } from './catalogContract.js';
+
+const DATABASE = 'contract';
+let server: PgServer;
+let admin: pg.Client;
+let tables = 0;
+
+beforeAll(async () => {
+  server = await startPostgres();
+  await server.createDatabase(DATABASE);
+  admin = new pg.Client(server.connectionConfig(DATABASE));
+  await admin.connect();
+});
+
+afterAll(async () => {
+  await admin?.end();
+  await server?.stop();
+});
+
+const wallClock = (t: Date, zone: string): string => DateTime.fromJSDate(t, { zone }).toFormat('yyyy-MM-dd HH:mm:ss.SSS');
+
+async function insert(table: string, rows: ContractRow[], zone: string): Promise<void> {
+  for (let i = 0; i < rows.length; i += 5_000) {
+    const chunk = rows.slice(i, i + 5_000);
+    const col = <T>(f: (r: ContractRow) => T): T[] => chunk.map(f);
+    await admin.query(
+      `INSERT INTO ${table} (aft_index, jid, to_jid, method, filename, real_filename, file_type, chat_type, file_server, file_path, file_size, bytes_transferred, timestampvalue)
+       SELECT idx, jid, to_jid, method, 'f', 'f', 'txt', chat_type, 'files.example.com', file_path, size, size, ts
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::timestamp[])
+           AS t(idx, jid, to_jid, method, chat_type, file_path, size, ts)`,
+      [
+        col((r) => String(r.aftIndex)),
+        col((r) => r.jid ?? 'alice@example.com'),
+        col((r) => r.toJid ?? 'bob@example.com'),
+        col((r) => r.method),
+        col((r) => r.chatType),
+        col((r) => r.filePath),
+        col((r) => String(r.fileSize ?? 1024)),
+        col((r) => wallClock(r.timestamp, zone)),
+      ],
+    );
+  }
+}
+
+const factory: CatalogFactory = {
+  async create(rows, opts = {}) {
+    const zone = opts.timestampZone ?? 'UTC';
+    const table = `aft_c${++tables}`;
+    // Cisco's AFT_LOG shape (every column NOT NULL, primary key only), under a name of its own.
+    await admin.query(`
+      CREATE TABLE ${table} (
+        aft_index BIGINT NOT NULL PRIMARY KEY, jid VARCHAR(3071) NOT NULL, to_jid VARCHAR(3071) NOT NULL,
+        method VARCHAR(63) NOT NULL, filename VARCHAR(511) NOT NULL, real_filename VARCHAR(511) NOT NULL,
+        file_type VARCHAR(10) NOT NULL, chat_type VARCHAR(10) NOT NULL, file_server VARCHAR(511) NOT NULL,
+        file_path VARCHAR(511) NOT NULL, file_size BIGINT NOT NULL, bytes_transferred BIGINT NOT NULL,
+        timestampvalue TIMESTAMP WITHOUT TIME ZONE NOT NULL)`);
+    await insert(table, rows, zone);
+    const db: ResolvedPostgresDatabase = {
+      type: 'postgres',
+      host: server.tcpHost,
+      port: server.port,
+      database: DATABASE,
+      user: server.mftUser.user,
+      password: { kind: 'env', name: 'CONTRACT_PG_PASSWORD' },
+      schema: 'public',
+      table,
+      timestampZone: zone,
+      connectTimeout: 'PT15S',
+      statementTimeout: 'PT5M',
+      connectTimeoutMs: 15_000,
+      statementTimeoutMs: 300_000,
+    };
+    const catalog = await PostgresCatalog.open('contract', db, { CONTRACT_PG_PASSWORD: server.mftUser.password });
+    return {
+      catalog,
+      async remainingIndexes() {
+        return (await admin.query<{ i: string }>(`SELECT aft_index::text AS i FROM ${table} ORDER BY aft_index`)).rows.map((r) => r.i);
+      },
+      async failDeleteOf(aftIndex, kind) {
+        // SQLSTATE 53100 is what PostgreSQL raises when it cannot extend a file (disk full).
+        const code = kind === 'disk-full' ? PG_DISK_FULL : 'P0001';
+        await admin.query(`
+          CREATE OR REPLACE FUNCTION ${table}_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN
+            IF OLD.aft_index = ${BigInt(aftIndex)} THEN
+              RAISE EXCEPTION USING ERRCODE = '${code}', MESSAGE = 'contract test: delete refused';
+            END IF;
+            RETURN OLD;
+          END $$;
+          CREATE TRIGGER ${table}_refuse BEFORE DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${table}_refuse();`);
+      },
+      async dispose() {
+        await catalog.close();
+        await admin.query(`DROP TABLE ${table}; DROP FUNCTION IF EXISTS ${table}_refuse()`);
+      },
+    };
+  },
+};
+
+describeCatalogContract('PostgreSQL', () => factory);

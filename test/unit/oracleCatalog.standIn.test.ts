@@ -1,0 +1,211 @@
+// The Oracle adapter against a RECORDING STAND-IN of the oracledb connection (not a database):
+// its SQL text, bind variables, array binds, transaction calls and error mapping. Whether a real
+// Oracle accepts that SQL and returns the right rows is the contract suite's job
+// (`npm run test:oracle`, test/oracle/oracle.contract.test.ts).
+import oracledb from 'oracledb';
+import { describe, expect, it } from 'vitest';
+import { OracleCatalog, quotaUsage, wallClockBind } from '../../src/adapters/oracle/oracleCatalog.js';
+import { MAX_IN_LIST } from '../../src/adapters/oracle/sql.js';
+import type { ResolvedOracleDatabase } from '../../src/config/loadConfig.js';
+import { ConnectError, DatabaseFullError } from '../../src/errors.js';
+import { njsError, oraError, RecordingOracleConnection, type Responder } from '../helpers/recordingOracleConnection.js';
+
+const DB: ResolvedOracleDatabase = {
+  type: 'oracle',
+  connectString: 'db.example.com:1521/MFTDB',
+  user: 'MFT_RETENTION',
+  owner: 'MFTADMIN',
+  table: 'AFT_LOG',
+  timestampZone: 'UTC',
+  connectTimeout: 'PT15S',
+  statementTimeout: 'PT5M',
+  connectTimeoutMs: 15_000,
+  statementTimeoutMs: 300_000,
+};
+
+const catalogWith = (respond?: Responder, db: Partial<ResolvedOracleDatabase> = {}) => {
+  const conn = new RecordingOracleConnection(respond);
+  return { conn, catalog: new OracleCatalog(conn, { ...DB, ...db }, 'node_1') };
+};
+
+const T = new Date('2025-03-10T08:15:30.250Z');
+const query = { chatType: 'im' as const, before: T, afterIndex: '41', limit: 500 };
+
+describe('OracleCatalog.findExpiredUploads (stand-in)', () => {
+  it('binds every value, the cutoff as a TIMESTAMP WITH TIME ZONE Date, never a literal', async () => {
+    const { conn, catalog } = catalogWith();
+    await catalog.findExpiredUploads(query);
+    const [call] = conn.calls;
+    expect(call?.op).toBe('execute');
+    if (call?.op !== 'execute') return;
+    expect(call.sql).toMatch(/FROM MFTADMIN\.AFT_LOG/);
+    expect(call.sql).toMatch(/timestampvalue < SYS_EXTRACT_UTC\(:before\)/);
+    expect(call.sql).toMatch(/aft_index > TO_NUMBER\(:afterIndex\)/);
+    expect(call.sql).toMatch(/ORDER BY aft_index\s+FETCH FIRST :maxRows ROWS ONLY/);
+    // No date or number literal that NLS settings could read differently, and no '' (NULL on Oracle).
+    expect(call.sql).not.toMatch(/'\d|''|TO_DATE\(|TIMESTAMP '/);
+    const before = call.binds.before as { val: Date; type: unknown };
+    expect(before.val).toBeInstanceOf(Date);
+    expect(before.type).toBe(oracledb.DB_TYPE_TIMESTAMP_TZ);
+    expect(before.val.toISOString()).toBe('2025-03-10T08:15:30.250Z');
+    expect(call.binds).toMatchObject({ chatType: 'im', afterIndex: { val: '41', type: oracledb.STRING }, maxRows: 500 });
+    expect(call.options).toMatchObject({ outFormat: oracledb.OUT_FORMAT_OBJECT, autoCommit: false });
+  });
+
+  it('sends the wall clock of timestampZone, whatever the time zone of this process', async () => {
+    const saved = process.env.TZ;
+    try {
+      for (const tz of ['UTC', 'America/New_York', 'Pacific/Chatham']) {
+        process.env.TZ = tz;
+        // Kolkata is UTC+05:30: 08:15:30.250Z is 13:45:30.250 there.
+        expect(wallClockBind(T, 'Asia/Kolkata').val.toISOString()).toBe('2025-03-10T13:45:30.250Z');
+      }
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+  });
+
+  it('maps rows: aft_index as text, NULL text columns as empty, file_path NULL kept as an empty path', async () => {
+    const { catalog } = catalogWith(() => ({
+      rows: [
+        { IDX: '9007199254740993', FILE_PATH: '/opt/mftFileStore/node_1/files/im/20250301/10/a.txt', FSIZE: '5000000000', MOVED: '5000000000', CHAT_TYPE: 'im', JID: 'a@example.com', TO_JID: 'b@example.com', TS: '2025-03-01T10:20:30.400' },
+        { IDX: '42', FILE_PATH: null, FSIZE: '0', MOVED: '0', CHAT_TYPE: 'im', JID: null, TO_JID: null, TS: '2025-03-01T10:20:30.000' },
+      ],
+    }), { timestampZone: 'Asia/Kolkata' });
+    const rows = await catalog.findExpiredUploads(query);
+    expect(rows[0]).toEqual({ aftIndex: '9007199254740993', filePath: '/opt/mftFileStore/node_1/files/im/20250301/10/a.txt', fileSize: 5_000_000_000, bytesTransferred: 5_000_000_000, chatType: 'im', uploadedAt: new Date('2025-03-01T04:50:30.400Z'), jid: 'a@example.com', toJid: 'b@example.com' });
+    expect(rows[1]).toMatchObject({ aftIndex: '42', filePath: null, jid: '', toJid: '' });
+  });
+});
+
+describe('OracleCatalog.findRowsByPath (stand-in)', () => {
+  it('never puts more than 1,000 items in an IN list, and binds every path', async () => {
+    const { conn, catalog } = catalogWith();
+    const paths = Array.from({ length: 2_500 }, (_, i) => `/n/files/im/20250301/10/it's 100%_${i}.txt`);
+    await catalog.findRowsByPath([...paths, '', paths[0]!]);
+    const sizes = conn.calls.map((c) => (c.op === 'execute' ? (c.sql.match(/:p\d+/g) ?? []).length : -1));
+    expect(sizes).toEqual([1000, 1000, 1000]);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_IN_LIST);
+    const bound = new Set(conn.calls.flatMap((c) => (c.op === 'execute' ? Object.values(c.binds) : [])));
+    expect([...bound].sort()).toEqual([...paths].sort());
+    for (const c of conn.calls) if (c.op === 'execute') expect(c.sql).not.toContain("it's");
+  });
+
+  it('pads short lists to a few fixed sizes, so the server parses few distinct statements', async () => {
+    const { conn, catalog } = catalogWith();
+    await catalog.findRowsByPath(['/a']);
+    await catalog.findRowsByPath(['/a', '/b', '/c']);
+    await catalog.findRowsByPath(Array.from({ length: 200 }, (_, i) => `/p${i}`));
+    expect(conn.calls.map((c) => (c.op === 'execute' ? Object.keys(c.binds).length : -1))).toEqual([1, 16, 1000]);
+  });
+
+  it('asks nothing for no paths', async () => {
+    const { conn, catalog } = catalogWith();
+    expect(await catalog.findRowsByPath([])).toEqual([]);
+    expect(conn.calls).toEqual([]);
+  });
+});
+
+describe('OracleCatalog.deleteRows (stand-in)', () => {
+  it('deletes by primary key with array binds, then the newer rows of the paths, then commits', async () => {
+    const { conn, catalog } = catalogWith((c) => ({ rowsAffected: c.op === 'executeMany' && /TO_NUMBER\(:idx\)/.test(c.sql) ? 2_500 : 3 }));
+    const idx = Array.from({ length: 2_500 }, (_, i) => String(i + 1));
+    expect(await catalog.deleteRows(idx, ['/p/a', '/p/b', '/p/a'], '2500')).toBe(2_503);
+    expect(conn.ops).toEqual(['executeMany', 'executeMany', 'commit']);
+    const [byIndex, newer] = conn.calls as Array<Extract<(typeof conn.calls)[number], { op: 'executeMany' }>>;
+    expect(byIndex!.sql).toBe('DELETE FROM MFTADMIN.AFT_LOG WHERE aft_index = TO_NUMBER(:idx)');
+    expect(byIndex!.sql).not.toMatch(/\bIN\s*\(/i);
+    expect(byIndex!.binds).toEqual(idx.map((i) => ({ idx: i })));
+    expect(byIndex!.options).toMatchObject({ autoCommit: false, bindDefs: { idx: { type: oracledb.STRING } } });
+    expect(newer!.sql).toBe('DELETE FROM MFTADMIN.AFT_LOG WHERE aft_index > TO_NUMBER(:newerThan) AND file_path = :path');
+    expect(newer!.binds).toEqual([{ newerThan: '2500', path: '/p/a' }, { newerThan: '2500', path: '/p/b' }]);
+    expect(newer!.options).toMatchObject({ autoCommit: false });
+  });
+
+  it('rolls back and commits nothing when a statement of the batch fails', async () => {
+    const { conn, catalog } = catalogWith((c) => {
+      if (c.op === 'executeMany' && /newerThan/.test(c.sql)) throw oraError(20001, 'refused by a trigger');
+      return undefined;
+    });
+    await expect(catalog.deleteRows(['1', '2'], ['/p/a'], '2')).rejects.toThrow(/ORA-20001/);
+    expect(conn.ops).toEqual(['executeMany', 'executeMany', 'rollback']);
+  });
+
+  it('does nothing for an empty batch', async () => {
+    const { conn, catalog } = catalogWith();
+    expect(await catalog.deleteRows([], ['/p/a'], '0')).toBe(0);
+    expect(conn.calls).toEqual([]);
+  });
+});
+
+describe('OracleCatalog error mapping (stand-in)', () => {
+  const failing = (err: Error) => catalogWith(() => {
+    throw err;
+  });
+
+  it.each([1653, 1654, 1688, 1683, 1691, 1652, 1536, 1950, 30036])('ORA-%i (no room to grow) is DatabaseFullError, after a rollback', async (num) => {
+    const { conn, catalog } = failing(oraError(num));
+    const err = await catalog.deleteRows(['1'], [], '1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DatabaseFullError);
+    expect((err as Error).message).toContain(`ORA-${String(num).padStart(5, '0')}`);
+    expect(conn.ops).toEqual(['executeMany', 'rollback']);
+  });
+
+  it.each([oraError(3113), oraError(3135), njsError('NJS-500'), njsError('NJS-003')])('a lost session ($message) is ConnectError', async (e) => {
+    const { catalog } = failing(e);
+    const err = await catalog.findExpiredUploads(query).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(ConnectError);
+    expect((err as ConnectError).endpoint).toBe('database');
+  });
+
+  it('any other error stays itself', async () => {
+    const original = oraError(904, '"FILE_PATH": invalid identifier');
+    const { catalog } = failing(original);
+    await expect(catalog.countExpiredUploads('im', T)).rejects.toBe(original);
+  });
+});
+
+describe('OracleCatalog.databaseUsage (stand-in)', () => {
+  const answers =
+    (metrics: 'granted' | 'not granted' | Error, quotas: unknown[]): Responder =>
+    (c) => {
+      if (/FROM all_tables/.test(c.sql)) return { rows: [{ TABLESPACE: 'MFT_DATA' }] };
+      if (/dba_tablespace_usage_metrics/.test(c.sql)) {
+        if (metrics === 'granted') return { rows: [{ USED: '8192000', MAX_BYTES: '10240000', USED_PERCENT: 80 }] };
+        throw metrics === 'not granted' ? oraError(942, 'table or view does not exist') : metrics;
+      }
+      if (/user_ts_quotas/.test(c.sql)) return { rows: quotas };
+      return { rows: [] };
+    };
+
+  it('uses DBA_TABLESPACE_USAGE_METRICS for the tablespace of AFT_LOG when granted', async () => {
+    const { conn, catalog } = catalogWith(answers('granted', []));
+    expect(await catalog.databaseUsage()).toEqual({ usedBytes: 8_192_000, capacityBytes: 10_240_000, usedPercent: 80, source: 'DBA_TABLESPACE_USAGE_METRICS (tablespace MFT_DATA)' });
+    const tsCall = conn.calls.find((c) => c.op === 'execute' && /all_tables/.test(c.sql));
+    expect(tsCall).toMatchObject({ binds: { owner: 'MFTADMIN', tableName: 'AFT_LOG' } });
+  });
+
+  it('falls back silently to USER_TS_QUOTAS on ORA-00942', async () => {
+    const { catalog } = catalogWith(answers('not granted', [{ TABLESPACE: 'USERS', USED: '10', MAX_BYTES: '100' }, { TABLESPACE: 'MFT_DATA', USED: '750', MAX_BYTES: '1000' }]));
+    expect(await catalog.databaseUsage()).toEqual({ usedBytes: 750, capacityBytes: 1000, usedPercent: 75, source: 'USER_TS_QUOTAS (tablespace MFT_DATA)' });
+  });
+
+  it('reads MAX_BYTES -1 as an unlimited quota: no capacity', () => {
+    expect(quotaUsage([{ TABLESPACE: 'MFT_DATA', USED: '750', MAX_BYTES: '-1' }], 'MFT_DATA')).toEqual({ usedBytes: 750, source: 'USER_TS_QUOTAS (tablespace MFT_DATA, unlimited)' });
+    expect(quotaUsage([], 'MFT_DATA')).toMatchObject({ usedBytes: 0 });
+  });
+
+  it('does not hide a lost connection behind the fallback', async () => {
+    const { catalog } = catalogWith(answers(oraError(3113), []));
+    await expect(catalog.databaseUsage()).rejects.toBeInstanceOf(ConnectError);
+  });
+});
+
+describe('OracleCatalog.databaseNow (stand-in)', () => {
+  it('reads the server clock as UTC text, not through the session or process time zone', async () => {
+    const { conn, catalog } = catalogWith(() => ({ rows: [{ NOW: '2025-03-10T08:15:30.250' }] }));
+    expect(await catalog.databaseNow()).toEqual(T);
+    expect(conn.calls[0]).toMatchObject({ sql: expect.stringMatching(/SYS_EXTRACT_UTC\(SYSTIMESTAMP\)/) });
+  });
+});

@@ -8,9 +8,10 @@ import { configCheckCommand } from './configCheckCommand.js';
 export const USAGE = `Usage: mft-retention <command> [options]
 
 Commands:
-  purge --config FILE [--dry-run] [--json] [--node NAME]... [--chat-type TYPE]... [--as-of ISO8601]
+  purge --config FILE [--dry-run] [--json] [--node NAME]... [--chat-type TYPE]... [--as-of ISO8601] [--alarms]
         Run one purge cycle over the configured nodes and exit.
         --dry-run changes nothing and reports what would go; --as-of (dry-run only) simulates a date.
+        --alarms then runs the alarm checks and delivers raises and clears (for the systemd timer).
   daemon --config FILE
         Run as a service: purge on the configured schedule, reload on SIGHUP, stop on SIGTERM,
         serve /healthz and /metrics (see daemon: in the config).
@@ -39,6 +40,7 @@ const OPTIONS = {
   keep: { type: 'boolean', default: false },
   test: { type: 'boolean', default: false },
   check: { type: 'boolean', default: false },
+  alarms: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
 } as const;
@@ -72,6 +74,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
             chatTypes: values['chat-type'],
             asOf: values['as-of'],
             logLevel: values['log-level'],
+            alarms: values.alarms,
           },
           io,
         );

@@ -18,6 +18,8 @@ export interface PurgeArgs {
   chatTypes?: string[];
   asOf?: string;
   logLevel?: string;
+  /** After the purge, run the alarm checks and deliver raises and clears (the systemd timer). */
+  alarms?: boolean;
 }
 
 export function parseAsOf(text: string): Date {
@@ -30,6 +32,7 @@ export function parseAsOf(text: string): Date {
 
 /** `mft-retention purge`: one purge cycle (or dry-run) over the configured nodes, then exit. */
 export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
+  if (args.alarms && args.dryRun) throw new UsageError('--alarms is for a real purge (the systemd timer); a dry-run changes nothing, alarm state included');
   if (args.asOf && !args.dryRun) {
     throw new UsageError('--as-of simulates another date and is only allowed with --dry-run: a real purge always uses the real clock');
   }
@@ -65,6 +68,10 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
   else {
     const { schedule, timezone } = config.daemon;
     io.out(renderReport(results, args.dryRun, started, { schedule, timezone, at: nextScheduledRun(schedule, timezone, started) }));
+  }
+  if (args.alarms) {
+    const { raiseAlarmsAfterPurge } = await import('./purgeAlarms.js');
+    await raiseAlarmsAfterPurge(config, results, log, io.env);
   }
   log.flush?.();
   return exitCodeFor(results);

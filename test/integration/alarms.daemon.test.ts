@@ -214,4 +214,28 @@ describe('alarms raised and cleared by the daemon', () => {
     // --check is read-only: nothing was sent anywhere.
     expect(hook.received).toEqual([]);
   });
+
+  it('purge --alarms (the systemd timer) raises once over several runs and clears when a run gets through', async () => {
+    await freshHook();
+    const n = await bed.node('timer_1');
+    const files = await n.seed(4);
+    const file = bed.config([n], { extra: alarmsConfig() });
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace(bed.sshd.hostKeyFingerprint, `SHA256:${Buffer.alloc(32, 9).toString('base64').replace(/=+$/, '')}`));
+    const env = { MFT_TEST_DB_PASSWORD: MFT_DB_PASSWORD };
+
+    for (let run = 1; run <= 2; run++) {
+      const r = await runCli(['purge', '--alarms', '--config', file], { env });
+      expect(r.code, r.stderr).toBe(3);
+    }
+    expect(hook.accepted('XcpMFTExtFsMountError').map((e) => e.event)).toEqual(['raised']);
+    expect(await n.rowsFor(files)).toEqual(new Set(files));
+
+    writeFileSync(file, text);
+    const ok = await runCli(['purge', '--alarms', '--config', file], { env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(await n.rowsFor(files)).toEqual(new Set());
+    expect(hook.accepted('XcpMFTExtFsMountError').map((e) => e.event)).toEqual(['raised', 'cleared']);
+    expect((await runCli(['purge', '--alarms', '--dry-run', '--config', file], { env })).code).toBe(2);
+  });
 });

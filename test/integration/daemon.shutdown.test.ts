@@ -72,4 +72,33 @@ describe('daemon shutdown', () => {
     again.signal('SIGTERM');
     expect((await again.exited).code).toBe(0);
   });
+
+  it('a second SIGTERM within the grace period is ignored; one after it forces the exit (exit 1), and the next start finishes', async () => {
+    const n = await bed.node('force_1');
+    const paths = await n.seed(2000);
+    const d = bed.daemon(bed.config([n], { batchSize: 25, drainTimeout: 'PT120S' }));
+    await d.waitForLog('the first removal', (l) => l.msg === 'removed', 30_000);
+    const backend = await n.admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'mft-retention' AND datname = $1`, [n.dbName]);
+    const pid = backend.rows[0]!.pid;
+    stopped.push(pid);
+    killQuietly(pid, 'SIGSTOP');
+    d.signal('SIGTERM');
+    await d.waitForLog('the drain to start', (l) => l.msg.startsWith('stopping'));
+    d.signal('SIGTERM');
+    const ignored = await d.waitForLog('the repeat to be ignored', (l) => l.msg.startsWith('stop already in progress'));
+    expect(d.running).toBe(true);
+    // After the grace period (5 s from the first signal), another signal forces the exit.
+    await new Promise((r) => setTimeout(r, (ignored.graceLeftMs as number) + 200));
+    d.signal('SIGTERM');
+    const exit = await d.exited;
+    expect(exit, d.dump()).toEqual({ code: 1, signal: null });
+    expect(d.find((l) => l.msg.startsWith('second stop signal: forcing the exit'))).toMatchObject({ level: 50, signal: 'SIGTERM' });
+    killQuietly(pid, 'SIGCONT');
+
+    const again = bed.daemon(bed.config([n], { batchSize: 1000 }), 'restarted');
+    await waitFor('the restarted daemon to finish the purge', async () => (await n.rowsFor(paths)).size === 0, 30_000);
+    expect(paths.every((p) => !existsSync(p))).toBe(true);
+    again.signal('SIGTERM');
+    expect((await again.exited).code).toBe(0);
+  });
 });

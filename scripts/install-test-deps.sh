@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests need (real PostgreSQL, OpenSSH,
-# systemd-analyze for the unit files, util-linux's script for a pseudo-terminal). Idempotent: does nothing when everything is present.
+# Prometheus Alertmanager and rsyslog as alarm receivers, systemd-analyze for the unit
+# files, util-linux's script for a pseudo-terminal). Idempotent: does nothing when
+# everything is present.
 #
 # Never starts or enables a system service: during the install a policy-rc.d that
 # answers 101 ("action forbidden") is put in place, and units of packages installed by
@@ -16,8 +18,10 @@ declare -A PROBE=(
   [bsdutils]='/usr/bin/script'
   [util-linux]='/usr/sbin/runuser /sbin/runuser'
   [procps]='/usr/bin/ps /bin/ps'
+  [prometheus-alertmanager]='/usr/bin/prometheus-alertmanager'
+  [rsyslog]='/usr/sbin/rsyslogd'
 )
-ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps)
+ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager rsyslog)
 
 present() {
   local pattern=$1 f

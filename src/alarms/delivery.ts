@@ -49,6 +49,8 @@ export class Delivery {
   reconfigure(sinks: AlarmSink[], opts: DeliveryOptions): void {
     this.sinks = sinks;
     this.opts = opts;
+    // Pumps of the old sink objects stop at their next step (and hand over to the new ones).
+    for (const w of this.wake.values()) w();
     for (const sink of sinks) this.kick(sink);
   }
 
@@ -110,9 +112,10 @@ export class Delivery {
 
   private trim(name: string, box: OutboxEntry[]): void {
     // Refreshes go first: they only repeat what the receiver was already told.
+    // The oldest may be the one in transit to a receiver that is down: dropping it is the point.
     while (box.length > this.opts.maxQueued) {
-      const i = box.findIndex((e) => e.refresh);
-      const [dropped] = box.splice(i >= 0 && i < box.length - 1 ? i : 0, 1);
+      const refresh = box.findIndex((e) => e.refresh);
+      const [dropped] = box.splice(refresh >= 0 && refresh < box.length - 1 ? refresh : 0, 1);
       if (!dropped!.refresh) {
         this.log.error({ sink: name, maxQueued: this.opts.maxQueued, dropped: describeEvent(dropped!.event), eventId: dropped!.event.id }, 'alarm outbox full: oldest undelivered alarm event dropped');
         this.observer?.dropped(name, 1);
@@ -129,7 +132,12 @@ export class Delivery {
       return;
     }
     if (this.pumps.has(sink.name)) return;
-    const run = this.pump(sink).finally(() => this.pumps.delete(sink.name));
+    const run = this.pump(sink).finally(() => {
+      this.pumps.delete(sink.name);
+      // A reload replaced this sink while it was busy: its successor takes over the outbox.
+      const current = this.sinks.find((s) => s.name === sink.name);
+      if (current && current !== sink && !this.stopped && this.outbox(sink.name).length > 0) this.kick(current);
+    });
     this.pumps.set(sink.name, run);
   }
 

@@ -3,6 +3,8 @@
 import { existsSync } from 'node:fs';
 import { findPostgresBinDir } from './pgServer.js';
 import { SSHD_PATH, SSH_KEYGEN_PATH } from './sshdServer.js';
+import { ALERTMANAGER_PATH } from './alertmanagerServer.js';
+import { RSYSLOGD_PATH } from './rsyslogServer.js';
 
 const HINT = 'run scripts/install-test-deps.sh (as root), or use `npm test`, which does it';
 
@@ -15,6 +17,8 @@ export default function setup(): void {
   }
   if (!existsSync(SSHD_PATH)) missing.push(`${SSHD_PATH} (package openssh-server)`);
   if (!existsSync(SSH_KEYGEN_PATH)) missing.push(`${SSH_KEYGEN_PATH} (package openssh-client)`);
+  if (!existsSync(ALERTMANAGER_PATH)) missing.push(`${ALERTMANAGER_PATH} (package prometheus-alertmanager)`);
+  if (!existsSync(RSYSLOGD_PATH)) missing.push(`${RSYSLOGD_PATH} (package rsyslog)`);
   if (process.getuid?.() === 0 && !existsSync('/usr/sbin/runuser') && !existsSync('/sbin/runuser')) {
     missing.push('runuser (package util-linux)');
   }

@@ -238,4 +238,25 @@ describe('alarms raised and cleared by the daemon', () => {
     expect(hook.accepted('XcpMFTExtFsMountError').map((e) => e.event)).toEqual(['raised', 'cleared']);
     expect((await runCli(['purge', '--alarms', '--dry-run', '--config', file], { env })).code).toBe(2);
   });
+
+  it('alarms --test sends a test alarm to every sink and says which one cannot be reached (exit 3)', async () => {
+    await freshHook();
+    const n = await bed.node('test_1');
+    // A TCP port with nothing listening: the syslog sink must fail, the webhook succeed.
+    const closed = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const port = (s.address() as AddressInfo).port;
+        s.close(() => resolve(port));
+      });
+    });
+    const file = bed.config([n], { extra: { alarms: { sinks: [{ type: 'webhook', url: hookUrl }, { type: 'syslog', name: 'dead-syslog', host: '127.0.0.1', port: closed, protocol: 'tcp', timeout: 'PT3S' }] } } });
+    const r = await runCli(['alarms', '--config', file, '--test']);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stdout).toMatch(/delivered\s+webhook \(webhook\)/);
+    expect(r.stdout).toMatch(/FAILED\s+dead-syslog \(syslog\): syslog 127\.0\.0\.1:\d+\/tcp: .*ECONNREFUSED/);
+    expect(r.stdout).toMatch(/delivered\s+log \(log\)/);
+    expect(hook.accepted()).toHaveLength(1);
+    expect(hook.accepted()[0]).toMatchObject({ event: 'test', alarm: 'MFTRetentionTestAlarm', severity: 'info' });
+  });
 });

@@ -4,7 +4,7 @@
  */
 export type Severity = 'critical' | 'error' | 'warning';
 
-export const ALARM_NAMES = ['XcpMFTExtFsFreeSpaceWarn', 'XcpMFTDBFullError', 'XcpMFTExtFsMountError', 'XcpMFTDBConnectError', 'XcpMFTPurgeStalledWarn'] as const;
+export const ALARM_NAMES = ['XcpMFTExtFsFreeSpaceWarn', 'XcpMFTDBFullError', 'XcpMFTExtFsMountError', 'XcpMFTDBConnectError', 'XcpMFTPurgeStalledWarn', 'XcpMFTPurgeRefusedWarn'] as const;
 export type AlarmName = (typeof ALARM_NAMES)[number];
 
 export interface AlarmDefinition {
@@ -45,5 +45,11 @@ export const ALARM_DEFINITIONS: Record<AlarmName, AlarmDefinition> = {
     problem: 'Retention is not being applied: no purge of the node has succeeded for too long, or expired files are waiting past the allowed backlog age.',
     solution:
       'Look at the daemon log (journalctl -u mft-retention) and mft-retention doctor. Run mft-retention purge --dry-run --config <file> --node <node> to see what is due and why it is kept or failing (permissions on the file server, connection alarms, a safety limit).',
+  },
+  XcpMFTPurgeRefusedWarn: {
+    severity: 'warning',
+    problem: 'A purge was refused by a safety limit: it would have removed far more than usual, more than a configured cap, or every file of a chat type. Nothing of that scope was removed.',
+    solution:
+      'Run mft-retention purge --dry-run --config <file> --node <node> to see what would go and why it is unusual. If it is right (a first purge after a long pause, a policy just shortened), approve it once with the purge --approve token from the log or report; otherwise fix the policy or the data.',
   },
 };

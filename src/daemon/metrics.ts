@@ -7,6 +7,7 @@ import type { NodeMeasurements } from '../alarms/nodeChecks.js';
 
 /** What has already been counted of one ChatTypeStats (stats are cumulative within a run). */
 interface Counted {
+  failedTransfers: number;
   files: number;
   bytes: number;
   rows: number;
@@ -23,6 +24,7 @@ export class PurgeMetrics {
 
   private readonly files = new Counter({ name: 'mft_purge_files_total', help: 'Files purged (removed, or found already gone) with their AFT_LOG rows', labelNames: ['node', 'chat_type'], registers: [this.registry] });
   private readonly bytes = new Counter({ name: 'mft_purge_bytes_total', help: 'Bytes of the files purged (AFT_LOG.file_size)', labelNames: ['node', 'chat_type'], registers: [this.registry] });
+  private readonly failedTransfers = new Counter({ name: 'mft_purge_failed_transfers_total', help: 'Purged files whose upload had failed (AFT_LOG bytes_transferred differs from file_size, Cisco\'s sign of a failed transfer)', labelNames: ['node', 'chat_type'], registers: [this.registry] });
   private readonly rows = new Counter({ name: 'mft_purge_rows_total', help: 'AFT_LOG rows deleted', labelNames: ['node', 'chat_type'], registers: [this.registry] });
   private readonly failures = new Counter({ name: 'mft_purge_failures_total', help: 'Files not purged, and purges that failed, by reason', labelNames: ['node', 'reason'], registers: [this.registry] });
   private readonly lastDuration = new Gauge({ name: 'mft_purge_last_duration_seconds', help: 'Duration of the last purge of the node', labelNames: ['node'], registers: [this.registry] });
@@ -58,7 +60,7 @@ export class PurgeMetrics {
   /** Exports a node's series at zero from the start, before its first purge. */
   registerNode(node: string, chatTypes: readonly string[]): void {
     for (const chatType of chatTypes) {
-      for (const c of [this.files, this.bytes, this.rows]) c.inc({ node, chat_type: chatType }, 0);
+      for (const c of [this.files, this.bytes, this.rows, this.failedTransfers]) c.inc({ node, chat_type: chatType }, 0);
     }
     this.running.set({ node }, 0);
     this.lockHeld.set({ node }, 0);
@@ -66,15 +68,16 @@ export class PurgeMetrics {
 
   /** Adds what a run's stats gained since they were last seen; called after each batch and at the end. */
   recordProgress(node: string, stats: ChatTypeStats): void {
-    const before = this.counted.get(stats) ?? { files: 0, bytes: 0, rows: 0, failed: {} };
+    const before = this.counted.get(stats) ?? { files: 0, bytes: 0, rows: 0, failedTransfers: 0, failed: {} };
     const labels = { node, chat_type: stats.chatType };
     this.files.inc(labels, stats.files - before.files);
     this.bytes.inc(labels, stats.bytes - before.bytes);
     this.rows.inc(labels, stats.rows - before.rows);
+    this.failedTransfers.inc(labels, stats.failedTransfers - before.failedTransfers);
     for (const [reason, n] of Object.entries(stats.failed)) {
       this.failures.inc({ node, reason }, n - (before.failed[reason] ?? 0));
     }
-    this.counted.set(stats, { files: stats.files, bytes: stats.bytes, rows: stats.rows, failed: { ...stats.failed } });
+    this.counted.set(stats, { files: stats.files, bytes: stats.bytes, rows: stats.rows, failedTransfers: stats.failedTransfers, failed: { ...stats.failed } });
   }
 
   recordResult(result: NodeResult): void {

@@ -65,7 +65,7 @@ export class NodeFixture {
   }
 
   /** Expired uploads (`ageHours` old): a file on disk and a `Post` row each. Returns their paths. */
-  async seed(count: number, opts: { chatType?: string; ageHours?: number; tag?: string } = {}): Promise<string[]> {
+  async seed(count: number, opts: { chatType?: string; ageHours?: number; tag?: string; bytesTransferred?: number } = {}): Promise<string[]> {
     const chatType = opts.chatType ?? 'im';
     const at = new Date(Date.now() - (opts.ageHours ?? 72) * 3_600_000);
     const iso = at.toISOString();
@@ -76,7 +76,7 @@ export class NodeFixture {
     for (let i = 0; i < count; i++) {
       const path = join(hourDir, `${tag}-${i}.txt`);
       writeFileSync(path, 'x');
-      rows.push({ method: 'Post', chatType, filePath: path, fileSize: 1, timestamp: at });
+      rows.push({ method: 'Post', chatType, filePath: path, fileSize: 1, bytesTransferred: opts.bytesTransferred, timestamp: at });
     }
     await insertAftRows(this.admin, rows);
     return rows.map((r) => r.filePath);

@@ -104,4 +104,16 @@ describe('mft-retention daemon', () => {
     d.signal('SIGTERM');
     expect((await d.exited).code).toBe(0);
   });
+
+  it('counts purged files whose upload had failed (bytes_transferred differs from file_size) in /metrics', async () => {
+    const n = await bed.node('failed_tx_1');
+    const good = await n.seed(4);
+    const broken = await n.seed(3, { bytesTransferred: 0 });
+    const d = bed.daemon(bed.config([n]));
+    await waitFor('the purge', async () => (await n.rowsFor([...good, ...broken])).size === 0);
+    await waitFor('the purge report', () => d.find((l) => l.msg === 'purge finished' && l.files === 7));
+    const m = (await getText(`${await d.url()}/metrics`)).body;
+    expect(metricValue(m, 'mft_purge_failed_transfers_total{node="failed_tx_1",chat_type="im"}')).toBe(3);
+    expect(metricValue(m, 'mft_purge_failed_transfers_total{node="failed_tx_1",chat_type="groupchat"}')).toBe(0);
+  });
 });

@@ -2,15 +2,30 @@ import pg from 'pg';
 import { DateTime } from 'luxon';
 import type { ResolvedDatabase } from '../../config/loadConfig.js';
 import { connectPostgres } from './connect.js';
-import type { UploadRow } from '../../core/eligibility.js';
 import { ConnectError, DatabaseFullError } from '../../errors.js';
-import type { Catalog, CompanionRow, DatabaseUsage, ExpiredUploadQuery } from '../../ports.js';
+import type { Catalog, CompanionRow, DatabaseUsage, ExpiredUpload, ExpiredUploadReader } from '../../ports.js';
 import * as sql from './sql.js';
 
 export { postgresClientConfig } from './clientConfig.js';
 
 /** SQLSTATE class 53 code for "disk full" (Cisco's XcpMFTDBFullError condition on PostgreSQL). */
 export const PG_DISK_FULL = '53100';
+
+/** A row of the expired-uploads cursor: the `Post` row and its companions as parallel arrays. */
+interface ExpiredRow {
+  idx: string;
+  file_path: string;
+  size: string;
+  moved: string;
+  chat_type: string;
+  jid: string;
+  to_jid: string;
+  ts: string;
+  c_idx: string[] | null;
+  c_method: string[] | null;
+  c_chat_type: string[] | null;
+  c_ts: string[] | null;
+}
 
 /** AFT_LOG on PostgreSQL, through one dedicated connection per node. */
 export class PostgresCatalog implements Catalog {
@@ -60,21 +75,56 @@ export class PostgresCatalog implements Catalog {
     return r.rows[0]!.now;
   }
 
-  async findExpiredUploads(q: ExpiredUploadQuery): Promise<UploadRow[]> {
-    const r = await this.query<{ idx: string; file_path: string; size: string; moved: string; chat_type: string; jid: string; to_jid: string; ts: string }>(
-      sql.selectExpiredUploads(this.table),
-      [q.chatType, this.toWall(q.before), q.afterIndex, q.limit],
-    );
-    return r.rows.map((row) => ({
-      aftIndex: row.idx,
+  async openExpiredUploads(chatType: string, before: Date): Promise<ExpiredUploadReader> {
+    // One snapshot for both: every row the cursor sees is at or below the high-water mark.
+    await this.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    let highWaterIndex: string;
+    try {
+      highWaterIndex = (await this.query<{ idx: string }>(sql.selectMaxIndex(this.table))).rows[0]!.idx;
+      await this.query(sql.declareExpiredCursor(this.table), [chatType, this.toWall(before)]);
+      // The result is computed here and kept by the server past the commit (WITH HOLD).
+      await this.query('COMMIT');
+    } catch (err) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+    let open = true;
+    return {
+      highWaterIndex,
+      next: async (limit) => {
+        if (!open) return [];
+        const r = await this.query<ExpiredRow>(sql.fetchExpiredCursor(limit));
+        return r.rows.map((row) => this.toExpiredUpload(row));
+      },
+      close: async () => {
+        if (!open) return;
+        open = false;
+        await this.client.query(sql.closeExpiredCursor).catch(() => undefined);
+      },
+    };
+  }
+
+  private toExpiredUpload(row: ExpiredRow): ExpiredUpload {
+    const companions: CompanionRow[] = (row.c_idx ?? []).map((aftIndex, i) => ({
+      aftIndex,
       filePath: row.file_path,
-      fileSize: Number(row.size),
-      bytesTransferred: Number(row.moved),
-      chatType: row.chat_type,
-      uploadedAt: this.fromWall(row.ts),
-      jid: row.jid,
-      toJid: row.to_jid,
+      method: row.c_method![i]!,
+      chatType: row.c_chat_type![i]!,
+      uploadedAt: this.fromWall(row.c_ts![i]!),
     }));
+    return {
+      upload: {
+        aftIndex: row.idx,
+        filePath: row.file_path,
+        fileSize: Number(row.size),
+        bytesTransferred: Number(row.moved),
+        chatType: row.chat_type,
+        uploadedAt: this.fromWall(row.ts),
+        jid: row.jid,
+        toJid: row.to_jid,
+      },
+      companions,
+    };
   }
 
   async countExpiredUploads(chatType: string, before: Date): Promise<{ files: number; bytes: number }> {
@@ -82,31 +132,11 @@ export class PostgresCatalog implements Catalog {
     return { files: Number(r.rows[0]!.files), bytes: Number(r.rows[0]!.bytes) };
   }
 
-  async findRowsByPath(paths: string[]): Promise<CompanionRow[]> {
-    if (paths.length === 0) return [];
-    const r = await this.query<{ idx: string; file_path: string; method: string; chat_type: string; ts: string }>(sql.selectRowsByPath(this.table), [paths]);
-    return r.rows.map((row) => ({
-      aftIndex: row.idx,
-      filePath: row.file_path,
-      method: row.method,
-      chatType: row.chat_type,
-      uploadedAt: this.fromWall(row.ts),
-    }));
-  }
-
   async deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<number> {
     if (aftIndexes.length === 0) return 0;
-    // One transaction per batch: either every row of the batch's removed files goes, or none.
-    await this.query('BEGIN');
-    try {
-      const a = await this.query(sql.deleteByIndex(this.table), [aftIndexes]);
-      const b = await this.query(sql.deleteNewerByPath(this.table), [newerThanIndex, paths]);
-      await this.query('COMMIT');
-      return (a.rowCount ?? 0) + (b.rowCount ?? 0);
-    } catch (err) {
-      await this.client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+    // One statement: either every row of the batch's removed files goes, or none.
+    const r = await this.query(sql.deleteRows(this.table), [aftIndexes, newerThanIndex, paths]);
+    return r.rowCount ?? 0;
   }
 
   async databaseUsage(): Promise<DatabaseUsage> {

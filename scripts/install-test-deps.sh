@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests need (real PostgreSQL, OpenSSH,
-# systemd-analyze for the unit files, util-linux's script for a pseudo-terminal). Idempotent: does nothing when everything is present.
+# systemd-analyze for the unit files, util-linux's script for a pseudo-terminal), and GNU time,
+# with which `npm run bench` reads the purge's peak memory. Idempotent: does nothing when
+# everything is present.
 #
 # Never starts or enables a system service: during the install a policy-rc.d that
 # answers 101 ("action forbidden") is put in place, and units of packages installed by
@@ -16,8 +18,9 @@ declare -A PROBE=(
   [bsdutils]='/usr/bin/script'
   [util-linux]='/usr/sbin/runuser /sbin/runuser'
   [procps]='/usr/bin/ps /bin/ps'
+  [time]='/usr/bin/time'
 )
-ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps)
+ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps time)
 
 present() {
   local pattern=$1 f

@@ -48,7 +48,7 @@ export interface Catalog {
   /** How many expired `Post` rows (and their bytes) a chat type has: the backlog, for progress and metrics. */
   countExpiredUploads(chatType: ChatType, before: Date): Promise<{ files: number; bytes: number }>;
   /**
-   * Deletes, atomically (one statement), the rows with these aft_index values, plus any row
+   * Deletes, in one transaction, the rows with these aft_index values, plus any row
    * for one of `paths` newer than `newerThanIndex` (a download logged after the rows were read).
    * Returns the number of rows deleted.
    */

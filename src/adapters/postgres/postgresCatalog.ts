@@ -30,6 +30,11 @@ interface ExpiredRow {
 /** AFT_LOG on PostgreSQL, through one dedicated connection per node. */
 export class PostgresCatalog implements Catalog {
   private readonly table: string;
+  /**
+   * The purge reads the next batch while it deletes the rows of the previous one, on this one
+   * connection: a transaction's statements must not interleave with another call's.
+   */
+  private turn: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly client: pg.Client,
@@ -49,6 +54,13 @@ export class PostgresCatalog implements Catalog {
     } catch (err) {
       throw this.translate(err);
     }
+  }
+
+  /** Runs `fn` when every call started before it has finished. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(fn, fn);
+    this.turn = run.catch(() => undefined);
+    return run;
   }
 
   private translate(err: unknown): Error {
@@ -76,32 +88,44 @@ export class PostgresCatalog implements Catalog {
   }
 
   async openExpiredUploads(chatType: string, before: Date): Promise<ExpiredUploadReader> {
-    // One snapshot for both: every row the cursor sees is at or below the high-water mark.
-    await this.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-    let highWaterIndex: string;
+    const highWaterIndex = await this.exclusive(() =>
+      this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ', async () => {
+        // One snapshot for both: every row the cursor sees is at or below the high-water mark.
+        const max = (await this.query<{ idx: string }>(sql.selectMaxIndex(this.table))).rows[0]!.idx;
+        // The result is computed when this transaction commits and kept by the server (WITH HOLD).
+        await this.query(sql.declareExpiredCursor(this.table), [chatType, this.toWall(before)]);
+        return max;
+      }),
+    );
+    let open = true;
+    return {
+      highWaterIndex,
+      next: (limit) =>
+        this.exclusive(async () => {
+          if (!open) return [];
+          const r = await this.query<ExpiredRow>(sql.fetchExpiredCursor(limit));
+          return r.rows.map((row) => this.toExpiredUpload(row));
+        }),
+      close: () =>
+        this.exclusive(async () => {
+          if (!open) return;
+          open = false;
+          await this.client.query(sql.closeExpiredCursor).catch(() => undefined);
+        }),
+    };
+  }
+
+  /** BEGIN (as given), fn, COMMIT; ROLLBACK on any error. */
+  private async transaction<T>(begin: string, fn: () => Promise<T>): Promise<T> {
+    await this.query(begin);
     try {
-      highWaterIndex = (await this.query<{ idx: string }>(sql.selectMaxIndex(this.table))).rows[0]!.idx;
-      await this.query(sql.declareExpiredCursor(this.table), [chatType, this.toWall(before)]);
-      // The result is computed here and kept by the server past the commit (WITH HOLD).
+      const value = await fn();
       await this.query('COMMIT');
+      return value;
     } catch (err) {
       await this.client.query('ROLLBACK').catch(() => undefined);
       throw err;
     }
-    let open = true;
-    return {
-      highWaterIndex,
-      next: async (limit) => {
-        if (!open) return [];
-        const r = await this.query<ExpiredRow>(sql.fetchExpiredCursor(limit));
-        return r.rows.map((row) => this.toExpiredUpload(row));
-      },
-      close: async () => {
-        if (!open) return;
-        open = false;
-        await this.client.query(sql.closeExpiredCursor).catch(() => undefined);
-      },
-    };
   }
 
   private toExpiredUpload(row: ExpiredRow): ExpiredUpload {
@@ -134,9 +158,13 @@ export class PostgresCatalog implements Catalog {
 
   async deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<number> {
     if (aftIndexes.length === 0) return 0;
-    // One statement: either every row of the batch's removed files goes, or none.
-    const r = await this.query(sql.deleteRows(this.table), [aftIndexes, newerThanIndex, paths]);
-    return r.rowCount ?? 0;
+    // An explicit transaction, not an autocommitted statement: if this process dies while the
+    // DELETE runs, the rows stay (nothing commits without our COMMIT), so the next run finds
+    // the files missing and deletes and logs them then. Either every row of the batch goes,
+    // or none.
+    return this.exclusive(() =>
+      this.transaction('BEGIN', async () => (await this.query(sql.deleteRows(this.table), [aftIndexes, newerThanIndex, paths])).rowCount ?? 0),
+    );
   }
 
   async databaseUsage(): Promise<DatabaseUsage> {

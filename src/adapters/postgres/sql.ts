@@ -65,9 +65,9 @@ export const countExpiredUploads = (t: string): string => `
    WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp`;
 
 /**
- * One statement, so atomic without a transaction: the rows of removed files by primary key,
- * and rows for those paths logged after the reader opened (a late download). The second part
- * scans only the primary-key range above the reader's high-water mark, the newest rows.
+ * The rows of removed files by primary key, and rows for those paths logged after the reader
+ * opened (a late download). The second part scans only the primary-key range above the
+ * reader's high-water mark: the newest rows, never the whole table.
  */
 export const deleteRows = (t: string): string =>
   `DELETE FROM ${t} WHERE aft_index = ANY($1::bigint[]) OR (aft_index > $2::bigint AND file_path = ANY($3::text[]))`;

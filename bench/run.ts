@@ -337,7 +337,7 @@ function report(results: Map<number, ScaleResult>, headline: number, rttMs: numb
   out.push('', 'Checks:', ...sizes.flatMap((n) => results.get(n)!.checks.map((c) => `  [${label(n)}] ${c}`)));
   out.push('', `Machine: ${cpus().length} CPUs (nproc), ${cpus()[0]?.model ?? 'unknown CPU'}, ${process.platform} ${process.version}; PostgreSQL and sshd on loopback, empty files on ${fsType()}.`);
   out.push('Each side deletes hard links to the same empty files (cp -al of one master tree: creating files is far slower than deleting them here).');
-  out.push(`Purge settings: the defaults (batchSize 1000, SFTP concurrency 64, log level info: one JSON line per file), spawned as \`mft-retention purge\`; peak RSS by GNU time.`);
+  out.push(`Purge settings: the defaults (batchSize 1000, SFTP concurrency 256, log level info: one JSON line per file), spawned as \`mft-retention purge\`; peak RSS by GNU time.`);
   return out.join('\n');
 }
 

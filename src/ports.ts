@@ -23,19 +23,50 @@ export interface ExpiredUploadQuery {
   limit: number;
 }
 
+/** An expired `Post` row with every other AFT_LOG row that shares its file_path. */
+export interface ExpiredUpload {
+  upload: UploadRow;
+  /** Its `Get` rows and any other `Post` row for the same path, ascending aft_index. */
+  companions: CompanionRow[];
+}
+
+/**
+ * The expired uploads of one chat type, read once per run in ascending aft_index and handed
+ * out a batch at a time. Whatever the backlog, only the batch asked for is held in memory.
+ */
+export interface ExpiredUploadReader {
+  /**
+   * The largest aft_index the reader saw when it opened: a row above it was logged during the
+   * run (a late download), so deleteRows looks for those among the newest rows only.
+   */
+  readonly highWaterIndex: string;
+  /** The next at most `limit` uploads; an empty array when there are no more. */
+  next(limit: number): Promise<ExpiredUpload[]>;
+  close(): Promise<void>;
+}
+
 /** AFT_LOG on one node's external database. */
 export interface Catalog {
   /** The database server's clock, to measure skew against the host's. */
   databaseNow(): Promise<Date>;
-  /** Expired `Post` rows of one chat type, ascending aft_index, at most `limit`. */
+  /**
+   * Opens a reader over the `Post` rows of one chat type uploaded strictly before `before`,
+   * each with its companion rows. Only one reader is open at a time on a catalog. The purge
+   * reads its batches through it.
+   */
+  openExpiredUploads(chatType: ChatType, before: Date): Promise<ExpiredUploadReader>;
+  /**
+   * Expired `Post` rows of one chat type, ascending aft_index, at most `limit`, after a keyset
+   * position (for the backlog alarm, and for adapters whose reader is built on it).
+   */
   findExpiredUploads(query: ExpiredUploadQuery): Promise<UploadRow[]>;
+  /** Every row whose file_path is one of `paths`, whatever its method (reconcile, companions). */
+  findRowsByPath(paths: string[]): Promise<CompanionRow[]>;
   /** How many expired `Post` rows (and their bytes) a chat type has: the backlog, for progress and metrics. */
   countExpiredUploads(chatType: ChatType, before: Date): Promise<{ files: number; bytes: number }>;
-  /** Every row whose file_path is one of `paths`, whatever its method. */
-  findRowsByPath(paths: string[]): Promise<CompanionRow[]>;
   /**
-   * Deletes, in one transaction, the rows with these aft_index values, plus any row for one
-   * of `paths` newer than `newerThanIndex` (a download logged after the rows were read).
+   * Deletes, in one transaction, the rows with these aft_index values, plus any row
+   * for one of `paths` newer than `newerThanIndex` (a download logged after the rows were read).
    * Returns the number of rows deleted.
    */
   deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<number>;

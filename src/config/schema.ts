@@ -99,7 +99,7 @@ export const sftpFileServerSchema = z.strictObject({
   hostKey: nonEmpty,
   directory: nonEmpty,
   /** SFTP requests in flight on the session while removing files. */
-  concurrency: z.number().int().min(1).max(1024).default(64),
+  concurrency: z.number().int().min(1).max(1024).default(256),
   connectTimeout: duration('connectTimeout').default('PT15S'),
 });
 

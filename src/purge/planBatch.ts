@@ -42,11 +42,6 @@ export function decideRows(rows: UploadRow[], ctx: EligibilityContext): FileDeci
   });
 }
 
-/** Paths of the files the first pass would delete, each once. */
-export function eligiblePaths(decisions: FileDecision[]): string[] {
-  return [...new Set(decisions.filter((d) => d.decision === 'delete').map((d) => d.filePath!))];
-}
-
 /**
  * Second pass, with every row that shares a path with an eligible file: attaches the `Get`
  * rows, merges duplicate `Post` rows of one path into one file, and keeps a file when another
@@ -100,14 +95,4 @@ export function attachCompanions(decisions: FileDecision[], companions: Companio
 function isExpiredPost(c: CompanionRow, ctx: EligibilityContext): boolean {
   const t = c.uploadedAt.getTime();
   return c.chatType === ctx.chatType && t < ctx.retentionCutoff.getTime() && t < ctx.currentHourStart.getTime();
-}
-
-/** The largest aft_index among the given rows (decimal strings compared as BigInt). */
-export function maxIndex(indexes: Iterable<string>, floor: string): string {
-  let max = BigInt(floor);
-  for (const i of indexes) {
-    const v = BigInt(i);
-    if (v > max) max = v;
-  }
-  return max.toString();
 }

@@ -5,12 +5,9 @@ import { resolvePurgeTimes, retentionCutoff } from '../core/clock.js';
 import { emptyFolderCandidates } from '../core/emptyFolders.js';
 import type { EligibilityContext } from '../core/eligibility.js';
 import { coerceError, ConnectError } from '../errors.js';
-import type { Catalog, FileStore } from '../ports.js';
-import { attachCompanions, decideRows, eligiblePaths, maxIndex, type FileDecision } from './planBatch.js';
+import type { Catalog, CompanionRow, ExpiredUploadReader, FileStore } from '../ports.js';
+import { attachCompanions, decideRows, type FileDecision } from './planBatch.js';
 import { countFailed, countGone, countKept, emptyStats, type ChatTypeStats } from './stats.js';
-
-/** Lowest BIGINT: the keyset starts below every aft_index. */
-const KEYSET_START = '-9223372036854775808';
 
 export interface PurgeOptions {
   dryRun: boolean;
@@ -49,8 +46,9 @@ export interface NodePorts {
 }
 
 /**
- * One purge (or dry-run) of one node: for each chat type with a finite policy, keyset batches
- * of expired uploads; each file removed first, its rows deleted after, one transaction a batch.
+ * One purge (or dry-run) of one node: for each chat type with a finite policy, the expired
+ * uploads are read once, a batch at a time, with every row of their files; each file is removed
+ * first and its rows are deleted after, one atomic statement a batch (see executeBatch).
  */
 export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: PurgeOptions): Promise<NodeResult> {
   const result: NodeResult = { node: node.name, status: 'ok', chatTypes: [], startedAt: new Date() };
@@ -107,6 +105,34 @@ async function purgeChatType(node: string, ctx: EligibilityContext, ports: NodeP
   }
 }
 
+/** One batch of expired uploads, decided. */
+interface PlannedBatch {
+  files: FileDecision[];
+  /** `Post` rows read for this batch, whatever their outcome (for progress). */
+  handled: number;
+  /** The reader has nothing after this batch. */
+  last: boolean;
+}
+
+/** Reads the next batch and applies the eligibility rules to it; undefined when nothing is left. */
+async function readBatch(reader: ExpiredUploadReader, ctx: EligibilityContext, batchSize: number): Promise<PlannedBatch | undefined> {
+  const uploads = await reader.next(batchSize);
+  if (uploads.length === 0) return undefined;
+  const first = decideRows(uploads.map((u) => u.upload), ctx);
+  // Two Post rows of one path each list the other (and the same Get rows): one copy of each row.
+  const companions = new Map<string, CompanionRow>();
+  for (const u of uploads) for (const c of u.companions) companions.set(c.aftIndex, c);
+  return { files: attachCompanions(first, [...companions.values()], ctx), handled: uploads.length, last: uploads.length < batchSize };
+}
+
+/**
+ * Batches removed side by side at most. While one batch's files are being removed, the next
+ * batch is read from the database and the previous batch's rows are deleted, so the file
+ * server always has requests waiting. Memory holds at most this many batches plus the one
+ * being read, whatever the backlog.
+ */
+const PIPELINE_DEPTH = 2;
+
 async function purgeBatches(
   node: string,
   ctx: EligibilityContext,
@@ -116,47 +142,94 @@ async function purgeBatches(
   log: Logger,
   emptied: Map<string, Date>,
 ): Promise<void> {
-  let afterIndex = KEYSET_START;
   // Counting costs one scan, so only when someone watches the progress.
   const backlog = opts.onProgress ? await ports.catalog.countExpiredUploads(ctx.chatType, ctx.retentionCutoff) : { files: 0, bytes: 0 };
   opts.onProgress?.(node, stats, backlog);
-  for (;;) {
-    if (opts.signal?.aborted) return;
-    const rows = await ports.catalog.findExpiredUploads({ chatType: ctx.chatType, before: ctx.retentionCutoff, afterIndex, limit: opts.batchSize });
-    if (rows.length === 0) return;
-    afterIndex = rows[rows.length - 1]!.aftIndex;
-    const first = decideRows(rows, ctx);
-    const companions = await ports.catalog.findRowsByPath(eligiblePaths(first));
-    const files = attachCompanions(first, companions, ctx);
-    const newestSeen = maxIndex([...rows.map((r) => r.aftIndex), ...companions.map((c) => c.aftIndex)], KEYSET_START);
-    if (opts.dryRun) {
-      for (const f of files) {
-        if (f.decision === 'delete') {
-          countGone(stats, f, false);
-          stats.rows += f.rowIndexes.length;
-        } else countKept(stats, f.reason);
-        opts.onFile?.(node, f);
-      }
-    } else {
-      for (const f of await executeBatch(node, files, newestSeen, ports, opts, stats, log)) emptied.set(f.hourDir!, f.hourStart!);
-    }
-    stats.handled += rows.length;
+  const reader = await ports.catalog.openExpiredUploads(ctx.chatType, ctx.retentionCutoff);
+  const afterBatch = (batch: PlannedBatch): void => {
+    stats.handled += batch.handled;
     opts.onProgress?.(node, stats, backlog);
-    if (rows.length < opts.batchSize) return;
+  };
+  try {
+    await runPipeline(() => readBatch(reader, ctx, opts.batchSize), opts.signal, async (batch, previous) => {
+      if (opts.dryRun) {
+        await previous;
+        countDryRun(node, batch.files, opts, stats);
+      } else {
+        const gone = await executeBatch(node, batch.files, previous, reader.highWaterIndex, ports, opts, stats, log);
+        for (const f of gone) emptied.set(f.hourDir!, f.hourStart!);
+      }
+      afterBatch(batch);
+    });
+  } finally {
+    await reader.close();
   }
 }
 
-/** The only code that deletes: files first, then, for files confirmed gone, their rows. */
+/** A dry-run's batch: counted and reported, nothing touched. */
+function countDryRun(node: string, files: FileDecision[], opts: PurgeOptions, stats: ChatTypeStats): void {
+  for (const f of files) {
+    if (f.decision === 'delete') {
+      countGone(stats, f, false);
+      stats.rows += f.rowIndexes.length;
+    } else countKept(stats, f.reason);
+    opts.onFile?.(node, f);
+  }
+}
+
+/**
+ * Starts `step` for each batch as soon as it is read, with at most PIPELINE_DEPTH batches in
+ * flight. Each step receives the previous step's completion, to delete rows in batch order.
+ * After a failure or a stop no new batch is read, but the batches in flight always finish:
+ * their files are already being removed, and the rows of the ones confirmed gone must go too.
+ */
+async function runPipeline(
+  read: () => Promise<PlannedBatch | undefined>,
+  signal: AbortSignal | undefined,
+  step: (batch: PlannedBatch, previous: Promise<void>) => Promise<void>,
+): Promise<void> {
+  const inFlight: Array<Promise<void>> = [];
+  let previous: Promise<void> = Promise.resolve();
+  let failed: { error: unknown } | undefined;
+  try {
+    while (!signal?.aborted && !failed) {
+      const batch = await read();
+      if (!batch) break;
+      // Settled, never rejected: the next batch only waits for its turn.
+      previous = step(batch, previous).catch((error: unknown) => {
+        failed ??= { error };
+      });
+      inFlight.push(previous);
+      if (inFlight.length >= PIPELINE_DEPTH) await inFlight.shift();
+      if (batch.last) break;
+    }
+  } finally {
+    await Promise.all(inFlight);
+  }
+  if (failed) throw failed.error;
+}
+
+/**
+ * The only code that deletes: files first, then, for files confirmed gone, their rows. The
+ * files are removed at once, side by side with the previous batch; the rows wait for the
+ * previous batch's turn, so rows are deleted (and files reported) in batch order.
+ */
 async function executeBatch(
   node: string,
   files: FileDecision[],
-  newestSeen: string,
+  previous: Promise<void>,
+  newerThanIndex: string,
   ports: NodePorts,
   opts: PurgeOptions,
   stats: ChatTypeStats,
   log: Logger,
 ): Promise<FileDecision[]> {
   const toRemove = files.filter((f) => f.decision === 'delete');
+  if (toRemove.length > 0 && !ports.files) throw new Error('no file store is open for this node');
+  // 1. Remove the files. Never throws for one file: each path gets an outcome.
+  const removal = toRemove.length > 0 ? ports.files!.removeFiles(toRemove.map((f) => ({ path: f.filePath!, hourDir: f.hourDir! }))) : Promise.resolve([]);
+  const outcomes = await removal;
+  await previous;
   for (const f of files) {
     if (f.decision === 'keep') {
       countKept(stats, f.reason);
@@ -164,8 +237,7 @@ async function executeBatch(
     }
   }
   if (toRemove.length === 0) return [];
-  if (!ports.files) throw new Error('no file store is open for this node');
-  const outcomes = await ports.files.removeFiles(toRemove.map((f) => ({ path: f.filePath!, hourDir: f.hourDir! })));
+  // 2. Sort out which files are confirmed gone; any other keeps all its rows.
   const outcomeByPath = new Map(outcomes.map((o) => [o.path, o]));
   const gone: FileDecision[] = [];
   let fatal: Error | undefined;
@@ -183,11 +255,12 @@ async function executeBatch(
       fatal = new ConnectError('file-server', node, `connection to the file server lost during the purge: ${o?.outcome === 'failed' ? o.message : ''}`);
     }
   }
+  // 3. Rows are deleted here, and only here: after their files are confirmed gone.
   if (gone.length > 0) {
     const indexes = gone.flatMap((f) => f.rowIndexes);
     let deleted: number;
     try {
-      deleted = await ports.catalog.deleteRows(indexes, gone.map((f) => f.filePath!), newestSeen);
+      deleted = await ports.catalog.deleteRows(indexes, gone.map((f) => f.filePath!), newerThanIndex);
     } catch (err) {
       // The files are gone but their rows remain: the next run finds them, sees the files
       // missing, and deletes the rows then. Nothing is lost.
@@ -195,6 +268,7 @@ async function executeBatch(
       throw err;
     }
     stats.rows += deleted;
+    // 4. Report each removal (one log line a file: the audit trail).
     for (const f of gone) {
       const missing = outcomeByPath.get(f.filePath!)?.outcome === 'missing';
       countGone(stats, f, missing);

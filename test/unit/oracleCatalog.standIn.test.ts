@@ -6,6 +6,7 @@ import oracledb from 'oracledb';
 import { describe, expect, it } from 'vitest';
 import { OracleCatalog, quotaUsage, wallClockBind } from '../../src/adapters/oracle/oracleCatalog.js';
 import { MAX_IN_LIST } from '../../src/adapters/oracle/sql.js';
+import { KEYSET_START } from '../../src/adapters/keysetUploadReader.js';
 import type { ResolvedOracleDatabase } from '../../src/config/loadConfig.js';
 import { ConnectError, DatabaseFullError } from '../../src/errors.js';
 import { njsError, oraError, RecordingOracleConnection, type Responder } from '../helpers/recordingOracleConnection.js';
@@ -104,6 +105,78 @@ describe('OracleCatalog.findRowsByPath (stand-in)', () => {
     const { conn, catalog } = catalogWith();
     expect(await catalog.findRowsByPath([])).toEqual([]);
     expect(conn.calls).toEqual([]);
+  });
+});
+
+describe('OracleCatalog.maxAftIndex (stand-in)', () => {
+  it('asks for MAX(aft_index) as text, exact beyond 2^53', async () => {
+    const { conn, catalog } = catalogWith(() => ({ rows: [{ IDX: '9007199254740993' }] }));
+    expect(await catalog.maxAftIndex()).toBe('9007199254740993');
+    expect(conn.calls).toHaveLength(1);
+    expect(conn.calls[0]).toMatchObject({ op: 'execute', sql: 'SELECT TO_CHAR(MAX(aft_index)) AS idx FROM MFTADMIN.AFT_LOG' });
+  });
+
+  it('reads an empty table (MAX is NULL) as below every aft_index', async () => {
+    const { catalog } = catalogWith(() => ({ rows: [{ IDX: null }] }));
+    expect(await catalog.maxAftIndex()).toBe(KEYSET_START);
+  });
+});
+
+describe('OracleCatalog.openExpiredUploads (stand-in)', () => {
+  const dir = '/opt/mftFileStore/node_1/files/im/20250301/10';
+  const upload = (idx: string, path: string | null) => ({ IDX: idx, FILE_PATH: path, FSIZE: '10', MOVED: '10', CHAT_TYPE: 'im', JID: 'a@example.com', TO_JID: 'b@example.com', TS: '2025-03-01T10:20:30.000' });
+  const row = (idx: string, path: string, method: string) => ({ IDX: idx, FILE_PATH: path, METHOD: method, CHAT_TYPE: 'im', TS: '2025-03-01T11:00:00.000' });
+  // The table as the stand-in answers it: MAX(aft_index) 50 when the reader opens; keyset pages
+  // of the Post rows by afterIndex; rows of the asked paths, including ones logged later (> 50).
+  const posts = [upload('1', `${dir}/a.txt`), upload('2', `${dir}/b.txt`), upload('3', null), upload('60', `${dir}/late.txt`)];
+  const byPath = [row('1', `${dir}/a.txt`, 'Post'), row('2', `${dir}/b.txt`, 'Post'), row('7', `${dir}/a.txt`, 'Get'), row('5', `${dir}/a.txt`, 'Get'), row('70', `${dir}/b.txt`, 'Get')];
+  const table: Responder = (c) => {
+    if (c.op !== 'execute') return undefined;
+    if (/MAX\(aft_index\)/.test(c.sql)) return { rows: [{ IDX: '50' }] };
+    if (/method = 'Post'/.test(c.sql)) {
+      const after = BigInt((c.binds.afterIndex as { val: string }).val);
+      return { rows: posts.filter((r) => BigInt(r.IDX) > after).slice(0, c.binds.maxRows as number) };
+    }
+    if (/file_path IN/.test(c.sql)) {
+      const asked = new Set(Object.values(c.binds));
+      return { rows: byPath.filter((r) => asked.has(r.FILE_PATH)) };
+    }
+    return undefined;
+  };
+
+  it('takes the high-water mark first, then pages by keyset and looks up each page\'s paths', async () => {
+    const { conn, catalog } = catalogWith(table);
+    const reader = await catalog.openExpiredUploads('im', T);
+    expect(reader.highWaterIndex).toBe('50');
+    const first = await reader.next(2);
+    expect(first.map((u) => [u.upload.aftIndex, u.companions.map((c) => c.aftIndex)])).toEqual([
+      ['1', ['5', '7']],
+      ['2', []], // its Get 70 was logged after the reader opened: deleteRows takes it
+    ]);
+    expect(first[0]!.companions[0]).toEqual({ aftIndex: '5', filePath: `${dir}/a.txt`, method: 'Get', chatType: 'im', uploadedAt: new Date('2025-03-01T11:00:00.000Z') });
+    const second = await reader.next(2);
+    // Upload 60 is above the mark: not handed out, and the reader is finished.
+    expect(second.map((u) => [u.upload.aftIndex, u.upload.filePath, u.companions])).toEqual([['3', null, []]]);
+    expect(await reader.next(2)).toEqual([]);
+    await reader.close();
+
+    const executed = conn.calls.flatMap((c) => (c.op === 'execute' ? [c] : []));
+    expect(executed.map((c) => (/MAX/.test(c.sql) ? 'max' : /method = 'Post'/.test(c.sql) ? `page>${(c.binds.afterIndex as { val: string }).val}` : 'paths'))).toEqual([
+      'max',
+      `page>${KEYSET_START}`,
+      'paths',
+      'page>2',
+    ]);
+    expect(new Set(Object.values(executed[2]!.binds))).toEqual(new Set([`${dir}/a.txt`, `${dir}/b.txt`]));
+    expect(executed[1]!.binds).toMatchObject({ chatType: 'im', maxRows: 2 });
+  });
+
+  it('runs one call at a time on the connection: a read never lands inside a batch\'s delete transaction', async () => {
+    const { conn, catalog } = catalogWith(table);
+    const reader = await catalog.openExpiredUploads('im', T);
+    conn.calls.length = 0;
+    await Promise.all([catalog.deleteRows(['1', '5', '7'], [`${dir}/a.txt`], '50'), reader.next(2), catalog.databaseNow()]);
+    expect(conn.ops).toEqual(['executeMany', 'executeMany', 'commit', 'execute', 'execute', 'execute']);
   });
 });
 

@@ -1,9 +1,11 @@
 import oracledb, { type DbType } from 'oracledb';
 import { DateTime } from 'luxon';
 import type { ResolvedOracleDatabase } from '../../config/loadConfig.js';
+import type { ChatType } from '../../core/chatType.js';
 import type { UploadRow } from '../../core/eligibility.js';
 import { ConnectError, DatabaseFullError } from '../../errors.js';
-import type { Catalog, CompanionRow, DatabaseUsage, ExpiredUploadQuery } from '../../ports.js';
+import type { Catalog, CompanionRow, DatabaseUsage, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
+import { KEYSET_START, openKeysetUploadReader } from '../keysetUploadReader.js';
 import { connectOracle, describeOracle, thinConnector, type OracleConnection, type OracleConnector } from './connection.js';
 import { classifyOracleError, isTableOrViewMissing, oraCode } from './errors.js';
 import * as sql from './sql.js';
@@ -34,11 +36,16 @@ const text = (v: string | number | null | undefined): string => (v === null || v
 
 /**
  * AFT_LOG on Oracle (12c and later), through one dedicated thin-mode connection per node.
- * The same contract as the PostgreSQL adapter: keyset batches over aft_index, bound
- * timestamps, deletes by primary key in one transaction per batch.
+ * The same contract as the PostgreSQL adapter: keyset batches over aft_index (the generic
+ * keyset reader), bound timestamps, deletes by primary key in one transaction per batch.
  */
 export class OracleCatalog implements Catalog {
   private readonly table: string;
+  /**
+   * The purge reads the next batch while it deletes the rows of the previous one, on this one
+   * connection: a transaction's statements must not interleave with another call's.
+   */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly conn: OracleConnection,
@@ -50,6 +57,13 @@ export class OracleCatalog implements Catalog {
 
   static async open(node: string, db: ResolvedOracleDatabase, env: NodeJS.ProcessEnv = process.env, connector: OracleConnector = thinConnector): Promise<OracleCatalog> {
     return new OracleCatalog(await connectOracle(node, db, env, connector), db, node);
+  }
+
+  /** Runs `fn` when every call started before it has finished. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(fn, fn);
+    this.turn = run.catch(() => undefined);
+    return run;
   }
 
   private async query(text: string, binds: Record<string, unknown> = {}): Promise<Row[]> {
@@ -78,17 +92,31 @@ export class OracleCatalog implements Catalog {
   }
 
   async databaseNow(): Promise<Date> {
-    const [row] = await this.query(sql.selectNow);
+    const [row] = await this.exclusive(() => this.query(sql.selectNow));
     return DateTime.fromISO(text(row?.NOW), { zone: 'UTC' }).toJSDate();
   }
 
+  /** The purge's reader: keyset pages and a lookup of their companions by path (see keysetUploadReader). */
+  openExpiredUploads(chatType: ChatType, before: Date): Promise<ExpiredUploadReader> {
+    return openKeysetUploadReader(this, chatType, before);
+  }
+
+  /** The largest aft_index now (the reader's high-water mark); KEYSET_START for an empty table. */
+  async maxAftIndex(): Promise<string> {
+    const [row] = await this.exclusive(() => this.query(sql.selectMaxIndex(this.table)));
+    const idx = row?.IDX;
+    return idx === null || idx === undefined ? KEYSET_START : String(idx);
+  }
+
   async findExpiredUploads(q: ExpiredUploadQuery): Promise<UploadRow[]> {
-    const rows = await this.query(sql.selectExpiredUploads(this.table), {
-      chatType: q.chatType,
-      before: wallClockBind(q.before, this.db.timestampZone),
-      afterIndex: { val: q.afterIndex, ...INDEX_BIND },
-      maxRows: q.limit,
-    });
+    const rows = await this.exclusive(() =>
+      this.query(sql.selectExpiredUploads(this.table), {
+        chatType: q.chatType,
+        before: wallClockBind(q.before, this.db.timestampZone),
+        afterIndex: { val: q.afterIndex, ...INDEX_BIND },
+        maxRows: q.limit,
+      }),
+    );
     return rows.map((r) => ({
       aftIndex: text(r.IDX),
       filePath: r.FILE_PATH === null || r.FILE_PATH === undefined ? null : String(r.FILE_PATH),
@@ -102,11 +130,15 @@ export class OracleCatalog implements Catalog {
   }
 
   async countExpiredUploads(chatType: string, before: Date): Promise<{ files: number; bytes: number }> {
-    const [row] = await this.query(sql.countExpiredUploads(this.table), { chatType, before: wallClockBind(before, this.db.timestampZone) });
+    const [row] = await this.exclusive(() => this.query(sql.countExpiredUploads(this.table), { chatType, before: wallClockBind(before, this.db.timestampZone) }));
     return { files: Number(row?.FILES ?? 0), bytes: Number(row?.BYTES ?? 0) };
   }
 
-  async findRowsByPath(paths: string[]): Promise<CompanionRow[]> {
+  findRowsByPath(paths: string[]): Promise<CompanionRow[]> {
+    return this.exclusive(() => this.rowsByPath(paths));
+  }
+
+  private async rowsByPath(paths: string[]): Promise<CompanionRow[]> {
     const found: CompanionRow[] = [];
     // Never more than 1,000 items in one IN list (ORA-01795): one query per chunk.
     for (const chunk of sql.inListChunks([...new Set(paths.filter((p) => p !== ''))])) {
@@ -120,6 +152,10 @@ export class OracleCatalog implements Catalog {
 
   async deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<number> {
     if (aftIndexes.length === 0) return 0;
+    return this.exclusive(() => this.deleteInTransaction(aftIndexes, paths, newerThanIndex));
+  }
+
+  private async deleteInTransaction(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<number> {
     // One transaction per batch: either every row of the batch's removed files goes, or none.
     // Array binds (executeMany) send every aft_index in one round trip, with no IN list at all.
     const options = { autoCommit: false } as const;
@@ -142,7 +178,11 @@ export class OracleCatalog implements Catalog {
    * DBA_TABLESPACE_USAGE_METRICS for AFT_LOG's tablespace where granted (autoextend included);
    * otherwise, silently, the login user's USER_TS_QUOTAS (no privilege needed).
    */
-  async databaseUsage(): Promise<DatabaseUsage> {
+  databaseUsage(): Promise<DatabaseUsage> {
+    return this.exclusive(() => this.usage());
+  }
+
+  private async usage(): Promise<DatabaseUsage> {
     const owner = (this.db.owner ?? text((await this.query(sql.selectUser))[0]?.USERNAME)).toUpperCase();
     const [t] = await this.query(sql.selectTableTablespace, { owner, tableName: this.db.table.toUpperCase() });
     const tablespace = t?.TABLESPACE === null || t?.TABLESPACE === undefined ? undefined : String(t.TABLESPACE);

@@ -38,6 +38,9 @@ export const selectExpiredUploads = (t: string): string => `
    ORDER BY aft_index
    FETCH FIRST :maxRows ROWS ONLY`;
 
+/** The newest aft_index now (NULL for an empty table): rows above it were logged after the reader opened. */
+export const selectMaxIndex = (t: string): string => `SELECT TO_CHAR(MAX(aft_index)) AS idx FROM ${t}`;
+
 export const countExpiredUploads = (t: string): string => `
   SELECT TO_CHAR(COUNT(*)) AS files, TO_CHAR(NVL(SUM(file_size), 0)) AS bytes
     FROM ${t}

@@ -7,6 +7,7 @@ import { ConfigError, renderValue, type ConfigProblem } from './configError.js';
 import { parseIsoDuration } from './duration.js';
 import type { Hold } from '../core/holds.js';
 import { loadHolds } from './holds.js';
+import { resolveLimits, type ResolvedLimits } from './limits.js';
 import { loadPolicies, makePolicy, type PolicySet } from './policies.js';
 import {
   configSchema,
@@ -39,6 +40,10 @@ export interface ResolvedNode {
   policies: PolicySet;
   /** Legal holds (from holds.yaml in the policies directory), shared by every node. */
   holds: Hold[];
+  /** Blast-radius limits: `purge.limits` with the node's own `limits` on top. */
+  limits: ResolvedLimits;
+  /** Where rows are exported before they are deleted (absolute), when configured. */
+  auditExport?: { directory: string };
 }
 
 /** The `daemon:` section with durations in milliseconds and the listen address split. */
@@ -94,7 +99,7 @@ export async function loadConfig(configFile: string, env: NodeJS.ProcessEnv = pr
     }
     seen.set(node.name, i);
     const resolved = resolveNode(yaml, node, i, loaded.policies, problems);
-    if (resolved) nodes.push({ ...resolved, holds });
+    if (resolved) nodes.push({ ...resolved, holds, limits: resolveLimits(raw.purge.limits, node.limits) });
   });
   checkSharedDirectories(yaml, nodes, problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -194,10 +199,12 @@ function resolveNode(yaml: YamlFile, node: NodeConfig, i: number, shared: Policy
   const policies: PolicySet = { ...shared };
   for (const [chatType, override] of Object.entries(node.policies ?? {})) {
     if (!override) continue;
-    policies[chatType as ChatType] = makePolicy(chatType as ChatType, override.retention, `${yaml.file} (nodes[${i}].policies.${chatType})`);
+    const { retention, ...options } = override;
+    policies[chatType as ChatType] = makePolicy(chatType as ChatType, retention, `${yaml.file} (nodes[${i}].policies.${chatType})`, options);
   }
   if (!fileServer) return undefined;
-  return { name: node.name, database, fileServer, policies, holds: [] };
+  const auditExport = node.auditExport ? { directory: path.resolve(path.dirname(yaml.file), node.auditExport.directory) } : undefined;
+  return { name: node.name, database, fileServer, policies, holds: [], limits: resolveLimits(undefined, undefined), ...(auditExport ? { auditExport } : {}) };
 }
 
 /** Two nodes sharing (or nesting) a directory would purge each other's files. */

@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/globalSetup.ts'],
+    setupFiles: ['test/helpers/isolateState.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     teardownTimeout: 60_000,

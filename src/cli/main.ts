@@ -9,8 +9,14 @@ export const USAGE = `Usage: mft-retention <command> [options]
 
 Commands:
   purge --config FILE [--dry-run] [--json] [--node NAME]... [--chat-type TYPE]... [--as-of ISO8601]
+        [--approve TOKEN]...
         Run one purge cycle over the configured nodes and exit.
         --dry-run changes nothing and reports what would go; --as-of (dry-run only) simulates a date.
+        --approve lets a run that a blast-radius limit refused go ahead once (the token is printed
+        by the refused run, and approves that run only: same node, chat type, no more files or bytes).
+  reconcile --config FILE [--node NAME]... [--json] [--remove-orphans]
+        Compare the expired hour folders with AFT_LOG: files without a Post row (orphans) and
+        Post rows whose file is missing. Read-only unless --remove-orphans.
   daemon --config FILE
         Run as a service: purge on the configured schedule, reload on SIGHUP, stop on SIGTERM,
         serve /healthz and /metrics (see daemon: in the config).
@@ -31,6 +37,8 @@ const OPTIONS = {
   node: { type: 'string', multiple: true },
   'chat-type': { type: 'string', multiple: true },
   'as-of': { type: 'string' },
+  approve: { type: 'string', multiple: true },
+  'remove-orphans': { type: 'boolean', default: false },
   'log-level': { type: 'string' },
   keep: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -66,9 +74,14 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
             chatTypes: values['chat-type'],
             asOf: values['as-of'],
             logLevel: values['log-level'],
+            approve: values.approve,
           },
           io,
         );
+      case 'reconcile': {
+        const { reconcileCommand } = await import('./reconcileCommand.js');
+        return await reconcileCommand({ config: requireConfig(values.config), nodes: values.node, json: values.json, removeOrphans: values['remove-orphans'], logLevel: values['log-level'] }, io);
+      }
       case 'daemon': {
         const { daemonCommand } = await import('./daemonCommand.js');
         return await daemonCommand({ config: requireConfig(values.config) }, io);

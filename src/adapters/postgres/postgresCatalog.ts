@@ -4,7 +4,7 @@ import type { ResolvedDatabase } from '../../config/loadConfig.js';
 import { connectPostgres } from './connect.js';
 import type { UploadRow } from '../../core/eligibility.js';
 import { ConnectError, DatabaseFullError } from '../../errors.js';
-import type { Catalog, CompanionRow, DatabaseUsage, ExpiredUploadQuery } from '../../ports.js';
+import type { AuditRow, Catalog, CompanionRow, DatabaseUsage, ExpiredUploadQuery } from '../../ports.js';
 import * as sql from './sql.js';
 
 export { postgresClientConfig } from './clientConfig.js';
@@ -31,6 +31,16 @@ export class PostgresCatalog implements Catalog {
   private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     try {
       return await this.client.query<R>(text, values);
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+
+  /** A query whose every value comes back as the server's text rendering (or null). */
+  private async queryText(text: string, values: unknown[]): Promise<AuditRow[]> {
+    try {
+      const r = await this.client.query<AuditRow>({ text, values, types: { getTypeParser: (() => (v: string) => v) as never } });
+      return r.rows;
     } catch (err) {
       throw this.translate(err);
     }
@@ -94,11 +104,21 @@ export class PostgresCatalog implements Catalog {
     }));
   }
 
-  async deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<number> {
+  async deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string, beforeCommit?: (rows: AuditRow[]) => Promise<void>): Promise<number> {
     if (aftIndexes.length === 0) return 0;
     // One transaction per batch: either every row of the batch's removed files goes, or none.
     await this.query('BEGIN');
     try {
+      if (beforeCommit) {
+        // RETURNING *: every column of what was deleted, as text (no driver conversion), so
+        // the export holds exactly what the table held.
+        const a = await this.queryText(sql.deleteByIndexReturning(this.table), [aftIndexes]);
+        const b = await this.queryText(sql.deleteNewerByPathReturning(this.table), [newerThanIndex, paths]);
+        const rows = [...a, ...b];
+        await beforeCommit(rows);
+        await this.query('COMMIT');
+        return rows.length;
+      }
       const a = await this.query(sql.deleteByIndex(this.table), [aftIndexes]);
       const b = await this.query(sql.deleteNewerByPath(this.table), [newerThanIndex, paths]);
       await this.query('COMMIT');

@@ -37,6 +37,9 @@ export const deleteByIndex = (t: string): string => `DELETE FROM ${t} WHERE aft_
 export const deleteNewerByPath = (t: string): string =>
   `DELETE FROM ${t} WHERE aft_index > $1::bigint AND file_path = ANY($2::text[])`;
 
+export const deleteByIndexReturning = (t: string): string => `${deleteByIndex(t)} RETURNING *`;
+export const deleteNewerByPathReturning = (t: string): string => `${deleteNewerByPath(t)} RETURNING *`;
+
 export const selectNow = `SELECT now() AS now`;
 
 export const selectDatabaseSize = `SELECT pg_database_size(current_database())::text AS bytes`;

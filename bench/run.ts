@@ -73,6 +73,8 @@ function writeConfig(dir: string, name: string, pgServer: PgServer, database: st
   const config = {
     policiesDirectory: 'policies',
     log: { level: 'info' },
+    // The purge history (blast-radius limits) of this run only, never the host's.
+    daemon: { stateDirectory: `state-${name}` },
     nodes: [
       {
         name: 'node_1',

@@ -45,6 +45,13 @@ export interface ExpiredUploadReader {
   close(): Promise<void>;
 }
 
+/**
+ * One AFT_LOG row with every column of the table, keyed by column name in lower case, each
+ * value as the database renders it as text (numbers as digits, timestamps as
+ * `YYYY-MM-DD HH:MM:SS[.ffffff]` wall-clock), null for SQL NULL.
+ */
+export type AuditRow = Record<string, string | null>;
+
 /** AFT_LOG on one node's external database. */
 export interface Catalog {
   /** The database server's clock, to measure skew against the host's. */
@@ -68,8 +75,14 @@ export interface Catalog {
    * Deletes, in one transaction, the rows with these aft_index values, plus any row
    * for one of `paths` newer than `newerThanIndex` (a download logged after the rows were read).
    * Returns the number of rows deleted.
+   *
+   * With `beforeCommit` (the audit export): inside the transaction, before it commits, it is
+   * called with every row the call deletes, all columns (see {@link AuditRow}); only when it resolves is
+   * the transaction committed. If it throws, the transaction is rolled back and the error
+   * rethrown: no row is deleted that was not exported. (PostgreSQL: DELETE ... RETURNING *;
+   * Oracle: SELECT ... FOR UPDATE, then the DELETE, rolled back if it would take more rows.)
    */
-  deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<number>;
+  deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string, beforeCommit?: (rows: AuditRow[]) => Promise<void>): Promise<number>;
   /** How full the database is, for the XcpMFTDBFullError alarm. */
   databaseUsage(): Promise<DatabaseUsage>;
   close(): Promise<void>;
@@ -118,6 +131,13 @@ export interface FileToRemove {
   hourDir: string;
 }
 
+export interface DirectoryEntry {
+  name: string;
+  /** The entry itself: a symlink is `symlink`, whatever it points to. */
+  type: 'file' | 'directory' | 'symlink' | 'other';
+  size: number;
+}
+
 export type RemoveOutcome =
   | { path: string; outcome: 'removed' }
   | { path: string; outcome: 'missing' }
@@ -136,6 +156,12 @@ export interface FileStore {
    * symlink). Returns the folders removed; anything else is left alone without error.
    */
   removeEmptyFolders(dirs: string[]): Promise<string[]>;
+  /**
+   * The entries of a folder, like `ls -la` without following symlinks (each entry's type is
+   * that of the entry itself, lstat). `missing` when the folder does not exist. Read-only;
+   * used by reconciliation to walk hour folders.
+   */
+  listDirectory(path: string): Promise<DirectoryEntry[] | 'missing'>;
   /** Whether a regular file or anything else exists at the path (lstat, no symlink follow). */
   exists(path: string): Promise<boolean>;
   /** Free space of the node directory's file system; 'unsupported' when the server cannot say. */

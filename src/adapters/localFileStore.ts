@@ -1,5 +1,5 @@
-import { lstat, realpath, rmdir, stat, statfs, unlink } from 'node:fs/promises';
-import type { FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
+import { lstat, readdir, realpath, rmdir, stat, statfs, unlink } from 'node:fs/promises';
+import type { DirectoryEntry, FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
 import { makeLimiter, NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps, type Limiter } from './removeInFolders.js';
 
 const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException)?.code;
@@ -65,6 +65,25 @@ export class LocalFileStore implements FileStore {
 
   removeEmptyFolders(dirs: string[]): Promise<string[]> {
     return removeEmptyFolders(dirs, localOps, this.directory, this.realDirectory);
+  }
+
+  async listDirectory(path: string): Promise<DirectoryEntry[] | 'missing'> {
+    let names: string[];
+    try {
+      names = await readdir(path);
+    } catch (err) {
+      if (code(err) === 'ENOENT' || code(err) === 'ENOTDIR') return 'missing';
+      throw err;
+    }
+    const out: DirectoryEntry[] = [];
+    for (const name of names.sort()) {
+      // lstat: a symlink is reported as one, never as what it points to.
+      const st = await lstat(`${path}/${name}`).catch(() => undefined);
+      if (!st) continue; // removed while listing
+      const type = st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
+      out.push({ name, type, size: st.size });
+    }
+    return out;
   }
 
   async exists(path: string): Promise<boolean> {

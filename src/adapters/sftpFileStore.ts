@@ -1,10 +1,10 @@
 import SftpClient from 'ssh2-sftp-client';
-import type { SFTPWrapper, Stats } from 'ssh2';
+import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
 import { fingerprintOf, hostKeyAlgorithmsFor } from '../core/hostKey.js';
 import type { ResolvedFileServer } from '../config/loadConfig.js';
 import { readSecret, readSecretBuffer } from '../config/secrets.js';
 import { ConnectError, HostKeyMismatchError } from '../errors.js';
-import type { FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
+import type { DirectoryEntry, FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
 import { makeLimiter, NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
 
 type SftpConfig = Extract<ResolvedFileServer, { type: 'sftp' }>;
@@ -155,6 +155,26 @@ export class SftpFileStore implements FileStore {
 
   removeEmptyFolders(dirs: string[]): Promise<string[]> {
     return removeEmptyFolders(dirs, this.ops, this.cfg.directory, this.realDirectory);
+  }
+
+  async listDirectory(path: string): Promise<DirectoryEntry[] | 'missing'> {
+    this.assertAlive();
+    let list: FileEntryWithStats[];
+    try {
+      list = await call<FileEntryWithStats[]>((cb) => this.sftp.readdir(path, cb));
+    } catch (err) {
+      if (statusOf(err) === SFTP_NO_SUCH_FILE) return 'missing';
+      throw err;
+    }
+    // OpenSSH's sftp-server fills readdir attributes with lstat: a symlink stays a symlink.
+    return list
+      .filter((e) => e.filename !== '.' && e.filename !== '..')
+      .map((e): DirectoryEntry => ({
+        name: e.filename,
+        type: e.attrs.isSymbolicLink() ? 'symlink' : e.attrs.isFile() ? 'file' : e.attrs.isDirectory() ? 'directory' : 'other',
+        size: Number(e.attrs.size ?? 0),
+      }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async exists(path: string): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { decide, type EligibilityContext, type KeepReason, type UploadRow } from '../core/eligibility.js';
+import { downloadedSince } from '../core/lastActivity.js';
 import type { CompanionRow } from '../ports.js';
 
 /** What happens to one file (one file_path) of a batch, and which rows go with it. */
@@ -84,6 +85,14 @@ export function attachCompanions(decisions: FileDecision[], companions: Companio
         break;
       }
       merged.rowIndexes.push(c.aftIndex);
+    }
+    // Every row of the path was fetched, whatever batch it came from: the last download is
+    // the file's, not the batch's.
+    const recent = merged.decision === 'delete' && ctx.lastDownloadCutoff ? downloadedSince(others, ctx.lastDownloadCutoff) : undefined;
+    if (recent) {
+      merged.decision = 'keep';
+      merged.reason = 'recent-download';
+      merged.detail = recent === 'unreadable' ? 'a download has an unreadable time' : `last downloaded ${recent.toISOString()}`;
     }
     if (merged.decision === 'keep') merged.rowIndexes = [d.aftIndex];
     inBatch.set(path, merged);

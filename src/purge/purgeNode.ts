@@ -8,6 +8,8 @@ import { coerceError, ConnectError } from '../errors.js';
 import type { Catalog, CompanionRow, ExpiredUploadReader, FileStore } from '../ports.js';
 import { attachCompanions, decideRows, type FileDecision } from './planBatch.js';
 import { countFailed, countGone, countKept, emptyStats, type ChatTypeStats } from './stats.js';
+import type { AuditExport } from './auditExport.js';
+import { checkBlastRadius, type LimitOptions, type Refusal } from './blastRadius.js';
 
 export interface PurgeOptions {
   dryRun: boolean;
@@ -27,12 +29,16 @@ export interface PurgeOptions {
   onFile?: (node: string, file: FileDecision, outcome?: string) => void;
   /** Called after each batch, for progress, with the backlog counted when the chat type started. */
   onProgress?: (node: string, stats: ChatTypeStats, backlog: { files: number; bytes: number }) => void;
+  /** Run history and approvals for the blast-radius limits (the limits themselves are the node's). */
+  limits?: LimitOptions;
 }
 
 export interface NodeResult {
   node: string;
-  status: 'ok' | 'partial' | 'failed' | 'stopped';
+  status: 'ok' | 'partial' | 'failed' | 'stopped' | 'refused';
   chatTypes: ChatTypeStats[];
+  /** Blast-radius limits that refused (in a dry-run: would refuse) the node or some chat types. */
+  refused?: Refusal[];
   error?: Error;
   clockSkewMs?: number;
   startedAt: Date;
@@ -43,6 +49,8 @@ export interface NodePorts {
   catalog: Catalog;
   files: FileStore | undefined;
   log: Logger;
+  /** When set, every row is exported there before it is deleted. */
+  audit?: AuditExport;
 }
 
 /**
@@ -61,17 +69,27 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
     if (Math.abs(times.skewMs) > opts.maxClockSkewMs) {
       log.warn({ skewMs: times.skewMs, hostNow, databaseNow: dbNow }, 'host and database clocks disagree; using the earlier one so nothing recent can be purged');
     }
+    const selected = (Object.keys(node.policies) as ChatType[]).filter((ct) => !opts.chatTypes || opts.chatTypes.includes(ct));
+    // Counted before anything is removed: a refused chat type is not touched at all.
+    const gate = await checkBlastRadius(node, ports.catalog, times, selected, opts.limits ?? {}, log, opts.dryRun);
+    if (gate.refusals.length) result.refused = gate.refusals;
     for (const [chatType, policy] of Object.entries(node.policies) as Array<[ChatType, NonNullable<ResolvedNode['policies'][ChatType]>]>) {
       if (opts.chatTypes && !opts.chatTypes.includes(chatType)) continue;
       const stats = emptyStats(chatType, policy.retentionText);
       result.chatTypes.push(stats);
       if (policy.retention === 'forever') continue;
+      const refusal = gate.refusalFor(chatType);
+      if (refusal) stats.refused = refusal;
+      // The dry-run still shows what the refused run would have removed.
+      if (refusal && !opts.dryRun) continue;
       const ctx: EligibilityContext = {
         nodeDirectory: node.fileServer.directory,
         chatType,
-        retentionCutoff: retentionCutoff(times.now, policy.retention),
+        // An approved run removes what its approval counted, as of the approval's instant.
+        retentionCutoff: retentionCutoff(gate.approvedAsOf(chatType) ?? times.now, policy.retention),
         currentHourStart: times.currentHourStart,
         holds: node.holds,
+        lastDownloadCutoff: policy.keepAfterLastDownload ? retentionCutoff(times.now, policy.keepAfterLastDownload) : undefined,
       };
       await purgeChatType(node.name, ctx, ports, opts, stats, log.child({ chatType }));
       if (opts.signal?.aborted) {
@@ -79,6 +97,7 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
         break;
       }
     }
+    if (!opts.dryRun) gate.record();
   } catch (err) {
     result.status = 'failed';
     result.error = coerceError(err);
@@ -87,6 +106,7 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
   if (result.status === 'ok' && result.chatTypes.some((s) => Object.keys(s.failed).length > 0 || s.rowsPending > 0)) {
     result.status = 'partial';
   }
+  if (result.refused && (result.status === 'ok' || result.status === 'partial')) result.status = 'refused';
   result.finishedAt = new Date();
   return result;
 }
@@ -260,7 +280,8 @@ async function executeBatch(
     const indexes = gone.flatMap((f) => f.rowIndexes);
     let deleted: number;
     try {
-      deleted = await ports.catalog.deleteRows(indexes, gone.map((f) => f.filePath!), newerThanIndex);
+      const audit = ports.audit;
+      deleted = await ports.catalog.deleteRows(indexes, gone.map((f) => f.filePath!), newerThanIndex, audit ? (rows) => audit.append(rows) : undefined);
     } catch (err) {
       // The files are gone but their rows remain: the next run finds them, sees the files
       // missing, and deletes the rows then. Nothing is lost.

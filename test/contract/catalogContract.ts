@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decide } from '../../src/core/eligibility.js';
 import { DatabaseFullError } from '../../src/errors.js';
-import type { Catalog, ExpiredUploadReader } from '../../src/ports.js';
+import type { AuditRow, Catalog, ExpiredUploadReader } from '../../src/ports.js';
 
 export interface ContractRow {
   aftIndex: bigint | number;
@@ -263,6 +263,49 @@ export function describeCatalogContract(name: string, factory: () => CatalogFact
       expect(await u.remainingIndexes()).toEqual(['3', '4', '11']);
       expect(await u.catalog.deleteRows([], [Q], '0')).toBe(0);
       expect(await u.remainingIndexes()).toEqual(['3', '4', '11']);
+    });
+
+    it('with beforeCommit (the audit export): hands over every row it deletes, all columns as text, before committing; nothing goes if it throws', async () => {
+      const P = p('P');
+      const u = await make([post(1, P, at(48), { fileSize: 123_456_789_012 }), get(2, P, at(47)), post(3, p(3), at(48)), get(10, P, at(1))]);
+      await expect(
+        u.catalog.deleteRows(['1', '2'], [P], '5', async () => {
+          throw new Error('the export could not be written');
+        }),
+      ).rejects.toThrow(/the export could not be written/);
+      expect(await u.remainingIndexes()).toEqual(['1', '2', '3', '10']);
+
+      let exported: AuditRow[] = [];
+      let whileExporting: string[] = [];
+      const n = await u.catalog.deleteRows(['1', '2'], [P], '5', async (rows) => {
+        exported = rows;
+        whileExporting = await u.remainingIndexes();
+      });
+      expect(n).toBe(3);
+      // Not committed while the export is written: another session still sees every row.
+      expect(whileExporting).toEqual(['1', '2', '3', '10']);
+      expect(await u.remainingIndexes()).toEqual(['3']);
+      const rows = [...exported].sort((a, b) => Number(a.aft_index) - Number(b.aft_index));
+      expect(rows.map((r) => r.aft_index)).toEqual(['1', '2', '10']);
+      expect(Object.keys(rows[0]!).sort()).toEqual(
+        ['aft_index', 'bytes_transferred', 'chat_type', 'file_path', 'file_server', 'file_size', 'file_type', 'filename', 'jid', 'method', 'real_filename', 'timestampvalue', 'to_jid'],
+      );
+      expect(rows[0]).toEqual({
+        aft_index: '1',
+        jid: 'alice@example.com',
+        to_jid: 'bob@example.com',
+        method: 'Post',
+        filename: 'f',
+        real_filename: 'f',
+        file_type: 'txt',
+        chat_type: 'im',
+        file_server: 'files.example.com',
+        file_path: P,
+        file_size: '123456789012',
+        bytes_transferred: '123456789012',
+        timestampvalue: '2025-03-08 08:15:30.25',
+      });
+      expect(rows[2]).toMatchObject({ aft_index: '10', method: 'Get', timestampvalue: '2025-03-10 07:15:30.25' });
     });
 
     it('deletes more rows than one IN list may hold in one call', async () => {

@@ -212,6 +212,82 @@ describe('OracleCatalog.deleteRows (stand-in)', () => {
   });
 });
 
+describe('OracleCatalog.deleteRows with an audit export (stand-in)', () => {
+  const COLUMNS = [
+    { NAME: 'AFT_INDEX', TYPE: 'NUMBER' },
+    { NAME: 'FILE_PATH', TYPE: 'VARCHAR2' },
+    { NAME: 'JID', TYPE: 'VARCHAR2' },
+    { NAME: 'TIMESTAMPVALUE', TYPE: 'TIMESTAMP(6)' },
+  ];
+  // Rows 1 and 2 by index; 9 is a download of /p/a logged after the reader opened.
+  const ROWS: Record<string, Record<string, unknown>> = {
+    '1': { aft_index: '1', file_path: '/p/a', jid: 'a@example.com', timestampvalue: '2025-03-01 10:20:30.250000' },
+    '2': { aft_index: '2', file_path: '/p/a', jid: null, timestampvalue: '2025-03-01 10:21:00.000000' },
+    '9': { aft_index: '9', file_path: '/p/a', jid: 'b@example.com', timestampvalue: '2025-03-02 08:00:00.000001' },
+  };
+  const table =
+    (deleted: { byIndex: number; newer: number } = { byIndex: 2, newer: 1 }): Responder =>
+    (c) => {
+      if (c.op === 'executeMany') return { rowsAffected: /TO_NUMBER\(:idx\)/.test(c.sql) ? deleted.byIndex : deleted.newer };
+      if (/all_tab_columns/.test(c.sql)) return { rows: COLUMNS };
+      if (/FOR UPDATE/.test(c.sql) && /newerThan/.test(c.sql)) return { rows: [ROWS['9']] };
+      if (/FOR UPDATE/.test(c.sql)) return { rows: [ROWS['1'], ROWS['2']] };
+      return undefined;
+    };
+  const step = (c: (typeof RecordingOracleConnection.prototype.calls)[number]): string =>
+    c.op !== 'execute' ? c.op : /all_tab_columns/.test(c.sql) ? 'columns' : /FOR UPDATE/.test(c.sql) ? (/newerThan/.test(c.sql) ? 'lock-newer' : 'lock-by-index') : 'execute';
+
+  it('reads and locks every column of the rows, hands them over, then deletes and commits', async () => {
+    const { conn, catalog } = catalogWith(table());
+    const order: string[] = [];
+    let exported: unknown[] = [];
+    const n = await catalog.deleteRows(['1', '2'], ['/p/a'], '5', async (rows) => {
+      order.push(`beforeCommit after ${conn.calls.map(step).join(',')}`);
+      exported = rows;
+    });
+    expect(n).toBe(3);
+    expect(order).toEqual(['beforeCommit after columns,lock-by-index,lock-newer']);
+    expect(conn.calls.map(step)).toEqual(['columns', 'lock-by-index', 'lock-newer', 'executeMany', 'executeMany', 'commit']);
+    // The AuditRow contract: lower-case keys, text or null, timestamps with trailing zeros cut as PostgreSQL renders them.
+    expect(exported).toEqual([
+      { aft_index: '1', file_path: '/p/a', jid: 'a@example.com', timestampvalue: '2025-03-01 10:20:30.25' },
+      { aft_index: '2', file_path: '/p/a', jid: null, timestampvalue: '2025-03-01 10:21:00' },
+      { aft_index: '9', file_path: '/p/a', jid: 'b@example.com', timestampvalue: '2025-03-02 08:00:00.000001' },
+    ]);
+    const [columns, byIndex, newer] = conn.calls as Array<Extract<(typeof conn.calls)[number], { op: 'execute' }>>;
+    expect(columns!.binds).toEqual({ owner: 'MFTADMIN', tableName: 'AFT_LOG' });
+    expect(byIndex!.sql).toBe(
+      `SELECT "AFT_INDEX" AS "aft_index", "FILE_PATH" AS "file_path", "JID" AS "jid", TO_CHAR("TIMESTAMPVALUE", 'YYYY-MM-DD HH24:MI:SS.FF6') AS "timestampvalue" FROM MFTADMIN.AFT_LOG WHERE aft_index IN (TO_NUMBER(:p0), TO_NUMBER(:p1), TO_NUMBER(:p2), TO_NUMBER(:p3), TO_NUMBER(:p4), TO_NUMBER(:p5), TO_NUMBER(:p6), TO_NUMBER(:p7), TO_NUMBER(:p8), TO_NUMBER(:p9), TO_NUMBER(:p10), TO_NUMBER(:p11), TO_NUMBER(:p12), TO_NUMBER(:p13), TO_NUMBER(:p14), TO_NUMBER(:p15)) FOR UPDATE`,
+    );
+    expect(byIndex!.options).toMatchObject({ autoCommit: false });
+    expect(newer!.sql).toMatch(/WHERE aft_index > TO_NUMBER\(:newerThan\) AND file_path IN \(:p0\) FOR UPDATE$/);
+    expect(newer!.binds).toEqual({ p0: '/p/a', newerThan: '5' });
+  });
+
+  it('reads the columns once per connection', async () => {
+    const { conn, catalog } = catalogWith(table());
+    await catalog.deleteRows(['1', '2'], ['/p/a'], '5', async () => undefined);
+    await catalog.deleteRows(['1', '2'], ['/p/a'], '5', async () => undefined);
+    expect(conn.calls.map(step).filter((x) => x === 'columns')).toHaveLength(1);
+  });
+
+  it('rolls back without deleting when the export fails', async () => {
+    const { conn, catalog } = catalogWith(table());
+    await expect(
+      catalog.deleteRows(['1', '2'], ['/p/a'], '5', async () => {
+        throw new Error('disk full while writing the export');
+      }),
+    ).rejects.toThrow(/disk full while writing the export/);
+    expect(conn.calls.map(step)).toEqual(['columns', 'lock-by-index', 'lock-newer', 'rollback']);
+  });
+
+  it('rolls back when the DELETE would take a row that was not exported (logged meanwhile)', async () => {
+    const { conn, catalog } = catalogWith(table({ byIndex: 2, newer: 2 }));
+    await expect(catalog.deleteRows(['1', '2'], ['/p/a'], '5', async () => undefined)).rejects.toThrow(/4 rows but 3 were exported/);
+    expect(conn.calls.map(step)).toEqual(['columns', 'lock-by-index', 'lock-newer', 'executeMany', 'executeMany', 'rollback']);
+  });
+});
+
 describe('OracleCatalog error mapping (stand-in)', () => {
   const failing = (err: Error) => catalogWith(() => {
     throw err;

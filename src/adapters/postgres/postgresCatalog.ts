@@ -4,7 +4,7 @@ import type { ResolvedPostgresDatabase } from '../../config/loadConfig.js';
 import { connectPostgres } from './connect.js';
 import { ConnectError, DatabaseFullError } from '../../errors.js';
 import type { UploadRow } from '../../core/eligibility.js';
-import type { Catalog, CompanionRow, DatabaseUsage, ExpiredUpload, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
+import type { AuditRow, Catalog, CompanionRow, DatabaseUsage, ExpiredUpload, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
 import * as sql from './sql.js';
 
 export { postgresClientConfig } from './clientConfig.js';
@@ -62,6 +62,16 @@ export class PostgresCatalog implements Catalog {
     const run = this.turn.then(fn, fn);
     this.turn = run.catch(() => undefined);
     return run;
+  }
+
+  /** A query whose every value comes back as the server's text rendering (or null). */
+  private async queryText(text: string, values: unknown[]): Promise<AuditRow[]> {
+    try {
+      const r = await this.client.query<AuditRow>({ text, values, types: { getTypeParser: (() => (v: string) => v) as never } });
+      return r.rows;
+    } catch (err) {
+      throw this.translate(err);
+    }
   }
 
   private translate(err: unknown): Error {
@@ -201,14 +211,22 @@ export class PostgresCatalog implements Catalog {
     }));
   }
 
-  async deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<number> {
+  async deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string, beforeCommit?: (rows: AuditRow[]) => Promise<void>): Promise<number> {
     if (aftIndexes.length === 0) return 0;
     // An explicit transaction, not an autocommitted statement: if this process dies while the
     // DELETE runs, the rows stay (nothing commits without our COMMIT), so the next run finds
     // the files missing and deletes and logs them then. Either every row of the batch goes,
     // or none.
     return this.exclusive(() =>
-      this.transaction('BEGIN', async () => (await this.query(sql.deleteRows(this.table), [aftIndexes, newerThanIndex, paths])).rowCount ?? 0),
+      this.transaction('BEGIN', async () => {
+        if (!beforeCommit) return (await this.query(sql.deleteRows(this.table), [aftIndexes, newerThanIndex, paths])).rowCount ?? 0;
+        // RETURNING *: every column of what was deleted, as text (no driver conversion), so the
+        // export holds exactly what the table held. The export is written (and synced) before
+        // COMMIT; if it fails, the transaction rolls back and no row goes unexported.
+        const rows = await this.queryText(sql.deleteRowsReturning(this.table), [aftIndexes, newerThanIndex, paths]);
+        await beforeCommit(rows);
+        return rows.length;
+      }),
     );
   }
 

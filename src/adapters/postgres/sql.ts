@@ -89,6 +89,9 @@ export const countExpiredUploads = (t: string): string => `
 export const deleteRows = (t: string): string =>
   `DELETE FROM ${t} WHERE aft_index = ANY($1::bigint[]) OR (aft_index > $2::bigint AND file_path = ANY($3::text[]))`;
 
+/** The same, with every column of each deleted row (the audit export). */
+export const deleteRowsReturning = (t: string): string => `${deleteRows(t)} RETURNING *`;
+
 export const selectNow = `SELECT now() AS now`;
 
 export const selectDatabaseSize = `SELECT pg_database_size(current_database())::text AS bytes`;

@@ -6,6 +6,7 @@ export default defineConfig({
     // The Oracle contract needs a real Oracle Database: `npm run test:oracle` (vitest.oracle.config.ts).
     exclude: [...configDefaults.exclude, 'test/oracle/**'],
     globalSetup: ['test/helpers/globalSetup.ts'],
+    setupFiles: ['test/helpers/isolateState.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     teardownTimeout: 60_000,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests need (real PostgreSQL, OpenSSH,
 # Prometheus Alertmanager and rsyslog as alarm receivers, systemd-analyze for the unit
-# files, util-linux's script for a pseudo-terminal). Idempotent: does nothing when
+# files, util-linux's script for a pseudo-terminal), and GNU time, with which `npm run bench`
+# reads the purge's peak memory. Idempotent: does nothing when
 # everything is present.
 #
 # Never starts or enables a system service: during the install a policy-rc.d that
@@ -20,8 +21,9 @@ declare -A PROBE=(
   [procps]='/usr/bin/ps /bin/ps'
   [prometheus-alertmanager]='/usr/bin/prometheus-alertmanager'
   [rsyslog]='/usr/sbin/rsyslogd'
+  [time]='/usr/bin/time'
 )
-ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager rsyslog)
+ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager rsyslog time)
 
 present() {
   local pattern=$1 f

@@ -23,22 +23,66 @@ export interface ExpiredUploadQuery {
   limit: number;
 }
 
+/** An expired `Post` row with every other AFT_LOG row that shares its file_path. */
+export interface ExpiredUpload {
+  upload: UploadRow;
+  /** Its `Get` rows and any other `Post` row for the same path, ascending aft_index. */
+  companions: CompanionRow[];
+}
+
+/**
+ * The expired uploads of one chat type, read once per run in ascending aft_index and handed
+ * out a batch at a time. Whatever the backlog, only the batch asked for is held in memory.
+ */
+export interface ExpiredUploadReader {
+  /**
+   * The largest aft_index the reader saw when it opened: a row above it was logged during the
+   * run (a late download), so deleteRows looks for those among the newest rows only.
+   */
+  readonly highWaterIndex: string;
+  /** The next at most `limit` uploads; an empty array when there are no more. */
+  next(limit: number): Promise<ExpiredUpload[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * One AFT_LOG row with every column of the table, keyed by column name in lower case, each
+ * value as the database renders it as text (numbers as digits, timestamps as
+ * `YYYY-MM-DD HH:MM:SS[.ffffff]` wall-clock), null for SQL NULL.
+ */
+export type AuditRow = Record<string, string | null>;
+
 /** AFT_LOG on one node's external database. */
 export interface Catalog {
   /** The database server's clock, to measure skew against the host's. */
   databaseNow(): Promise<Date>;
-  /** Expired `Post` rows of one chat type, ascending aft_index, at most `limit`. */
+  /**
+   * Opens a reader over the `Post` rows of one chat type uploaded strictly before `before`,
+   * each with its companion rows. Only one reader is open at a time on a catalog. The purge
+   * reads its batches through it.
+   */
+  openExpiredUploads(chatType: ChatType, before: Date): Promise<ExpiredUploadReader>;
+  /**
+   * Expired `Post` rows of one chat type, ascending aft_index, at most `limit`, after a keyset
+   * position (for the backlog alarm, and for adapters whose reader is built on it).
+   */
   findExpiredUploads(query: ExpiredUploadQuery): Promise<UploadRow[]>;
+  /** Every row whose file_path is one of `paths`, whatever its method (reconcile, companions). */
+  findRowsByPath(paths: string[]): Promise<CompanionRow[]>;
   /** How many expired `Post` rows (and their bytes) a chat type has: the backlog, for progress and metrics. */
   countExpiredUploads(chatType: ChatType, before: Date): Promise<{ files: number; bytes: number }>;
-  /** Every row whose file_path is one of `paths`, whatever its method. */
-  findRowsByPath(paths: string[]): Promise<CompanionRow[]>;
   /**
-   * Deletes, in one transaction, the rows with these aft_index values, plus any row for one
-   * of `paths` newer than `newerThanIndex` (a download logged after the rows were read).
+   * Deletes, in one transaction, the rows with these aft_index values, plus any row
+   * for one of `paths` newer than `newerThanIndex` (a download logged after the rows were read).
    * Returns the number of rows deleted.
+   *
+   * With `beforeCommit` (the audit export): inside the transaction, before it commits, it is
+   * called with every row the call deletes, all columns (see {@link AuditRow}); only when it resolves is
+   * the transaction committed. If it throws, the transaction is rolled back and the error
+   * rethrown: no row is deleted that was not exported. (PostgreSQL: DELETE ... RETURNING *;
+   * Oracle: SELECT ... FOR UPDATE, then the DELETE, rolled back if it would take more rows.)
    */
-  deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<number>;
+  deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string, beforeCommit?: (rows: AuditRow[]) => Promise<void>): Promise<number>;
   /** How full the database is, for the XcpMFTDBFullError alarm. */
   databaseUsage(): Promise<DatabaseUsage>;
   close(): Promise<void>;
@@ -87,6 +131,13 @@ export interface FileToRemove {
   hourDir: string;
 }
 
+export interface DirectoryEntry {
+  name: string;
+  /** The entry itself: a symlink is `symlink`, whatever it points to. */
+  type: 'file' | 'directory' | 'symlink' | 'other';
+  size: number;
+}
+
 export type RemoveOutcome =
   | { path: string; outcome: 'removed' }
   | { path: string; outcome: 'missing' }
@@ -105,6 +156,12 @@ export interface FileStore {
    * symlink). Returns the folders removed; anything else is left alone without error.
    */
   removeEmptyFolders(dirs: string[]): Promise<string[]>;
+  /**
+   * The entries of a folder, like `ls -la` without following symlinks (each entry's type is
+   * that of the entry itself, lstat). `missing` when the folder does not exist. Read-only;
+   * used by reconciliation to walk hour folders.
+   */
+  listDirectory(path: string): Promise<DirectoryEntry[] | 'missing'>;
   /** Whether a regular file or anything else exists at the path (lstat, no symlink follow). */
   exists(path: string): Promise<boolean>;
   /** Free space of the node directory's file system; 'unsupported' when the server cannot say. */

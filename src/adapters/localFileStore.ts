@@ -1,6 +1,6 @@
-import { lstat, realpath, rmdir, stat, statfs, unlink } from 'node:fs/promises';
-import type { FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
-import { NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
+import { lstat, readdir, realpath, rmdir, stat, statfs, unlink } from 'node:fs/promises';
+import type { DirectoryEntry, FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
+import { makeLimiter, NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps, type Limiter } from './removeInFolders.js';
 
 const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException)?.code;
 
@@ -44,7 +44,7 @@ export class LocalFileStore implements FileStore {
   private constructor(
     private readonly directory: string,
     private readonly realDirectory: string,
-    private readonly concurrency: number,
+    private readonly limit: Limiter,
   ) {}
 
   static async open(directory: string, concurrency: number): Promise<LocalFileStore> {
@@ -56,15 +56,34 @@ export class LocalFileStore implements FileStore {
     }
     const files = await stat(`${real}/files`).catch(() => undefined);
     if (!files?.isDirectory()) throw new Error(`the node directory ${directory} cannot be used: ${NO_FILES_FOLDER}`);
-    return new LocalFileStore(directory, real, concurrency);
+    return new LocalFileStore(directory, real, makeLimiter(concurrency));
   }
 
   removeFiles(files: FileToRemove[]): Promise<RemoveOutcome[]> {
-    return removeInFolders(files, localOps, this.directory, this.realDirectory, this.concurrency);
+    return removeInFolders(files, localOps, this.directory, this.realDirectory, this.limit);
   }
 
   removeEmptyFolders(dirs: string[]): Promise<string[]> {
     return removeEmptyFolders(dirs, localOps, this.directory, this.realDirectory);
+  }
+
+  async listDirectory(path: string): Promise<DirectoryEntry[] | 'missing'> {
+    let names: string[];
+    try {
+      names = await readdir(path);
+    } catch (err) {
+      if (code(err) === 'ENOENT' || code(err) === 'ENOTDIR') return 'missing';
+      throw err;
+    }
+    const out: DirectoryEntry[] = [];
+    for (const name of names.sort()) {
+      // lstat: a symlink is reported as one, never as what it points to.
+      const st = await lstat(`${path}/${name}`).catch(() => undefined);
+      if (!st) continue; // removed while listing
+      const type = st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
+      out.push({ name, type, size: st.size });
+    }
+    return out;
   }
 
   async exists(path: string): Promise<boolean> {

@@ -19,17 +19,40 @@ export interface FolderOps {
   isFatal(err: unknown): boolean;
 }
 
+/** Runs the functions given to it with at most `limit` at once, first come first served. */
+export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>;
+
+export function makeLimiter(limit: number): Limiter {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  const release = (): void => {
+    running--;
+    waiting.shift()?.();
+  };
+  return async (fn) => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  };
+}
+
 /**
- * Removes files with up to `concurrency` operations in flight. Before touching a folder, it
- * checks that the folder resolves to exactly where its lexical path says under the node's
- * real directory: a folder replaced by a symlink pointing elsewhere is never deleted through.
+ * Removes files with at most the limiter's number of operations in flight. The store shares
+ * one limiter between calls, so batches removed side by side keep the same total in flight.
+ * Before touching a folder, it checks that the folder resolves to exactly where its lexical
+ * path says under the node's real directory: a folder replaced by a symlink pointing elsewhere
+ * is never deleted through.
  */
 export async function removeInFolders(
   files: FileToRemove[],
   ops: FolderOps,
   nodeDirectory: string,
   realNodeDirectory: string,
-  concurrency: number,
+  limit: Limiter,
 ): Promise<RemoveOutcome[]> {
   const byDir = new Map<string, FileToRemove[]>();
   for (const f of files) {
@@ -41,7 +64,7 @@ export async function removeInFolders(
   let fatal: string | undefined;
   const toUnlink: string[] = [];
 
-  await runPool([...byDir.keys()], concurrency, async (dir) => {
+  await forEachLimited([...byDir.keys()], limit, async (dir) => {
     const group = byDir.get(dir)!;
     if (fatal) return failAll(group, outcomes, 'connection-lost', fatal);
     const expected = realNodeDirectory + dir.slice(nodeDirectory.length);
@@ -63,7 +86,7 @@ export async function removeInFolders(
     for (const f of group) toUnlink.push(f.path);
   });
 
-  await runPool(toUnlink, concurrency, async (path) => {
+  await forEachLimited(toUnlink, limit, async (path) => {
     if (fatal) {
       outcomes.push({ path, outcome: 'failed', reason: 'connection-lost', message: fatal });
       return;
@@ -82,16 +105,9 @@ function failAll(group: FileToRemove[], outcomes: RemoveOutcome[], reason: strin
   for (const f of group) outcomes.push({ path: f.path, outcome: 'failed', reason, message });
 }
 
-/** Runs `fn` over items with at most `limit` running at once; never rejects (fn must not throw). */
-export async function runPool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+/** Runs `fn` over items through the limiter; never rejects (fn must not throw). */
+async function forEachLimited<T>(items: T[], limit: Limiter, fn: (item: T) => Promise<void>): Promise<void> {
+  await Promise.all(items.map((item) => limit(() => fn(item))));
 }
 
 /**

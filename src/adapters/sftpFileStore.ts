@@ -1,11 +1,11 @@
 import SftpClient from 'ssh2-sftp-client';
-import type { SFTPWrapper, Stats } from 'ssh2';
+import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
 import { fingerprintOf, hostKeyAlgorithmsFor } from '../core/hostKey.js';
 import type { ResolvedFileServer } from '../config/loadConfig.js';
 import { readSecret, readSecretBuffer } from '../config/secrets.js';
 import { ConnectError, HostKeyMismatchError } from '../errors.js';
-import type { FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
-import { NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
+import type { DirectoryEntry, FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
+import { makeLimiter, NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
 
 type SftpConfig = Extract<ResolvedFileServer, { type: 'sftp' }>;
 
@@ -23,6 +23,8 @@ function call<T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) =>
 /** The node's directory on the external file server, over SFTP with a pinned host key. */
 export class SftpFileStore implements FileStore {
   private ended = false;
+  /** SFTP requests in flight, shared by every removeFiles call (batches may overlap). */
+  private readonly limit;
 
   private constructor(
     private readonly client: SftpClient,
@@ -31,7 +33,9 @@ export class SftpFileStore implements FileStore {
     private readonly realDirectory: string,
     /** Set when the session dropped: every later call fails fast instead of hanging. */
     private lost: { message?: string },
-  ) {}
+  ) {
+    this.limit = makeLimiter(cfg.concurrency);
+  }
 
   static async open(nodeName: string, cfg: SftpConfig, env: NodeJS.ProcessEnv = process.env): Promise<SftpFileStore> {
     const privateKey = await readSecretBuffer(cfg.privateKey, env).catch((err: Error) => {
@@ -146,11 +150,31 @@ export class SftpFileStore implements FileStore {
   }
 
   removeFiles(files: FileToRemove[]): Promise<RemoveOutcome[]> {
-    return removeInFolders(files, this.ops, this.cfg.directory, this.realDirectory, this.cfg.concurrency);
+    return removeInFolders(files, this.ops, this.cfg.directory, this.realDirectory, this.limit);
   }
 
   removeEmptyFolders(dirs: string[]): Promise<string[]> {
     return removeEmptyFolders(dirs, this.ops, this.cfg.directory, this.realDirectory);
+  }
+
+  async listDirectory(path: string): Promise<DirectoryEntry[] | 'missing'> {
+    this.assertAlive();
+    let list: FileEntryWithStats[];
+    try {
+      list = await call<FileEntryWithStats[]>((cb) => this.sftp.readdir(path, cb));
+    } catch (err) {
+      if (statusOf(err) === SFTP_NO_SUCH_FILE) return 'missing';
+      throw err;
+    }
+    // OpenSSH's sftp-server fills readdir attributes with lstat: a symlink stays a symlink.
+    return list
+      .filter((e) => e.filename !== '.' && e.filename !== '..')
+      .map((e): DirectoryEntry => ({
+        name: e.filename,
+        type: e.attrs.isSymbolicLink() ? 'symlink' : e.attrs.isFile() ? 'file' : e.attrs.isDirectory() ? 'directory' : 'other',
+        size: Number(e.attrs.size ?? 0),
+      }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async exists(path: string): Promise<boolean> {

@@ -8,10 +8,16 @@ import { configCheckCommand } from './configCheckCommand.js';
 export const USAGE = `Usage: mft-retention <command> [options]
 
 Commands:
-  purge --config FILE [--dry-run] [--json] [--node NAME]... [--chat-type TYPE]... [--as-of ISO8601] [--alarms]
+  purge --config FILE [--dry-run] [--json] [--node NAME]... [--chat-type TYPE]... [--as-of ISO8601]
+        [--approve TOKEN]... [--alarms]
         Run one purge cycle over the configured nodes and exit.
         --dry-run changes nothing and reports what would go; --as-of (dry-run only) simulates a date.
+        --approve lets a run that a blast-radius limit refused go ahead once (the token is printed
+        by the refused run, and approves that run only: same node, chat type, no more files or bytes).
         --alarms then runs the alarm checks and delivers raises and clears (for the systemd timer).
+  reconcile --config FILE [--node NAME]... [--json] [--remove-orphans]
+        Compare the expired hour folders with AFT_LOG: files without a Post row (orphans) and
+        Post rows whose file is missing. Read-only unless --remove-orphans.
   daemon --config FILE
         Run as a service: purge on the configured schedule, reload on SIGHUP, stop on SIGTERM,
         serve /healthz and /metrics (see daemon: in the config).
@@ -36,6 +42,8 @@ const OPTIONS = {
   node: { type: 'string', multiple: true },
   'chat-type': { type: 'string', multiple: true },
   'as-of': { type: 'string' },
+  approve: { type: 'string', multiple: true },
+  'remove-orphans': { type: 'boolean', default: false },
   'log-level': { type: 'string' },
   keep: { type: 'boolean', default: false },
   test: { type: 'boolean', default: false },
@@ -75,9 +83,14 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
             asOf: values['as-of'],
             logLevel: values['log-level'],
             alarms: values.alarms,
+            approve: values.approve,
           },
           io,
         );
+      case 'reconcile': {
+        const { reconcileCommand } = await import('./reconcileCommand.js');
+        return await reconcileCommand({ config: requireConfig(values.config), nodes: values.node, json: values.json, removeOrphans: values['remove-orphans'], logLevel: values['log-level'] }, io);
+      }
       case 'daemon': {
         const { daemonCommand } = await import('./daemonCommand.js');
         return await daemonCommand({ config: requireConfig(values.config) }, io);

@@ -9,6 +9,7 @@ import { fileRecord, renderReport, summaryRecord } from './purgeReport.js';
 import { UsageError, type Io } from './io.js';
 import { ProgressDisplay } from './progress.js';
 import { nextScheduledRun } from '../daemon/nextRun.js';
+import { parseApproval } from '../core/approval.js';
 
 export interface PurgeArgs {
   config: string;
@@ -20,6 +21,8 @@ export interface PurgeArgs {
   logLevel?: string;
   /** After the purge, run the alarm checks and deliver raises and clears (the systemd timer). */
   alarms?: boolean;
+  /** Approval tokens of refused runs. */
+  approve?: string[];
 }
 
 export function parseAsOf(text: string): Date {
@@ -46,6 +49,13 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
   if (unknown.length) {
     throw new UsageError(`--node ${unknown.join(', ')} is not in ${config.file}; configured nodes: ${config.nodes.map((n) => n.name).join(', ')}`);
   }
+  const approvals = (args.approve ?? []).map((token) => {
+    const a = parseApproval(token);
+    if (typeof a === 'string') throw new UsageError(`--approve ${a}`);
+    if (!config.nodes.some((n) => n.name === a.node)) throw new UsageError(`--approve "${token}" is for node "${a.node}", which is not in ${config.file}`);
+    if (args.nodes && !args.nodes.includes(a.node)) throw new UsageError(`--approve "${token}" is for node "${a.node}", which this run leaves out (--node ${args.nodes.join(', ')})`);
+    return a;
+  });
   const started = asOf ?? new Date();
   // A progress bar only for a person watching a real purge: never in JSON or when piped.
   const progress = !args.dryRun && !args.json && io.progress ? new ProgressDisplay(io.progress) : undefined;
@@ -60,6 +70,7 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
     hostNow: () => asOf ?? new Date(),
     simulated: Boolean(asOf),
     env: io.env,
+    approvals,
     onProgress: progress ? (node, stats, backlog) => progress.update(node, stats, backlog) : undefined,
     onFile: args.json ? (node, f, outcome) => io.out(JSON.stringify(fileRecord(node, f, outcome))) : undefined,
   });
@@ -67,7 +78,7 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
   if (args.json) io.out(JSON.stringify(summaryRecord(results, args.dryRun, started)));
   else {
     const { schedule, timezone } = config.daemon;
-    io.out(renderReport(results, args.dryRun, started, { schedule, timezone, at: nextScheduledRun(schedule, timezone, started) }));
+    io.out(renderReport(results, args.dryRun, started, { schedule, timezone, at: nextScheduledRun(schedule, timezone, started) }, config.file));
   }
   if (args.alarms) {
     const { raiseAlarmsAfterPurge } = await import('./purgeAlarms.js');
@@ -79,6 +90,8 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
 
 export function exitCodeFor(results: NodeResult[]): ExitCode {
   if (results.some((r) => r.status === 'failed' && r.error instanceof ConnectError)) return EXIT.connection;
+  // A dry-run that a limit would refuse says so in its exit code too.
+  if (results.some((r) => r.refused?.length)) return EXIT.refused;
   if (results.some((r) => r.status !== 'ok')) return EXIT.partial;
   return EXIT.ok;
 }

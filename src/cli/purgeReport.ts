@@ -51,6 +51,7 @@ export function summaryRecord(results: NodeResult[], dryRun: boolean, asOf: Date
       status: r.status,
       ...(r.error ? { error: r.error.message } : {}),
       clockSkewMs: r.clockSkewMs,
+      ...(r.refused ? { refused: r.refused } : {}),
       chatTypes: r.chatTypes,
     })),
   };
@@ -62,7 +63,7 @@ const kv = (o: Record<string, number>): string =>
     .join(', ') || '-';
 
 /** The human-readable report of a purge or dry-run. */
-export function renderReport(results: NodeResult[], dryRun: boolean, asOf: Date, nextRun?: { at?: Date; schedule: string; timezone: string }): string {
+export function renderReport(results: NodeResult[], dryRun: boolean, asOf: Date, nextRun?: { at?: Date; schedule: string; timezone: string }, configFile = 'FILE'): string {
   const out: string[] = [];
   out.push(dryRun ? `DRY-RUN as of ${asOf.toISOString()}: nothing was changed. This is what a purge would do.` : `Purge finished at ${new Date().toISOString()}.`);
   for (const r of results) {
@@ -84,6 +85,7 @@ export function renderReport(results: NodeResult[], dryRun: boolean, asOf: Date,
     out.push(table(header, rows).replace(/^/gm, '  '));
     const failedTransfers = r.chatTypes.reduce((n, s) => n + s.failedTransfers, 0);
     if (failedTransfers) out.push(`  ${thousands(failedTransfers)} of these files are failed uploads (bytes_transferred differs from file_size).`);
+    out.push(...renderRefusals(r, dryRun, configFile));
   }
   if (dryRun) out.push(...renderHistogram(results));
   const t = totals(results);
@@ -115,4 +117,20 @@ export function renderHistogram(results: NodeResult[], width = 40): string[] {
     lines.push(`  ${day}  ${bar.padEnd(width)}  ${thousands(d.files).padStart(9)} files  ${humanBytes(d.bytes).padStart(10)}`);
   }
   return lines;
+}
+
+/** What refused the node (or would), with the numbers and how to go ahead. */
+export function renderRefusals(r: NodeResult, dryRun: boolean, configFile: string): string[] {
+  const out: string[] = [];
+  const tokens = new Set<string>();
+  for (const x of r.refused ?? []) {
+    const scope = x.chatType === 'all' ? 'every chat type' : x.chatType;
+    out.push(`  ${dryRun ? 'WOULD BE REFUSED' : 'REFUSED'} ${scope} (limit ${x.limit}): ${x.message}.`);
+    out.push(`    To go ahead: ${x.fix}.`);
+    if (x.approval && !tokens.has(x.approval.token)) {
+      tokens.add(x.approval.token);
+      out.push(`    Approve once (valid until ${x.approval.validUntil}): mft-retention purge --config ${configFile} --node ${r.node} --approve ${x.approval.token}`);
+    }
+  }
+  return out;
 }

@@ -7,6 +7,7 @@ import { ConfigError, renderValue, type ConfigProblem } from './configError.js';
 import { parseIsoDuration } from './duration.js';
 import type { Hold } from '../core/holds.js';
 import { loadHolds } from './holds.js';
+import { resolveLimits, type ResolvedLimits } from './limits.js';
 import { loadPolicies, makePolicy, type PolicySet } from './policies.js';
 import {
   configSchema,
@@ -54,6 +55,10 @@ export interface ResolvedNode {
   holds: Hold[];
   /** Alarm thresholds for this node (the shared `alarms:` ones with the node's overrides). */
   alarms: NodeAlarmThresholds;
+  /** Blast-radius limits: `purge.limits` with the node's own `limits` on top. */
+  limits: ResolvedLimits;
+  /** Where rows are exported before they are deleted (absolute), when configured. */
+  auditExport?: { directory: string };
 }
 
 /** The `daemon:` section with durations in milliseconds and the listen address split. */
@@ -112,7 +117,7 @@ export async function loadConfig(configFile: string, env: NodeJS.ProcessEnv = pr
     seen.set(node.name, i);
     const resolved = resolveNode(yaml, node, i, loaded.policies, problems);
     const alarms = resolveNodeAlarms(raw.alarms, node.alarms, i, alarmCtx);
-    if (resolved) nodes.push({ ...resolved, holds, alarms });
+    if (resolved) nodes.push({ ...resolved, holds, alarms, limits: resolveLimits(raw.purge.limits, node.limits) });
   });
   const alarms = resolveAlarms(raw.alarms, alarmCtx);
   checkSharedDirectories(yaml, nodes, problems);
@@ -167,7 +172,7 @@ function secretSource(
   return given[0];
 }
 
-function resolveNode(yaml: YamlFile, node: NodeConfig, i: number, shared: PolicySet, problems: ConfigProblem[]): Omit<ResolvedNode, 'holds' | 'alarms'> | undefined {
+function resolveNode(yaml: YamlFile, node: NodeConfig, i: number, shared: PolicySet, problems: ConfigProblem[]): Omit<ResolvedNode, 'holds' | 'alarms' | 'limits'> | undefined {
   const db = node.database;
   const password = secretSource(
     yaml,
@@ -218,10 +223,12 @@ function resolveNode(yaml: YamlFile, node: NodeConfig, i: number, shared: Policy
   const policies: PolicySet = { ...shared };
   for (const [chatType, override] of Object.entries(node.policies ?? {})) {
     if (!override) continue;
-    policies[chatType as ChatType] = makePolicy(chatType as ChatType, override.retention, `${yaml.file} (nodes[${i}].policies.${chatType})`);
+    const { retention, ...options } = override;
+    policies[chatType as ChatType] = makePolicy(chatType as ChatType, retention, `${yaml.file} (nodes[${i}].policies.${chatType})`, options);
   }
   if (!fileServer) return undefined;
-  return { name: node.name, database, fileServer, policies };
+  const auditExport = node.auditExport ? { directory: path.resolve(path.dirname(yaml.file), node.auditExport.directory) } : undefined;
+  return { name: node.name, database, fileServer, policies, ...(auditExport ? { auditExport } : {}) };
 }
 
 /**

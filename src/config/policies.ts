@@ -5,7 +5,7 @@ import type { ChatType } from '../core/chatType.js';
 import { ConfigError, renderValue, type ConfigProblem } from './configError.js';
 import { parseIsoDuration } from './duration.js';
 import { HOLDS_FILE } from './holds.js';
-import { policyFileSchema } from './schema.js';
+import { policyFileSchema, type PolicyOptions } from './schema.js';
 import { readYamlFile } from './yamlFile.js';
 import { problemsFromZod } from './zodProblems.js';
 
@@ -17,14 +17,30 @@ export interface RetentionPolicy {
   retentionText: string;
   /** The file (or node override) it came from. */
   source: string;
+  /** The policy may have a retention below purge.limits.minRetention. */
+  allowShortRetention: boolean;
+  /** A run may remove every file of the chat type. */
+  allowPurgeAll: boolean;
+  /** Keep a file until its last download is also older than this. */
+  keepAfterLastDownload?: Duration;
+  keepAfterLastDownloadText?: string;
 }
 
 export type PolicySet = Partial<Record<ChatType, RetentionPolicy>>;
 
-export function makePolicy(chatType: ChatType, retentionText: string, source: string): RetentionPolicy {
+export function makePolicy(chatType: ChatType, retentionText: string, source: string, options: PolicyOptions = {}): RetentionPolicy {
   const retention = retentionText === 'forever' ? 'forever' : parseIsoDuration(retentionText);
   if (!retention) throw new Error(`unvalidated retention ${retentionText}`);
-  return { chatType, retention, retentionText, source };
+  const afterDownload = options.keepAfterLastDownload ? parseIsoDuration(options.keepAfterLastDownload) : undefined;
+  return {
+    chatType,
+    retention,
+    retentionText,
+    source,
+    allowShortRetention: options.allowShortRetention ?? false,
+    allowPurgeAll: options.allowPurgeAll ?? false,
+    ...(afterDownload ? { keepAfterLastDownload: afterDownload, keepAfterLastDownloadText: options.keepAfterLastDownload } : {}),
+  };
 }
 
 /**
@@ -60,10 +76,10 @@ export async function loadPolicies(dir: string): Promise<{ policies: PolicySet; 
     }
     const parsed = policyFileSchema.safeParse(yaml.data ?? {});
     if (!parsed.success) {
-      problems.push(...problemsFromZod(yaml, parsed.error, () => ['chatType', 'retention', 'description']));
+      problems.push(...problemsFromZod(yaml, parsed.error, () => ['chatType', 'retention', 'description', 'allowShortRetention', 'allowPurgeAll', 'keepAfterLastDownload']));
       continue;
     }
-    const { chatType, retention } = parsed.data;
+    const { chatType, retention, ...options } = parsed.data;
     const base = name.replace(/\.ya?ml$/, '');
     if (base !== chatType) {
       problems.push({
@@ -86,7 +102,7 @@ export async function loadPolicies(dir: string): Promise<{ policies: PolicySet; 
       });
       continue;
     }
-    policies[chatType] = makePolicy(chatType, retention, file);
+    policies[chatType] = makePolicy(chatType, retention, file, options);
   }
   return { policies, problems };
 }

@@ -99,7 +99,7 @@ export const sftpFileServerSchema = z.strictObject({
   hostKey: nonEmpty,
   directory: nonEmpty,
   /** SFTP requests in flight on the session while removing files. */
-  concurrency: z.number().int().min(1).max(1024).default(64),
+  concurrency: z.number().int().min(1).max(1024).default(256),
   connectTimeout: duration('connectTimeout').default('PT15S'),
 });
 
@@ -109,8 +109,46 @@ export const localFileServerSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(1024).default(32),
 });
 
+/** Bytes as a number, or with a unit: 500MB, 20GiB, 1.5TB. */
+const byteSize = z.union([
+  z.number().int().min(1),
+  z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/, 'a size such as 500MB, 20GiB or 1TB, or a number of bytes'),
+]);
+
+/** Optional per-policy settings, in a policy file or a node's override. */
+const policyOptions = {
+  /** A retention below purge.limits.minRetention is refused unless this is true. */
+  allowShortRetention: z.boolean().optional(),
+  /** A run that would remove every file of the chat type is refused unless this is true. */
+  allowPurgeAll: z.boolean().optional(),
+  /** Keep a file until its last download (Get row) is also older than this. */
+  keepAfterLastDownload: duration('keepAfterLastDownload').optional(),
+};
+
 export const policyOverrideSchema = z.strictObject({
   retention,
+  ...policyOptions,
+});
+
+/**
+ * Blast-radius limits: how much one run may remove from a node before it refuses and asks for
+ * an approval. Without defaults here: a node's `limits` overrides the shared `purge.limits`
+ * key by key, and defaults apply last (loadConfig).
+ */
+export const limitsSchema = z.strictObject({
+  maxFiles: z.number().int().min(1).optional(),
+  maxBytes: byteSize.optional(),
+  maxTimesUsual: z.union([z.number().min(1), z.literal('off')]).optional(),
+  usualRuns: z.number().int().min(3).max(1000).optional(),
+  minFiles: z.number().int().min(0).optional(),
+  maxPercentOfChatType: z.number().gt(0).max(100).optional(),
+  minRetention: duration('minRetention').optional(),
+  approvalValidity: duration('approvalValidity').optional(),
+});
+
+/** Before rows are deleted, they are appended to a daily gzip JSON Lines file here. */
+export const auditExportSchema = z.strictObject({
+  directory: nonEmpty,
 });
 
 export const nodeSchema = z.strictObject({
@@ -123,6 +161,8 @@ export const nodeSchema = z.strictObject({
   }),
   policies: z.partialRecord(z.enum(CHAT_TYPES), policyOverrideSchema).optional(),
   alarms: nodeAlarmsSchema.optional(),
+  limits: limitsSchema.optional(),
+  auditExport: auditExportSchema.optional(),
 });
 
 /** A duration that may be zero (PT0S), e.g. the daemon's jitter. */
@@ -170,6 +210,7 @@ export const configSchema = z.strictObject({
       maxClockSkew: duration('maxClockSkew').default('PT2M'),
       /** After a purge, remove hour and date folders it left empty (never the current hour's or today's). */
       removeEmptyFolders: z.boolean().default(true),
+      limits: limitsSchema.optional(),
     })
     .prefault({}),
   log: z
@@ -203,6 +244,7 @@ export const policyFileSchema = z.strictObject({
   chatType: z.enum(CHAT_TYPES),
   retention,
   description: z.string().optional(),
+  ...policyOptions,
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -212,3 +254,5 @@ export type OracleDatabaseConfig = z.infer<typeof oracleDatabaseSchema>;
 export type SftpFileServerConfig = z.infer<typeof sftpFileServerSchema>;
 export type LocalFileServerConfig = z.infer<typeof localFileServerSchema>;
 export type PolicyFile = z.infer<typeof policyFileSchema>;
+export type RawLimits = z.infer<typeof limitsSchema>;
+export type PolicyOptions = Pick<PolicyFile, 'allowShortRetention' | 'allowPurgeAll' | 'keepAfterLastDownload'>;

@@ -27,6 +27,8 @@ export interface EligibilityContext {
   currentHourStart: Date;
   /** Legal holds; a hold is in force until its expiry passes the start of the current hour. */
   holds?: readonly Hold[];
+  /** With `keepAfterLastDownload`: a file downloaded at or after this instant is kept. */
+  lastDownloadCutoff?: Date;
 }
 
 export type KeepReason =
@@ -36,6 +38,7 @@ export type KeepReason =
   | 'future-timestamp'
   | 'not-expired'
   | 'duplicate-post'
+  | 'recent-download'
   | `hold:${string}`;
 
 export type Decision =

@@ -8,6 +8,7 @@ import type { NodeResult } from '../purge/purgeNode.js';
 import { runPurge } from '../purge/runPurge.js';
 import { totalFailed } from '../purge/stats.js';
 import { failureReason, type PurgeMetrics } from './metrics.js';
+import type { Refusal } from '../core/limits.js';
 
 export interface WorkerContext {
   /** The config in force now (a reload swaps it; a purge in progress keeps its own). */
@@ -37,6 +38,8 @@ export interface RunSummary {
   rows: number;
   failures: number;
   error?: string;
+  /** Blast-radius limits that refused the run: for the "purge refused" alarm. */
+  refused?: Refusal[];
 }
 
 /**
@@ -183,5 +186,6 @@ function summarise(r: NodeResult): RunSummary {
     rows: sum((s) => s.rows),
     failures: sum(totalFailed),
     error: r.error?.message,
+    ...(r.refused ? { refused: r.refused } : {}),
   };
 }

@@ -109,6 +109,8 @@ async function writeSandboxConfig(sandbox: string, nodeDir: string, db: { host: 
     file,
     `# Written by mft-retention demo. The embedded database needs no password.
 policiesDirectory: policies
+daemon:
+  stateDirectory: state   # the purge history stays in the sandbox
 nodes:
   - name: node_1
     database:

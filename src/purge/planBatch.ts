@@ -1,4 +1,5 @@
 import { decide, type EligibilityContext, type KeepReason, type UploadRow } from '../core/eligibility.js';
+import { downloadedSince } from '../core/lastActivity.js';
 import type { CompanionRow } from '../ports.js';
 
 /** What happens to one file (one file_path) of a batch, and which rows go with it. */
@@ -40,11 +41,6 @@ export function decideRows(rows: UploadRow[], ctx: EligibilityContext): FileDeci
       rowIndexes: [row.aftIndex],
     };
   });
-}
-
-/** Paths of the files the first pass would delete, each once. */
-export function eligiblePaths(decisions: FileDecision[]): string[] {
-  return [...new Set(decisions.filter((d) => d.decision === 'delete').map((d) => d.filePath!))];
 }
 
 /**
@@ -90,6 +86,14 @@ export function attachCompanions(decisions: FileDecision[], companions: Companio
       }
       merged.rowIndexes.push(c.aftIndex);
     }
+    // Every row of the path was fetched, whatever batch it came from: the last download is
+    // the file's, not the batch's.
+    const recent = merged.decision === 'delete' && ctx.lastDownloadCutoff ? downloadedSince(others, ctx.lastDownloadCutoff) : undefined;
+    if (recent) {
+      merged.decision = 'keep';
+      merged.reason = 'recent-download';
+      merged.detail = recent === 'unreadable' ? 'a download has an unreadable time' : `last downloaded ${recent.toISOString()}`;
+    }
     if (merged.decision === 'keep') merged.rowIndexes = [d.aftIndex];
     inBatch.set(path, merged);
     out.push(merged);
@@ -100,14 +104,4 @@ export function attachCompanions(decisions: FileDecision[], companions: Companio
 function isExpiredPost(c: CompanionRow, ctx: EligibilityContext): boolean {
   const t = c.uploadedAt.getTime();
   return c.chatType === ctx.chatType && t < ctx.retentionCutoff.getTime() && t < ctx.currentHourStart.getTime();
-}
-
-/** The largest aft_index among the given rows (decimal strings compared as BigInt). */
-export function maxIndex(indexes: Iterable<string>, floor: string): string {
-  let max = BigInt(floor);
-  for (const i of indexes) {
-    const v = BigInt(i);
-    if (v > max) max = v;
-  }
-  return max.toString();
 }

@@ -5,12 +5,11 @@ import { resolvePurgeTimes, retentionCutoff } from '../core/clock.js';
 import { emptyFolderCandidates } from '../core/emptyFolders.js';
 import type { EligibilityContext } from '../core/eligibility.js';
 import { coerceError, ConnectError } from '../errors.js';
-import type { Catalog, FileStore } from '../ports.js';
-import { attachCompanions, decideRows, eligiblePaths, maxIndex, type FileDecision } from './planBatch.js';
+import type { Catalog, CompanionRow, ExpiredUploadReader, FileStore } from '../ports.js';
+import { attachCompanions, decideRows, type FileDecision } from './planBatch.js';
 import { countFailed, countGone, countKept, emptyStats, type ChatTypeStats } from './stats.js';
-
-/** Lowest BIGINT: the keyset starts below every aft_index. */
-const KEYSET_START = '-9223372036854775808';
+import type { AuditExport } from './auditExport.js';
+import { checkBlastRadius, type LimitOptions, type Refusal } from './blastRadius.js';
 
 export interface PurgeOptions {
   dryRun: boolean;
@@ -30,12 +29,16 @@ export interface PurgeOptions {
   onFile?: (node: string, file: FileDecision, outcome?: string) => void;
   /** Called after each batch, for progress, with the backlog counted when the chat type started. */
   onProgress?: (node: string, stats: ChatTypeStats, backlog: { files: number; bytes: number }) => void;
+  /** Run history and approvals for the blast-radius limits (the limits themselves are the node's). */
+  limits?: LimitOptions;
 }
 
 export interface NodeResult {
   node: string;
-  status: 'ok' | 'partial' | 'failed' | 'stopped';
+  status: 'ok' | 'partial' | 'failed' | 'stopped' | 'refused';
   chatTypes: ChatTypeStats[];
+  /** Blast-radius limits that refused (in a dry-run: would refuse) the node or some chat types. */
+  refused?: Refusal[];
   error?: Error;
   clockSkewMs?: number;
   startedAt: Date;
@@ -46,11 +49,14 @@ export interface NodePorts {
   catalog: Catalog;
   files: FileStore | undefined;
   log: Logger;
+  /** When set, every row is exported there before it is deleted. */
+  audit?: AuditExport;
 }
 
 /**
- * One purge (or dry-run) of one node: for each chat type with a finite policy, keyset batches
- * of expired uploads; each file removed first, its rows deleted after, one transaction a batch.
+ * One purge (or dry-run) of one node: for each chat type with a finite policy, the expired
+ * uploads are read once, a batch at a time, with every row of their files; each file is removed
+ * first and its rows are deleted after, one atomic statement a batch (see executeBatch).
  */
 export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: PurgeOptions): Promise<NodeResult> {
   const result: NodeResult = { node: node.name, status: 'ok', chatTypes: [], startedAt: new Date() };
@@ -63,17 +69,27 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
     if (Math.abs(times.skewMs) > opts.maxClockSkewMs) {
       log.warn({ skewMs: times.skewMs, hostNow, databaseNow: dbNow }, 'host and database clocks disagree; using the earlier one so nothing recent can be purged');
     }
+    const selected = (Object.keys(node.policies) as ChatType[]).filter((ct) => !opts.chatTypes || opts.chatTypes.includes(ct));
+    // Counted before anything is removed: a refused chat type is not touched at all.
+    const gate = await checkBlastRadius(node, ports.catalog, times, selected, opts.limits ?? {}, log, opts.dryRun);
+    if (gate.refusals.length) result.refused = gate.refusals;
     for (const [chatType, policy] of Object.entries(node.policies) as Array<[ChatType, NonNullable<ResolvedNode['policies'][ChatType]>]>) {
       if (opts.chatTypes && !opts.chatTypes.includes(chatType)) continue;
       const stats = emptyStats(chatType, policy.retentionText);
       result.chatTypes.push(stats);
       if (policy.retention === 'forever') continue;
+      const refusal = gate.refusalFor(chatType);
+      if (refusal) stats.refused = refusal;
+      // The dry-run still shows what the refused run would have removed.
+      if (refusal && !opts.dryRun) continue;
       const ctx: EligibilityContext = {
         nodeDirectory: node.fileServer.directory,
         chatType,
-        retentionCutoff: retentionCutoff(times.now, policy.retention),
+        // An approved run removes what its approval counted, as of the approval's instant.
+        retentionCutoff: retentionCutoff(gate.approvedAsOf(chatType) ?? times.now, policy.retention),
         currentHourStart: times.currentHourStart,
         holds: node.holds,
+        lastDownloadCutoff: policy.keepAfterLastDownload ? retentionCutoff(times.now, policy.keepAfterLastDownload) : undefined,
       };
       await purgeChatType(node.name, ctx, ports, opts, stats, log.child({ chatType }));
       if (opts.signal?.aborted) {
@@ -81,6 +97,7 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
         break;
       }
     }
+    if (!opts.dryRun) gate.record();
   } catch (err) {
     result.status = 'failed';
     result.error = coerceError(err);
@@ -89,6 +106,7 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
   if (result.status === 'ok' && result.chatTypes.some((s) => Object.keys(s.failed).length > 0 || s.rowsPending > 0)) {
     result.status = 'partial';
   }
+  if (result.refused && (result.status === 'ok' || result.status === 'partial')) result.status = 'refused';
   result.finishedAt = new Date();
   return result;
 }
@@ -107,6 +125,34 @@ async function purgeChatType(node: string, ctx: EligibilityContext, ports: NodeP
   }
 }
 
+/** One batch of expired uploads, decided. */
+interface PlannedBatch {
+  files: FileDecision[];
+  /** `Post` rows read for this batch, whatever their outcome (for progress). */
+  handled: number;
+  /** The reader has nothing after this batch. */
+  last: boolean;
+}
+
+/** Reads the next batch and applies the eligibility rules to it; undefined when nothing is left. */
+async function readBatch(reader: ExpiredUploadReader, ctx: EligibilityContext, batchSize: number): Promise<PlannedBatch | undefined> {
+  const uploads = await reader.next(batchSize);
+  if (uploads.length === 0) return undefined;
+  const first = decideRows(uploads.map((u) => u.upload), ctx);
+  // Two Post rows of one path each list the other (and the same Get rows): one copy of each row.
+  const companions = new Map<string, CompanionRow>();
+  for (const u of uploads) for (const c of u.companions) companions.set(c.aftIndex, c);
+  return { files: attachCompanions(first, [...companions.values()], ctx), handled: uploads.length, last: uploads.length < batchSize };
+}
+
+/**
+ * Batches removed side by side at most. While one batch's files are being removed, the next
+ * batch is read from the database and the previous batch's rows are deleted, so the file
+ * server always has requests waiting. Memory holds at most this many batches plus the one
+ * being read, whatever the backlog.
+ */
+const PIPELINE_DEPTH = 2;
+
 async function purgeBatches(
   node: string,
   ctx: EligibilityContext,
@@ -116,47 +162,94 @@ async function purgeBatches(
   log: Logger,
   emptied: Map<string, Date>,
 ): Promise<void> {
-  let afterIndex = KEYSET_START;
   // Counting costs one scan, so only when someone watches the progress.
   const backlog = opts.onProgress ? await ports.catalog.countExpiredUploads(ctx.chatType, ctx.retentionCutoff) : { files: 0, bytes: 0 };
   opts.onProgress?.(node, stats, backlog);
-  for (;;) {
-    if (opts.signal?.aborted) return;
-    const rows = await ports.catalog.findExpiredUploads({ chatType: ctx.chatType, before: ctx.retentionCutoff, afterIndex, limit: opts.batchSize });
-    if (rows.length === 0) return;
-    afterIndex = rows[rows.length - 1]!.aftIndex;
-    const first = decideRows(rows, ctx);
-    const companions = await ports.catalog.findRowsByPath(eligiblePaths(first));
-    const files = attachCompanions(first, companions, ctx);
-    const newestSeen = maxIndex([...rows.map((r) => r.aftIndex), ...companions.map((c) => c.aftIndex)], KEYSET_START);
-    if (opts.dryRun) {
-      for (const f of files) {
-        if (f.decision === 'delete') {
-          countGone(stats, f, false);
-          stats.rows += f.rowIndexes.length;
-        } else countKept(stats, f.reason);
-        opts.onFile?.(node, f);
-      }
-    } else {
-      for (const f of await executeBatch(node, files, newestSeen, ports, opts, stats, log)) emptied.set(f.hourDir!, f.hourStart!);
-    }
-    stats.handled += rows.length;
+  const reader = await ports.catalog.openExpiredUploads(ctx.chatType, ctx.retentionCutoff);
+  const afterBatch = (batch: PlannedBatch): void => {
+    stats.handled += batch.handled;
     opts.onProgress?.(node, stats, backlog);
-    if (rows.length < opts.batchSize) return;
+  };
+  try {
+    await runPipeline(() => readBatch(reader, ctx, opts.batchSize), opts.signal, async (batch, previous) => {
+      if (opts.dryRun) {
+        await previous;
+        countDryRun(node, batch.files, opts, stats);
+      } else {
+        const gone = await executeBatch(node, batch.files, previous, reader.highWaterIndex, ports, opts, stats, log);
+        for (const f of gone) emptied.set(f.hourDir!, f.hourStart!);
+      }
+      afterBatch(batch);
+    });
+  } finally {
+    await reader.close();
   }
 }
 
-/** The only code that deletes: files first, then, for files confirmed gone, their rows. */
+/** A dry-run's batch: counted and reported, nothing touched. */
+function countDryRun(node: string, files: FileDecision[], opts: PurgeOptions, stats: ChatTypeStats): void {
+  for (const f of files) {
+    if (f.decision === 'delete') {
+      countGone(stats, f, false);
+      stats.rows += f.rowIndexes.length;
+    } else countKept(stats, f.reason);
+    opts.onFile?.(node, f);
+  }
+}
+
+/**
+ * Starts `step` for each batch as soon as it is read, with at most PIPELINE_DEPTH batches in
+ * flight. Each step receives the previous step's completion, to delete rows in batch order.
+ * After a failure or a stop no new batch is read, but the batches in flight always finish:
+ * their files are already being removed, and the rows of the ones confirmed gone must go too.
+ */
+async function runPipeline(
+  read: () => Promise<PlannedBatch | undefined>,
+  signal: AbortSignal | undefined,
+  step: (batch: PlannedBatch, previous: Promise<void>) => Promise<void>,
+): Promise<void> {
+  const inFlight: Array<Promise<void>> = [];
+  let previous: Promise<void> = Promise.resolve();
+  let failed: { error: unknown } | undefined;
+  try {
+    while (!signal?.aborted && !failed) {
+      const batch = await read();
+      if (!batch) break;
+      // Settled, never rejected: the next batch only waits for its turn.
+      previous = step(batch, previous).catch((error: unknown) => {
+        failed ??= { error };
+      });
+      inFlight.push(previous);
+      if (inFlight.length >= PIPELINE_DEPTH) await inFlight.shift();
+      if (batch.last) break;
+    }
+  } finally {
+    await Promise.all(inFlight);
+  }
+  if (failed) throw failed.error;
+}
+
+/**
+ * The only code that deletes: files first, then, for files confirmed gone, their rows. The
+ * files are removed at once, side by side with the previous batch; the rows wait for the
+ * previous batch's turn, so rows are deleted (and files reported) in batch order.
+ */
 async function executeBatch(
   node: string,
   files: FileDecision[],
-  newestSeen: string,
+  previous: Promise<void>,
+  newerThanIndex: string,
   ports: NodePorts,
   opts: PurgeOptions,
   stats: ChatTypeStats,
   log: Logger,
 ): Promise<FileDecision[]> {
   const toRemove = files.filter((f) => f.decision === 'delete');
+  if (toRemove.length > 0 && !ports.files) throw new Error('no file store is open for this node');
+  // 1. Remove the files. Never throws for one file: each path gets an outcome.
+  const removal = toRemove.length > 0 ? ports.files!.removeFiles(toRemove.map((f) => ({ path: f.filePath!, hourDir: f.hourDir! }))) : Promise.resolve([]);
+  const outcomes = await removal;
+  await previous;
   for (const f of files) {
     if (f.decision === 'keep') {
       countKept(stats, f.reason);
@@ -164,8 +257,7 @@ async function executeBatch(
     }
   }
   if (toRemove.length === 0) return [];
-  if (!ports.files) throw new Error('no file store is open for this node');
-  const outcomes = await ports.files.removeFiles(toRemove.map((f) => ({ path: f.filePath!, hourDir: f.hourDir! })));
+  // 2. Sort out which files are confirmed gone; any other keeps all its rows.
   const outcomeByPath = new Map(outcomes.map((o) => [o.path, o]));
   const gone: FileDecision[] = [];
   let fatal: Error | undefined;
@@ -183,11 +275,13 @@ async function executeBatch(
       fatal = new ConnectError('file-server', node, `connection to the file server lost during the purge: ${o?.outcome === 'failed' ? o.message : ''}`);
     }
   }
+  // 3. Rows are deleted here, and only here: after their files are confirmed gone.
   if (gone.length > 0) {
     const indexes = gone.flatMap((f) => f.rowIndexes);
     let deleted: number;
     try {
-      deleted = await ports.catalog.deleteRows(indexes, gone.map((f) => f.filePath!), newestSeen);
+      const audit = ports.audit;
+      deleted = await ports.catalog.deleteRows(indexes, gone.map((f) => f.filePath!), newerThanIndex, audit ? (rows) => audit.append(rows) : undefined);
     } catch (err) {
       // The files are gone but their rows remain: the next run finds them, sees the files
       // missing, and deletes the rows then. Nothing is lost.
@@ -195,6 +289,7 @@ async function executeBatch(
       throw err;
     }
     stats.rows += deleted;
+    // 4. Report each removal (one log line a file: the audit trail).
     for (const f of gone) {
       const missing = outcomeByPath.get(f.filePath!)?.outcome === 'missing';
       countGone(stats, f, missing);

@@ -3,34 +3,51 @@ import type { ResolvedConfig, ResolvedNode } from '../config/loadConfig.js';
 import type { ChatType } from '../core/chatType.js';
 import { coerceError } from '../errors.js';
 import type { Catalog, FileStore } from '../ports.js';
+import type { Approval } from '../core/approval.js';
+import { AuditExport } from './auditExport.js';
 import { openCatalog, openFileStore } from './openPorts.js';
 import { purgeNode, type NodeResult, type PurgeOptions } from './purgeNode.js';
+import { openRunHistory, type RunHistory } from './runHistory.js';
 
-export interface RunOptions extends Omit<PurgeOptions, 'batchSize' | 'maxClockSkewMs'> {
+export interface RunOptions extends Omit<PurgeOptions, 'batchSize' | 'maxClockSkewMs' | 'limits'> {
   nodes?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Approvals of runs a blast-radius limit refused (`--approve`). */
+  approvals?: Approval[];
 }
 
 /** Opens each node's connections, purges it, closes them. Nodes run one after another, each isolated. */
 export async function runPurge(config: ResolvedConfig, log: Logger, opts: RunOptions): Promise<NodeResult[]> {
   const results: NodeResult[] = [];
+  const stateDirectory = config.daemon.stateDirectory;
+  const history = await openRunHistory(stateDirectory).catch((err) => {
+    log.warn({ stateDirectory, err: coerceError(err) }, 'the limit on unusually large runs (purge.limits.maxTimesUsual) does not apply to this run');
+    return undefined;
+  });
   for (const node of config.nodes) {
     if (opts.nodes && !opts.nodes.includes(node.name)) continue;
     if (opts.signal?.aborted) break;
-    results.push(await runNode(config, node, log, opts));
+    results.push(await runNode(config, node, log, opts, history));
+  }
+  if (!opts.dryRun) {
+    await history?.save().catch((err) => log.warn({ stateDirectory, err: coerceError(err) }, 'cannot save the purge history; the limit on unusually large runs will not know this run'));
   }
   return results;
 }
 
-async function runNode(config: ResolvedConfig, node: ResolvedNode, log: Logger, opts: RunOptions): Promise<NodeResult> {
+async function runNode(config: ResolvedConfig, node: ResolvedNode, log: Logger, opts: RunOptions, history: RunHistory | undefined): Promise<NodeResult> {
   let catalog: Catalog | undefined;
   let files: FileStore | undefined;
+  let audit: AuditExport | undefined;
   const startedAt = new Date();
   try {
+    // Before anything is removed: an export that cannot be written stops the node here.
+    if (!opts.dryRun && node.auditExport) audit = await AuditExport.open(node.auditExport.directory, node.name);
     catalog = await openCatalog(node, opts.env);
     // A dry-run reads AFT_LOG only: it never needs the file server.
     if (!opts.dryRun) files = await openFileStore(node, opts.env);
-    const result = await purgeNode(node, { catalog, files, log }, { ...opts, batchSize: config.purge.batchSize, removeEmptyFolders: config.purge.removeEmptyFolders, maxClockSkewMs: config.purge.maxClockSkewMs, chatTypes: opts.chatTypes as ChatType[] | undefined });
+    const limits = { history, approvals: opts.approvals };
+    const result = await purgeNode(node, { catalog, files, log, audit }, { ...opts, limits, batchSize: config.purge.batchSize, removeEmptyFolders: config.purge.removeEmptyFolders, maxClockSkewMs: config.purge.maxClockSkewMs, chatTypes: opts.chatTypes as ChatType[] | undefined });
     logSummary(log, result, opts.dryRun);
     return result;
   } catch (err) {
@@ -40,6 +57,7 @@ async function runNode(config: ResolvedConfig, node: ResolvedNode, log: Logger, 
   } finally {
     await files?.close();
     await catalog?.close();
+    await audit?.close().catch((err) => log.error({ node: node.name, err: coerceError(err) }, 'cannot write the checksum of the audit export; the next run writes it'));
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Refusal } from '../core/limits.js';
 import type { FileDecision } from './planBatch.js';
 
 /** Totals for one node and chat type. In a dry-run, what would go; in a purge, what went. */
@@ -24,6 +25,8 @@ export interface ChatTypeStats {
   foldersRemoved: number;
   /** `Post` rows handled so far, whatever their outcome (for progress). */
   handled: number;
+  /** The blast-radius limit that refused this chat type (in a dry-run: would refuse it). */
+  refused?: Refusal;
 }
 
 export function emptyStats(chatType: string, retention: string): ChatTypeStats {

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decide } from '../../src/core/eligibility.js';
 import { DatabaseFullError } from '../../src/errors.js';
-import type { Catalog } from '../../src/ports.js';
+import type { AuditRow, Catalog, ExpiredUploadReader } from '../../src/ports.js';
 
 export interface ContractRow {
   aftIndex: bigint | number;
@@ -28,6 +28,8 @@ export interface CatalogUnderTest {
    * (a row trigger): with the database's "disk full" error, or with some other error.
    */
   failDeleteOf(aftIndex: bigint | number, kind: 'disk-full' | 'error'): Promise<void>;
+  /** Adds rows behind the adapter's back (another writer: Cisco's MFT logging a download), committed. */
+  insertRows(rows: ContractRow[]): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -144,6 +146,113 @@ export function describeCatalogContract(name: string, factory: () => CatalogFact
       expect(found.map((r) => Number(r.aftIndex)).sort((a, b) => a - b)).toEqual(rows.map((r) => Number(r.aftIndex)));
     });
 
+    describe('openExpiredUploads', () => {
+      const summary = (batch: Awaited<ReturnType<ExpiredUploadReader['next']>>) =>
+        batch.map((u) => [u.upload.aftIndex, u.companions.map((c) => `${c.method}:${c.aftIndex}`)]);
+
+      it('hands out the expired uploads in aft_index order (as numbers, beyond 2^53), at most limit a batch, then nothing', async () => {
+        const big = 9_007_199_254_740_993n;
+        const { catalog } = await make([
+          post(10, p(10), at(48)),
+          post(9, p(9), at(48)),
+          post(100, p(100), at(48)),
+          post(2, p(2), at(48)),
+          post(big, p('big'), at(48)),
+          post(50, p(50), at(1)), // not expired
+          post(60, '/opt/mftFileStore/node_1/files/groupchat/20250301/10/g.txt', at(48), { chatType: 'groupchat' }),
+          get(70, p(2), at(47)),
+        ]);
+        const reader = await catalog.openExpiredUploads('im', at(24));
+        try {
+          expect((await reader.next(2)).map((u) => u.upload.aftIndex)).toEqual(['2', '9']);
+          expect((await reader.next(2)).map((u) => u.upload.aftIndex)).toEqual(['10', '100']);
+          expect((await reader.next(2)).map((u) => u.upload.aftIndex)).toEqual([big.toString()]);
+          expect(await reader.next(2)).toEqual([]);
+          expect(await reader.next(2)).toEqual([]);
+        } finally {
+          await reader.close();
+        }
+      });
+
+      it('gives each upload the row fields the purge decides on', async () => {
+        const { catalog } = await make([post(7, p(7), at(30), { fileSize: 123_456_789_012, jid: 'alice@example.com', toJid: 'room@conference.example.com' })], { timestampZone: 'Asia/Kolkata' });
+        const reader = await catalog.openExpiredUploads('im', T0);
+        const [u] = await reader.next(10);
+        await reader.close();
+        expect(u?.upload).toEqual({
+          aftIndex: '7',
+          filePath: p(7),
+          fileSize: 123_456_789_012,
+          bytesTransferred: 123_456_789_012,
+          chatType: 'im',
+          uploadedAt: at(30),
+          jid: 'alice@example.com',
+          toJid: 'room@conference.example.com',
+        });
+      });
+
+      it('attaches every other row of the same path, ascending aft_index, whichever batch or chat type it is in', async () => {
+        const P = p('P');
+        const Q = p('Q');
+        const { catalog } = await make([
+          post(1, P, at(48)),
+          post(2, Q, at(48)),
+          get(3, P, at(47)),
+          post(4, P, at(40)), // a second Post row of P: each lists the other
+          get(500, P, at(2)), // downloaded long after, deep in the table
+          get(400, Q, at(3)),
+          post(600, p('R'), at(48)),
+          { aftIndex: 700, method: 'Get', chatType: 'groupchat', filePath: Q, timestamp: at(1) },
+          post(800, '', at(48)), // an empty path pairs with nothing
+          post(801, '', at(48)),
+        ]);
+        const reader = await catalog.openExpiredUploads('im', at(24));
+        const all = [...(await reader.next(2)), ...(await reader.next(2)), ...(await reader.next(10))];
+        await reader.close();
+        expect(summary(all)).toEqual([
+          ['1', ['Get:3', 'Post:4', 'Get:500']],
+          ['2', ['Get:400', 'Get:700']],
+          ['4', ['Post:1', 'Get:3', 'Get:500']],
+          ['600', []],
+          ['800', []],
+          ['801', []],
+        ]);
+        const companion = all[0]!.companions[0]!;
+        expect(companion).toEqual({ aftIndex: '3', filePath: P, method: 'Get', chatType: 'im', uploadedAt: at(47) });
+      });
+
+      it('fixes highWaterIndex when it opens: rows logged later are neither uploads nor companions, and deleteRows takes them', async () => {
+        const P = p('P');
+        const u = await make([post(1, P, at(48)), post(2, p(2), at(48)), get(3, P, at(47)), post(20, p(20), at(1))]);
+        const reader = await u.catalog.openExpiredUploads('im', at(24));
+        try {
+          expect(reader.highWaterIndex).toBe('20');
+          // MFT logs a download of P and a (backdated) upload after the reader opened.
+          await u.insertRows([get(30, P, at(0)), post(31, p(31), at(48))]);
+          const batch = await reader.next(10);
+          expect(summary(batch)).toEqual([
+            ['1', ['Get:3']],
+            ['2', []],
+          ]);
+          expect(await reader.next(10)).toEqual([]);
+          expect(await u.catalog.deleteRows(['1', '3'], [P], reader.highWaterIndex)).toBe(3);
+          expect(await u.remainingIndexes()).toEqual(['2', '20', '31']);
+        } finally {
+          await reader.close();
+        }
+      });
+
+      it('reads an empty table as no batch, and opens again after close', async () => {
+        const { catalog } = await make([]);
+        const first = await catalog.openExpiredUploads('im', T0);
+        expect(await first.next(10)).toEqual([]);
+        await first.close();
+        const second = await catalog.openExpiredUploads('im', T0);
+        expect(await second.next(10)).toEqual([]);
+        await second.close();
+      });
+    });
+
     it('deletes the given rows by aft_index plus rows for the paths newer than the batch, and nothing else', async () => {
       const P = p('P');
       const Q = p('Q');
@@ -154,6 +263,49 @@ export function describeCatalogContract(name: string, factory: () => CatalogFact
       expect(await u.remainingIndexes()).toEqual(['3', '4', '11']);
       expect(await u.catalog.deleteRows([], [Q], '0')).toBe(0);
       expect(await u.remainingIndexes()).toEqual(['3', '4', '11']);
+    });
+
+    it('with beforeCommit (the audit export): hands over every row it deletes, all columns as text, before committing; nothing goes if it throws', async () => {
+      const P = p('P');
+      const u = await make([post(1, P, at(48), { fileSize: 123_456_789_012 }), get(2, P, at(47)), post(3, p(3), at(48)), get(10, P, at(1))]);
+      await expect(
+        u.catalog.deleteRows(['1', '2'], [P], '5', async () => {
+          throw new Error('the export could not be written');
+        }),
+      ).rejects.toThrow(/the export could not be written/);
+      expect(await u.remainingIndexes()).toEqual(['1', '2', '3', '10']);
+
+      let exported: AuditRow[] = [];
+      let whileExporting: string[] = [];
+      const n = await u.catalog.deleteRows(['1', '2'], [P], '5', async (rows) => {
+        exported = rows;
+        whileExporting = await u.remainingIndexes();
+      });
+      expect(n).toBe(3);
+      // Not committed while the export is written: another session still sees every row.
+      expect(whileExporting).toEqual(['1', '2', '3', '10']);
+      expect(await u.remainingIndexes()).toEqual(['3']);
+      const rows = [...exported].sort((a, b) => Number(a.aft_index) - Number(b.aft_index));
+      expect(rows.map((r) => r.aft_index)).toEqual(['1', '2', '10']);
+      expect(Object.keys(rows[0]!).sort()).toEqual(
+        ['aft_index', 'bytes_transferred', 'chat_type', 'file_path', 'file_server', 'file_size', 'file_type', 'filename', 'jid', 'method', 'real_filename', 'timestampvalue', 'to_jid'],
+      );
+      expect(rows[0]).toEqual({
+        aft_index: '1',
+        jid: 'alice@example.com',
+        to_jid: 'bob@example.com',
+        method: 'Post',
+        filename: 'f',
+        real_filename: 'f',
+        file_type: 'txt',
+        chat_type: 'im',
+        file_server: 'files.example.com',
+        file_path: P,
+        file_size: '123456789012',
+        bytes_transferred: '123456789012',
+        timestampvalue: '2025-03-08 08:15:30.25',
+      });
+      expect(rows[2]).toMatchObject({ aft_index: '10', method: 'Get', timestampvalue: '2025-03-10 07:15:30.25' });
     });
 
     it('deletes more rows than one IN list may hold in one call', async () => {

@@ -1,9 +1,14 @@
-// The Catalog contract against a real PostgreSQL (a throw-away server on loopback).
+// The Catalog contract against a real PostgreSQL (a throw-away server on loopback): the
+// adapter as the purge uses it (its single-pass cursor reader), and again with the generic
+// keyset reader the Oracle adapter uses, so that reader is held to the contract against a real
+// database in every run.
 import { DateTime } from 'luxon';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
+import { openKeysetUploadReader } from '../../src/adapters/keysetUploadReader.js';
 import { PostgresCatalog, PG_DISK_FULL } from '../../src/adapters/postgres/postgresCatalog.js';
 import type { ResolvedPostgresDatabase } from '../../src/config/loadConfig.js';
+import type { Catalog } from '../../src/ports.js';
 import { startPostgres, type PgServer } from '../helpers/pgServer.js';
 import { describeCatalogContract, type CatalogFactory, type ContractRow } from './catalogContract.js';
 
@@ -49,7 +54,21 @@ async function insert(table: string, rows: ContractRow[], zone: string): Promise
   }
 }
 
-const factory: CatalogFactory = {
+/** The PostgreSQL adapter with its reader replaced by the generic keyset reader; everything else its own. */
+function withKeysetReader(c: PostgresCatalog): Catalog {
+  return {
+    databaseNow: () => c.databaseNow(),
+    openExpiredUploads: (chatType, before) => openKeysetUploadReader(c, chatType, before),
+    findExpiredUploads: (q) => c.findExpiredUploads(q),
+    countExpiredUploads: (chatType, before) => c.countExpiredUploads(chatType, before),
+    findRowsByPath: (paths) => c.findRowsByPath(paths),
+    deleteRows: (...args: Parameters<Catalog['deleteRows']>) => c.deleteRows(...args),
+    databaseUsage: () => c.databaseUsage(),
+    close: () => c.close(),
+  };
+}
+
+const makeFactory = (reader: 'cursor' | 'keyset'): CatalogFactory => ({
   async create(rows, opts = {}) {
     const zone = opts.timestampZone ?? 'UTC';
     const table = `aft_c${++tables}`;
@@ -77,9 +96,11 @@ const factory: CatalogFactory = {
       connectTimeoutMs: 15_000,
       statementTimeoutMs: 300_000,
     };
-    const catalog = await PostgresCatalog.open('contract', db, { CONTRACT_PG_PASSWORD: server.mftUser.password });
+    const pgCatalog = await PostgresCatalog.open('contract', db, { CONTRACT_PG_PASSWORD: server.mftUser.password });
+    const catalog = reader === 'cursor' ? pgCatalog : withKeysetReader(pgCatalog);
     return {
       catalog,
+      insertRows: (more) => insert(table, more, zone),
       async remainingIndexes() {
         return (await admin.query<{ i: string }>(`SELECT aft_index::text AS i FROM ${table} ORDER BY aft_index`)).rows.map((r) => r.i);
       },
@@ -102,6 +123,7 @@ const factory: CatalogFactory = {
       },
     };
   },
-};
+});
 
-describeCatalogContract('PostgreSQL', () => factory);
+describeCatalogContract('PostgreSQL', () => makeFactory('cursor'));
+describeCatalogContract('PostgreSQL, generic keyset reader', () => makeFactory('keyset'));

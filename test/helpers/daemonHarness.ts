@@ -112,7 +112,9 @@ export function writeDaemonConfig(nodes: NodeFixture[], opts: ConfigOptions = {}
   mkdirSync(join(dir, 'policies'), { recursive: true });
   const policies = opts.policies ?? { im: 'P1D', groupchat: 'P1D', persistent: 'forever' };
   for (const [chatType, retention] of Object.entries(policies)) {
-    writeFileSync(join(dir, 'policies', `${chatType}.yaml`), `chatType: ${chatType}\nretention: ${retention}\n`);
+    // The harness seeds expired files only, so a purge empties the chat type: say that is meant
+    // (the blast-radius limit on removing everything would refuse it otherwise).
+    writeFileSync(join(dir, 'policies', `${chatType}.yaml`), `chatType: ${chatType}\nretention: ${retention}\nallowPurgeAll: true\n`);
   }
   const { daemon: extraDaemon, ...extra } = (opts.extra ?? {}) as { daemon?: Record<string, unknown> };
   const config = {

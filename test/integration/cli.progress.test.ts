@@ -27,7 +27,7 @@ beforeAll(async () => {
   await client.connect();
   dir = mkdtempSync(join(tmpdir(), 'mft-progress-'));
   mkdirSync(join(dir, 'policies'));
-  writeFileSync(join(dir, 'policies/im.yaml'), 'chatType: im\nretention: P1D\n');
+  writeFileSync(join(dir, 'policies/im.yaml'), 'chatType: im\nretention: P1D\n# every im file of this test is expired: a run that empties the chat type must be allowed\nallowPurgeAll: true\n');
   configFile = join(dir, 'config.yaml');
   writeFileSync(
     configFile,

@@ -27,7 +27,7 @@ beforeAll(async () => {
   await client.query(AFT_LOG_DDL);
   dir = mkdtempSync(join(tmpdir(), 'mft-folders-'));
   mkdirSync(join(dir, 'policies'));
-  writeFileSync(join(dir, 'policies/im.yaml'), 'chatType: im\nretention: PT1H\n');
+  writeFileSync(join(dir, 'policies/im.yaml'), 'chatType: im\nretention: PT1H\nallowShortRetention: true\n');
   writeFileSync(
     join(dir, 'config.yaml'),
     `nodes:\n  - name: n1\n    database: { type: postgres, host: ${server.host}, port: ${server.port}, database: folders, user: postgres }\n    fileServer: { type: local, directory: ${join(dir, 'store')} }\n`,

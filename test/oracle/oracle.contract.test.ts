@@ -102,6 +102,7 @@ if (missing.length > 0) {
       const catalog = await OracleCatalog.open('contract', db, process.env);
       return {
         catalog,
+        insertRows: (more) => insert(table, more, zone),
         async remainingIndexes() {
           const r = await admin.execute<{ I: string }>(`SELECT TO_CHAR(aft_index) AS i FROM ${table} ORDER BY aft_index`, {}, { outFormat: oracledb.OUT_FORMAT_OBJECT });
           return (r.rows ?? []).map((x) => x.I);

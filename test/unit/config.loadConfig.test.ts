@@ -122,7 +122,7 @@ describe('loadConfig: a valid config', () => {
       port: 22,
       username: 'mftuser',
       directory: '/opt/mftFileStore/node_1',
-      concurrency: 64,
+      concurrency: 256,
       connectTimeoutMs: 15_000,
       privateKey: { kind: 'file', path: path.join(VALID_DIR, 'id_ed25519') },
       pinnedHostKey: { keyType: 'ssh-ed25519' },

@@ -6,6 +6,7 @@ import oracledb from 'oracledb';
 import { describe, expect, it } from 'vitest';
 import { OracleCatalog, quotaUsage, wallClockBind } from '../../src/adapters/oracle/oracleCatalog.js';
 import { MAX_IN_LIST } from '../../src/adapters/oracle/sql.js';
+import { KEYSET_START } from '../../src/adapters/keysetUploadReader.js';
 import type { ResolvedOracleDatabase } from '../../src/config/loadConfig.js';
 import { ConnectError, DatabaseFullError } from '../../src/errors.js';
 import { njsError, oraError, RecordingOracleConnection, type Responder } from '../helpers/recordingOracleConnection.js';
@@ -107,6 +108,78 @@ describe('OracleCatalog.findRowsByPath (stand-in)', () => {
   });
 });
 
+describe('OracleCatalog.maxAftIndex (stand-in)', () => {
+  it('asks for MAX(aft_index) as text, exact beyond 2^53', async () => {
+    const { conn, catalog } = catalogWith(() => ({ rows: [{ IDX: '9007199254740993' }] }));
+    expect(await catalog.maxAftIndex()).toBe('9007199254740993');
+    expect(conn.calls).toHaveLength(1);
+    expect(conn.calls[0]).toMatchObject({ op: 'execute', sql: 'SELECT TO_CHAR(MAX(aft_index)) AS idx FROM MFTADMIN.AFT_LOG' });
+  });
+
+  it('reads an empty table (MAX is NULL) as below every aft_index', async () => {
+    const { catalog } = catalogWith(() => ({ rows: [{ IDX: null }] }));
+    expect(await catalog.maxAftIndex()).toBe(KEYSET_START);
+  });
+});
+
+describe('OracleCatalog.openExpiredUploads (stand-in)', () => {
+  const dir = '/opt/mftFileStore/node_1/files/im/20250301/10';
+  const upload = (idx: string, path: string | null) => ({ IDX: idx, FILE_PATH: path, FSIZE: '10', MOVED: '10', CHAT_TYPE: 'im', JID: 'a@example.com', TO_JID: 'b@example.com', TS: '2025-03-01T10:20:30.000' });
+  const row = (idx: string, path: string, method: string) => ({ IDX: idx, FILE_PATH: path, METHOD: method, CHAT_TYPE: 'im', TS: '2025-03-01T11:00:00.000' });
+  // The table as the stand-in answers it: MAX(aft_index) 50 when the reader opens; keyset pages
+  // of the Post rows by afterIndex; rows of the asked paths, including ones logged later (> 50).
+  const posts = [upload('1', `${dir}/a.txt`), upload('2', `${dir}/b.txt`), upload('3', null), upload('60', `${dir}/late.txt`)];
+  const byPath = [row('1', `${dir}/a.txt`, 'Post'), row('2', `${dir}/b.txt`, 'Post'), row('7', `${dir}/a.txt`, 'Get'), row('5', `${dir}/a.txt`, 'Get'), row('70', `${dir}/b.txt`, 'Get')];
+  const table: Responder = (c) => {
+    if (c.op !== 'execute') return undefined;
+    if (/MAX\(aft_index\)/.test(c.sql)) return { rows: [{ IDX: '50' }] };
+    if (/method = 'Post'/.test(c.sql)) {
+      const after = BigInt((c.binds.afterIndex as { val: string }).val);
+      return { rows: posts.filter((r) => BigInt(r.IDX) > after).slice(0, c.binds.maxRows as number) };
+    }
+    if (/file_path IN/.test(c.sql)) {
+      const asked = new Set(Object.values(c.binds));
+      return { rows: byPath.filter((r) => asked.has(r.FILE_PATH)) };
+    }
+    return undefined;
+  };
+
+  it('takes the high-water mark first, then pages by keyset and looks up each page\'s paths', async () => {
+    const { conn, catalog } = catalogWith(table);
+    const reader = await catalog.openExpiredUploads('im', T);
+    expect(reader.highWaterIndex).toBe('50');
+    const first = await reader.next(2);
+    expect(first.map((u) => [u.upload.aftIndex, u.companions.map((c) => c.aftIndex)])).toEqual([
+      ['1', ['5', '7']],
+      ['2', []], // its Get 70 was logged after the reader opened: deleteRows takes it
+    ]);
+    expect(first[0]!.companions[0]).toEqual({ aftIndex: '5', filePath: `${dir}/a.txt`, method: 'Get', chatType: 'im', uploadedAt: new Date('2025-03-01T11:00:00.000Z') });
+    const second = await reader.next(2);
+    // Upload 60 is above the mark: not handed out, and the reader is finished.
+    expect(second.map((u) => [u.upload.aftIndex, u.upload.filePath, u.companions])).toEqual([['3', null, []]]);
+    expect(await reader.next(2)).toEqual([]);
+    await reader.close();
+
+    const executed = conn.calls.flatMap((c) => (c.op === 'execute' ? [c] : []));
+    expect(executed.map((c) => (/MAX/.test(c.sql) ? 'max' : /method = 'Post'/.test(c.sql) ? `page>${(c.binds.afterIndex as { val: string }).val}` : 'paths'))).toEqual([
+      'max',
+      `page>${KEYSET_START}`,
+      'paths',
+      'page>2',
+    ]);
+    expect(new Set(Object.values(executed[2]!.binds))).toEqual(new Set([`${dir}/a.txt`, `${dir}/b.txt`]));
+    expect(executed[1]!.binds).toMatchObject({ chatType: 'im', maxRows: 2 });
+  });
+
+  it('runs one call at a time on the connection: a read never lands inside a batch\'s delete transaction', async () => {
+    const { conn, catalog } = catalogWith(table);
+    const reader = await catalog.openExpiredUploads('im', T);
+    conn.calls.length = 0;
+    await Promise.all([catalog.deleteRows(['1', '5', '7'], [`${dir}/a.txt`], '50'), reader.next(2), catalog.databaseNow()]);
+    expect(conn.ops).toEqual(['executeMany', 'executeMany', 'commit', 'execute', 'execute', 'execute']);
+  });
+});
+
 describe('OracleCatalog.deleteRows (stand-in)', () => {
   it('deletes by primary key with array binds, then the newer rows of the paths, then commits', async () => {
     const { conn, catalog } = catalogWith((c) => ({ rowsAffected: c.op === 'executeMany' && /TO_NUMBER\(:idx\)/.test(c.sql) ? 2_500 : 3 }));
@@ -136,6 +209,82 @@ describe('OracleCatalog.deleteRows (stand-in)', () => {
     const { conn, catalog } = catalogWith();
     expect(await catalog.deleteRows([], ['/p/a'], '0')).toBe(0);
     expect(conn.calls).toEqual([]);
+  });
+});
+
+describe('OracleCatalog.deleteRows with an audit export (stand-in)', () => {
+  const COLUMNS = [
+    { NAME: 'AFT_INDEX', TYPE: 'NUMBER' },
+    { NAME: 'FILE_PATH', TYPE: 'VARCHAR2' },
+    { NAME: 'JID', TYPE: 'VARCHAR2' },
+    { NAME: 'TIMESTAMPVALUE', TYPE: 'TIMESTAMP(6)' },
+  ];
+  // Rows 1 and 2 by index; 9 is a download of /p/a logged after the reader opened.
+  const ROWS: Record<string, Record<string, unknown>> = {
+    '1': { aft_index: '1', file_path: '/p/a', jid: 'a@example.com', timestampvalue: '2025-03-01 10:20:30.250000' },
+    '2': { aft_index: '2', file_path: '/p/a', jid: null, timestampvalue: '2025-03-01 10:21:00.000000' },
+    '9': { aft_index: '9', file_path: '/p/a', jid: 'b@example.com', timestampvalue: '2025-03-02 08:00:00.000001' },
+  };
+  const table =
+    (deleted: { byIndex: number; newer: number } = { byIndex: 2, newer: 1 }): Responder =>
+    (c) => {
+      if (c.op === 'executeMany') return { rowsAffected: /TO_NUMBER\(:idx\)/.test(c.sql) ? deleted.byIndex : deleted.newer };
+      if (/all_tab_columns/.test(c.sql)) return { rows: COLUMNS };
+      if (/FOR UPDATE/.test(c.sql) && /newerThan/.test(c.sql)) return { rows: [ROWS['9']] };
+      if (/FOR UPDATE/.test(c.sql)) return { rows: [ROWS['1'], ROWS['2']] };
+      return undefined;
+    };
+  const step = (c: (typeof RecordingOracleConnection.prototype.calls)[number]): string =>
+    c.op !== 'execute' ? c.op : /all_tab_columns/.test(c.sql) ? 'columns' : /FOR UPDATE/.test(c.sql) ? (/newerThan/.test(c.sql) ? 'lock-newer' : 'lock-by-index') : 'execute';
+
+  it('reads and locks every column of the rows, hands them over, then deletes and commits', async () => {
+    const { conn, catalog } = catalogWith(table());
+    const order: string[] = [];
+    let exported: unknown[] = [];
+    const n = await catalog.deleteRows(['1', '2'], ['/p/a'], '5', async (rows) => {
+      order.push(`beforeCommit after ${conn.calls.map(step).join(',')}`);
+      exported = rows;
+    });
+    expect(n).toBe(3);
+    expect(order).toEqual(['beforeCommit after columns,lock-by-index,lock-newer']);
+    expect(conn.calls.map(step)).toEqual(['columns', 'lock-by-index', 'lock-newer', 'executeMany', 'executeMany', 'commit']);
+    // The AuditRow contract: lower-case keys, text or null, timestamps with trailing zeros cut as PostgreSQL renders them.
+    expect(exported).toEqual([
+      { aft_index: '1', file_path: '/p/a', jid: 'a@example.com', timestampvalue: '2025-03-01 10:20:30.25' },
+      { aft_index: '2', file_path: '/p/a', jid: null, timestampvalue: '2025-03-01 10:21:00' },
+      { aft_index: '9', file_path: '/p/a', jid: 'b@example.com', timestampvalue: '2025-03-02 08:00:00.000001' },
+    ]);
+    const [columns, byIndex, newer] = conn.calls as Array<Extract<(typeof conn.calls)[number], { op: 'execute' }>>;
+    expect(columns!.binds).toEqual({ owner: 'MFTADMIN', tableName: 'AFT_LOG' });
+    expect(byIndex!.sql).toBe(
+      `SELECT "AFT_INDEX" AS "aft_index", "FILE_PATH" AS "file_path", "JID" AS "jid", TO_CHAR("TIMESTAMPVALUE", 'YYYY-MM-DD HH24:MI:SS.FF6') AS "timestampvalue" FROM MFTADMIN.AFT_LOG WHERE aft_index IN (TO_NUMBER(:p0), TO_NUMBER(:p1), TO_NUMBER(:p2), TO_NUMBER(:p3), TO_NUMBER(:p4), TO_NUMBER(:p5), TO_NUMBER(:p6), TO_NUMBER(:p7), TO_NUMBER(:p8), TO_NUMBER(:p9), TO_NUMBER(:p10), TO_NUMBER(:p11), TO_NUMBER(:p12), TO_NUMBER(:p13), TO_NUMBER(:p14), TO_NUMBER(:p15)) FOR UPDATE`,
+    );
+    expect(byIndex!.options).toMatchObject({ autoCommit: false });
+    expect(newer!.sql).toMatch(/WHERE aft_index > TO_NUMBER\(:newerThan\) AND file_path IN \(:p0\) FOR UPDATE$/);
+    expect(newer!.binds).toEqual({ p0: '/p/a', newerThan: '5' });
+  });
+
+  it('reads the columns once per connection', async () => {
+    const { conn, catalog } = catalogWith(table());
+    await catalog.deleteRows(['1', '2'], ['/p/a'], '5', async () => undefined);
+    await catalog.deleteRows(['1', '2'], ['/p/a'], '5', async () => undefined);
+    expect(conn.calls.map(step).filter((x) => x === 'columns')).toHaveLength(1);
+  });
+
+  it('rolls back without deleting when the export fails', async () => {
+    const { conn, catalog } = catalogWith(table());
+    await expect(
+      catalog.deleteRows(['1', '2'], ['/p/a'], '5', async () => {
+        throw new Error('disk full while writing the export');
+      }),
+    ).rejects.toThrow(/disk full while writing the export/);
+    expect(conn.calls.map(step)).toEqual(['columns', 'lock-by-index', 'lock-newer', 'rollback']);
+  });
+
+  it('rolls back when the DELETE would take a row that was not exported (logged meanwhile)', async () => {
+    const { conn, catalog } = catalogWith(table({ byIndex: 2, newer: 2 }));
+    await expect(catalog.deleteRows(['1', '2'], ['/p/a'], '5', async () => undefined)).rejects.toThrow(/4 rows but 3 were exported/);
+    expect(conn.calls.map(step)).toEqual(['columns', 'lock-by-index', 'lock-newer', 'executeMany', 'executeMany', 'rollback']);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import type { EligibilityContext, UploadRow } from '../../src/core/eligibility.js';
 import type { CompanionRow } from '../../src/ports.js';
-import { attachCompanions, decideRows, eligiblePaths, maxIndex, type FileDecision } from '../../src/purge/planBatch.js';
+import { attachCompanions, decideRows, type FileDecision } from '../../src/purge/planBatch.js';
 
 const NODE = '/opt/mftFileStore/node_1';
 const ctx: EligibilityContext = {
@@ -23,7 +23,7 @@ function comp(aftIndex: string, filePath: string, method: string, uploadedAt = O
 }
 const byPath = (files: FileDecision[], p: string) => files.filter((f) => f.filePath === p);
 
-describe('decideRows and eligiblePaths', () => {
+describe('decideRows', () => {
   it('gives one decision per row, each with its own aft_index as the only row', () => {
     const d = decideRows([post('1', P1), post('2', P2, RECENT)], ctx);
     expect(d.map((x) => [x.aftIndex, x.decision, x.reason, x.rowIndexes])).toEqual([
@@ -31,11 +31,6 @@ describe('decideRows and eligiblePaths', () => {
       ['2', 'keep', 'not-expired', ['2']],
     ]);
     expect(d[0]!.hourDir).toBe(`${NODE}/files/im/20240201/08`);
-  });
-
-  it('lists each eligible path once', () => {
-    const d = decideRows([post('1', P1), post('2', P1), post('3', P2, RECENT), post('4', '/etc/passwd')], ctx);
-    expect(eligiblePaths(d)).toEqual([P1]);
   });
 });
 
@@ -135,37 +130,5 @@ describe('attachCompanions', () => {
     const first = decideRows([post(a, P1)], ctx);
     const out = attachCompanions(first, [comp(a, P1, 'Post'), comp(b, P1, 'Get')], ctx);
     expect(out[0]!.rowIndexes).toEqual([a, b]);
-  });
-});
-
-describe('maxIndex', () => {
-  it('returns the floor for no rows', () => {
-    expect(maxIndex([], '0')).toBe('0');
-  });
-
-  it('compares numerically, not as text', () => {
-    expect(maxIndex(['9', '10', '2'], '0')).toBe('10');
-  });
-
-  it('never goes below the floor', () => {
-    expect(maxIndex(['3', '4'], '100')).toBe('100');
-  });
-
-  it('is exact for BIGINT values beyond 2^53', () => {
-    // 2^53 + 1 and 2^53 are the same Number; as BigInt they differ.
-    expect(maxIndex(['9007199254740992', '9007199254740993'], '0')).toBe('9007199254740993');
-    expect(maxIndex(['9007199254740993', '9007199254740992'], '0')).toBe('9007199254740993');
-  });
-
-  it('handles the largest BIGINT', () => {
-    expect(maxIndex(['9223372036854775807', '9223372036854775806', '1'], '0')).toBe('9223372036854775807');
-  });
-
-  it('handles negative values and a negative floor', () => {
-    expect(maxIndex(['-5', '-3'], '-9223372036854775808')).toBe('-3');
-  });
-
-  it('accepts any iterable', () => {
-    expect(maxIndex(new Set(['1', '18446744073709551616']), '0')).toBe('18446744073709551616');
   });
 });

@@ -1,9 +1,11 @@
 import oracledb, { type DbType } from 'oracledb';
 import { DateTime } from 'luxon';
 import type { ResolvedOracleDatabase } from '../../config/loadConfig.js';
+import type { ChatType } from '../../core/chatType.js';
 import type { UploadRow } from '../../core/eligibility.js';
 import { ConnectError, DatabaseFullError } from '../../errors.js';
-import type { Catalog, CompanionRow, DatabaseUsage, ExpiredUploadQuery } from '../../ports.js';
+import type { AuditRow, Catalog, CompanionRow, DatabaseUsage, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
+import { KEYSET_START, openKeysetUploadReader } from '../keysetUploadReader.js';
 import { connectOracle, describeOracle, thinConnector, type OracleConnection, type OracleConnector } from './connection.js';
 import { classifyOracleError, isTableOrViewMissing, oraCode } from './errors.js';
 import * as sql from './sql.js';
@@ -29,16 +31,44 @@ export function wallClockBind(instant: Date, zone: string): { val: Date; type: D
   return { val: new Date(Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second, w.millisecond)), type: oracledb.DB_TYPE_TIMESTAMP_TZ };
 }
 
+/** The audit export's rows: numbers as the driver's exact text (thin mode never goes through a float). */
+const AUDIT_QUERY = {
+  outFormat: oracledb.OUT_FORMAT_OBJECT,
+  autoCommit: false,
+  fetchTypeHandler: (m: { dbType?: unknown }) => (m.dbType === oracledb.DB_TYPE_NUMBER ? { type: oracledb.STRING } : undefined),
+} as const;
+
+/**
+ * One fetched row as an AuditRow: text or null. The server's microseconds lose their trailing
+ * zeros (and a bare dot), as PostgreSQL renders a timestamp.
+ */
+export function auditRow(row: Record<string, unknown>): AuditRow {
+  const out: AuditRow = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (v === null || v === undefined) out[k] = null;
+    else {
+      const s = v instanceof Date ? v.toISOString() : String(v);
+      out[k] = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+$/.test(s) ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+    }
+  }
+  return out;
+}
+
 /** Oracle stores '' as NULL: a NULL text column reads as ''. file_path keeps its NULL (an empty path). */
 const text = (v: string | number | null | undefined): string => (v === null || v === undefined ? '' : String(v));
 
 /**
  * AFT_LOG on Oracle (12c and later), through one dedicated thin-mode connection per node.
- * The same contract as the PostgreSQL adapter: keyset batches over aft_index, bound
- * timestamps, deletes by primary key in one transaction per batch.
+ * The same contract as the PostgreSQL adapter: keyset batches over aft_index (the generic
+ * keyset reader), bound timestamps, deletes by primary key in one transaction per batch.
  */
 export class OracleCatalog implements Catalog {
   private readonly table: string;
+  /**
+   * The purge reads the next batch while it deletes the rows of the previous one, on this one
+   * connection: a transaction's statements must not interleave with another call's.
+   */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly conn: OracleConnection,
@@ -50,6 +80,13 @@ export class OracleCatalog implements Catalog {
 
   static async open(node: string, db: ResolvedOracleDatabase, env: NodeJS.ProcessEnv = process.env, connector: OracleConnector = thinConnector): Promise<OracleCatalog> {
     return new OracleCatalog(await connectOracle(node, db, env, connector), db, node);
+  }
+
+  /** Runs `fn` when every call started before it has finished. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(fn, fn);
+    this.turn = run.catch(() => undefined);
+    return run;
   }
 
   private async query(text: string, binds: Record<string, unknown> = {}): Promise<Row[]> {
@@ -78,17 +115,31 @@ export class OracleCatalog implements Catalog {
   }
 
   async databaseNow(): Promise<Date> {
-    const [row] = await this.query(sql.selectNow);
+    const [row] = await this.exclusive(() => this.query(sql.selectNow));
     return DateTime.fromISO(text(row?.NOW), { zone: 'UTC' }).toJSDate();
   }
 
+  /** The purge's reader: keyset pages and a lookup of their companions by path (see keysetUploadReader). */
+  openExpiredUploads(chatType: ChatType, before: Date): Promise<ExpiredUploadReader> {
+    return openKeysetUploadReader(this, chatType, before);
+  }
+
+  /** The largest aft_index now (the reader's high-water mark); KEYSET_START for an empty table. */
+  async maxAftIndex(): Promise<string> {
+    const [row] = await this.exclusive(() => this.query(sql.selectMaxIndex(this.table)));
+    const idx = row?.IDX;
+    return idx === null || idx === undefined ? KEYSET_START : String(idx);
+  }
+
   async findExpiredUploads(q: ExpiredUploadQuery): Promise<UploadRow[]> {
-    const rows = await this.query(sql.selectExpiredUploads(this.table), {
-      chatType: q.chatType,
-      before: wallClockBind(q.before, this.db.timestampZone),
-      afterIndex: { val: q.afterIndex, ...INDEX_BIND },
-      maxRows: q.limit,
-    });
+    const rows = await this.exclusive(() =>
+      this.query(sql.selectExpiredUploads(this.table), {
+        chatType: q.chatType,
+        before: wallClockBind(q.before, this.db.timestampZone),
+        afterIndex: { val: q.afterIndex, ...INDEX_BIND },
+        maxRows: q.limit,
+      }),
+    );
     return rows.map((r) => ({
       aftIndex: text(r.IDX),
       filePath: r.FILE_PATH === null || r.FILE_PATH === undefined ? null : String(r.FILE_PATH),
@@ -102,11 +153,15 @@ export class OracleCatalog implements Catalog {
   }
 
   async countExpiredUploads(chatType: string, before: Date): Promise<{ files: number; bytes: number }> {
-    const [row] = await this.query(sql.countExpiredUploads(this.table), { chatType, before: wallClockBind(before, this.db.timestampZone) });
+    const [row] = await this.exclusive(() => this.query(sql.countExpiredUploads(this.table), { chatType, before: wallClockBind(before, this.db.timestampZone) }));
     return { files: Number(row?.FILES ?? 0), bytes: Number(row?.BYTES ?? 0) };
   }
 
-  async findRowsByPath(paths: string[]): Promise<CompanionRow[]> {
+  findRowsByPath(paths: string[]): Promise<CompanionRow[]> {
+    return this.exclusive(() => this.rowsByPath(paths));
+  }
+
+  private async rowsByPath(paths: string[]): Promise<CompanionRow[]> {
     const found: CompanionRow[] = [];
     // Never more than 1,000 items in one IN list (ORA-01795): one query per chunk.
     for (const chunk of sql.inListChunks([...new Set(paths.filter((p) => p !== ''))])) {
@@ -118,31 +173,85 @@ export class OracleCatalog implements Catalog {
     return found;
   }
 
-  async deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<number> {
+  async deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string, beforeCommit?: (rows: AuditRow[]) => Promise<void>): Promise<number> {
     if (aftIndexes.length === 0) return 0;
+    return this.exclusive(() => this.deleteInTransaction(aftIndexes, paths, newerThanIndex, beforeCommit));
+  }
+
+  private async deleteInTransaction(aftIndexes: string[], paths: string[], newerThanIndex: string, beforeCommit?: (rows: AuditRow[]) => Promise<void>): Promise<number> {
     // One transaction per batch: either every row of the batch's removed files goes, or none.
     // Array binds (executeMany) send every aft_index in one round trip, with no IN list at all.
     const options = { autoCommit: false } as const;
     try {
+      // The audit export: Oracle has no DELETE ... RETURNING * for a whole row, so the rows are
+      // read first, locked (FOR UPDATE) so that nobody changes them before the DELETE, and
+      // handed over; only when beforeCommit resolves are they deleted and committed.
+      const exported = beforeCommit ? await this.rowsToDelete(aftIndexes, paths, newerThanIndex) : undefined;
+      if (exported) await beforeCommit!(exported);
       const a = await this.conn.executeMany(sql.deleteByIndex(this.table), aftIndexes.map((idx) => ({ idx })), { ...options, bindDefs: { idx: INDEX_BIND } });
       const live = [...new Set(paths.filter((p) => p !== ''))];
       const b =
         live.length === 0
           ? { rowsAffected: 0 }
           : await this.conn.executeMany(sql.deleteNewerByPath(this.table), live.map((path) => ({ newerThan: newerThanIndex, path })), { ...options, bindDefs: { newerThan: INDEX_BIND, path: PATH_BIND } });
+      const deleted = (a.rowsAffected ?? 0) + (b.rowsAffected ?? 0);
+      if (exported && deleted !== exported.length) {
+        // A row for one of the paths was logged between the export and the DELETE: it would be
+        // deleted without being exported. Roll back; the next run exports and deletes it all.
+        throw new Error(`the batch would delete ${deleted} rows but ${exported.length} were exported (rows were logged for these files meanwhile); rolled back, the next run deletes them`);
+      }
       await this.conn.commit();
-      return (a.rowsAffected ?? 0) + (b.rowsAffected ?? 0);
+      return deleted;
     } catch (err) {
       await this.conn.rollback().catch(() => undefined);
       throw this.translate(err);
     }
   }
 
+  /** Every column of the rows a batch deletes, as text with lower-case keys (the AuditRow contract), locked. */
+  private async rowsToDelete(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<AuditRow[]> {
+    const columns = await this.auditColumns();
+    const byIndex = new Map<string, AuditRow>();
+    const collect = async (text: string, binds: Record<string, unknown>) => {
+      const r = await this.conn.execute<Record<string, unknown>>(text, binds, AUDIT_QUERY);
+      for (const row of r.rows ?? []) {
+        const out = auditRow(row);
+        byIndex.set(out.aft_index ?? '', out);
+      }
+    };
+    for (const chunk of sql.inListChunks([...new Set(aftIndexes)])) {
+      await collect(sql.selectForAuditByIndex(this.table, columns, chunk.length), sql.inListBinds(chunk));
+    }
+    for (const chunk of sql.inListChunks([...new Set(paths.filter((p) => p !== ''))])) {
+      await collect(sql.selectForAuditNewerByPath(this.table, columns, chunk.length), { ...sql.inListBinds(chunk), newerThan: newerThanIndex });
+    }
+    return [...byIndex.values()];
+  }
+
+  private columns?: sql.AuditColumn[];
+
+  /** AFT_LOG's columns, read once per connection. */
+  private async auditColumns(): Promise<sql.AuditColumn[]> {
+    if (this.columns) return this.columns;
+    const owner = (this.db.owner ?? text((await this.query(sql.selectUser))[0]?.USERNAME)).toUpperCase();
+    const rows = await this.query(sql.selectColumns, { owner, tableName: this.db.table.toUpperCase() });
+    const columns = rows.map((r) => ({ name: text(r.NAME), type: text(r.TYPE) }));
+    if (!columns.some((c) => c.name.toLowerCase() === 'aft_index')) {
+      throw new Error(`cannot read the columns of ${this.table} for the audit export (ALL_TAB_COLUMNS shows none with aft_index)`);
+    }
+    this.columns = columns;
+    return columns;
+  }
+
   /**
    * DBA_TABLESPACE_USAGE_METRICS for AFT_LOG's tablespace where granted (autoextend included);
    * otherwise, silently, the login user's USER_TS_QUOTAS (no privilege needed).
    */
-  async databaseUsage(): Promise<DatabaseUsage> {
+  databaseUsage(): Promise<DatabaseUsage> {
+    return this.exclusive(() => this.usage());
+  }
+
+  private async usage(): Promise<DatabaseUsage> {
     const owner = (this.db.owner ?? text((await this.query(sql.selectUser))[0]?.USERNAME)).toUpperCase();
     const [t] = await this.query(sql.selectTableTablespace, { owner, tableName: this.db.table.toUpperCase() });
     const tablespace = t?.TABLESPACE === null || t?.TABLESPACE === undefined ? undefined : String(t.TABLESPACE);

@@ -38,6 +38,9 @@ export const selectExpiredUploads = (t: string): string => `
    ORDER BY aft_index
    FETCH FIRST :maxRows ROWS ONLY`;
 
+/** The newest aft_index now (NULL for an empty table): rows above it were logged after the reader opened. */
+export const selectMaxIndex = (t: string): string => `SELECT TO_CHAR(MAX(aft_index)) AS idx FROM ${t}`;
+
 export const countExpiredUploads = (t: string): string => `
   SELECT TO_CHAR(COUNT(*)) AS files, TO_CHAR(NVL(SUM(file_size), 0)) AS bytes
     FROM ${t}
@@ -63,6 +66,50 @@ export const deleteByIndex = (t: string): string => `DELETE FROM ${t} WHERE aft_
  */
 export const deleteNewerByPath = (t: string): string =>
   `DELETE FROM ${t} WHERE aft_index > TO_NUMBER(:newerThan) AND file_path = :path`;
+
+/** AFT_LOG's columns in table order (for the audit export's every-column rows). Binds: owner, tableName (upper case). */
+export const selectColumns = `
+  SELECT column_name AS name, data_type AS type FROM all_tab_columns
+   WHERE owner = :owner AND table_name = :tableName
+   ORDER BY column_id`;
+
+/** A column of AFT_LOG as it appears in the audit export: a quoted lower-case alias, timestamps rendered by the server. */
+export interface AuditColumn {
+  name: string;
+  type: string;
+}
+
+/**
+ * One select-list item per column, aliased to its lower-case name. Timestamps are rendered by
+ * the server with an explicit mask (wall clock, microseconds; the adapter trims trailing zeros
+ * as PostgreSQL does), a DATE without fraction; numbers are fetched as text by the driver.
+ */
+export function auditSelectList(columns: readonly AuditColumn[]): string {
+  return columns
+    .map(({ name, type }) => {
+      const col = `"${name.replace(/"/g, '')}"`;
+      const alias = `"${name.toLowerCase().replace(/"/g, '')}"`;
+      if (/^TIMESTAMP/.test(type)) return `TO_CHAR(${col}, 'YYYY-MM-DD HH24:MI:SS.FF6') AS ${alias}`;
+      if (type === 'DATE') return `TO_CHAR(${col}, 'YYYY-MM-DD HH24:MI:SS') AS ${alias}`;
+      return `${col} AS ${alias}`;
+    })
+    .join(', ');
+}
+
+/**
+ * The rows a batch will delete, every column, locked until the transaction ends (FOR UPDATE):
+ * by aft_index (n binds :p0..), or newer than :newerThan for the paths (n binds :p0..).
+ */
+export const selectForAuditByIndex = (t: string, columns: readonly AuditColumn[], n: number): string =>
+  `SELECT ${auditSelectList(columns)} FROM ${t} WHERE aft_index IN (${inListParams(n, (b) => `TO_NUMBER(${b})`)}) FOR UPDATE`;
+
+export const selectForAuditNewerByPath = (t: string, columns: readonly AuditColumn[], n: number): string =>
+  `SELECT ${auditSelectList(columns)} FROM ${t} WHERE aft_index > TO_NUMBER(:newerThan) AND file_path IN (${inListParams(n, (b) => b)}) FOR UPDATE`;
+
+function inListParams(n: number, wrap: (bind: string) => string): string {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_IN_LIST) throw new RangeError(`an IN list holds 1 to ${MAX_IN_LIST} items, not ${n}`);
+  return Array.from({ length: n }, (_, i) => wrap(`:p${i}`)).join(', ');
+}
 
 export const selectNow = `SELECT TO_CHAR(SYS_EXTRACT_UTC(SYSTIMESTAMP), 'YYYY-MM-DD"T"HH24:MI:SS.FF3') AS now FROM dual`;
 

@@ -2,9 +2,9 @@ import pg from 'pg';
 import { DateTime } from 'luxon';
 import type { ResolvedPostgresDatabase } from '../../config/loadConfig.js';
 import { connectPostgres } from './connect.js';
-import type { UploadRow } from '../../core/eligibility.js';
 import { ConnectError, DatabaseFullError } from '../../errors.js';
-import type { Catalog, CompanionRow, DatabaseUsage, ExpiredUploadQuery } from '../../ports.js';
+import type { UploadRow } from '../../core/eligibility.js';
+import type { AuditRow, Catalog, CompanionRow, DatabaseUsage, ExpiredUpload, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
 import * as sql from './sql.js';
 
 export { postgresClientConfig } from './clientConfig.js';
@@ -12,9 +12,30 @@ export { postgresClientConfig } from './clientConfig.js';
 /** SQLSTATE class 53 code for "disk full" (Cisco's XcpMFTDBFullError condition on PostgreSQL). */
 export const PG_DISK_FULL = '53100';
 
+/** A row of the expired-uploads cursor: the `Post` row and its companions as parallel arrays. */
+interface ExpiredRow {
+  idx: string;
+  file_path: string;
+  size: string;
+  moved: string;
+  chat_type: string;
+  jid: string;
+  to_jid: string;
+  ts: string;
+  c_idx: string[] | null;
+  c_method: string[] | null;
+  c_chat_type: string[] | null;
+  c_ts: string[] | null;
+}
+
 /** AFT_LOG on PostgreSQL, through one dedicated connection per node. */
 export class PostgresCatalog implements Catalog {
   private readonly table: string;
+  /**
+   * The purge reads the next batch while it deletes the rows of the previous one, on this one
+   * connection: a transaction's statements must not interleave with another call's.
+   */
+  private turn: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly client: pg.Client,
@@ -36,6 +57,23 @@ export class PostgresCatalog implements Catalog {
     }
   }
 
+  /** Runs `fn` when every call started before it has finished. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(fn, fn);
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A query whose every value comes back as the server's text rendering (or null). */
+  private async queryText(text: string, values: unknown[]): Promise<AuditRow[]> {
+    try {
+      const r = await this.client.query<AuditRow>({ text, values, types: { getTypeParser: (() => (v: string) => v) as never } });
+      return r.rows;
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+
   private translate(err: unknown): Error {
     const e = err as { code?: string; message?: string };
     if (e.code === PG_DISK_FULL) {
@@ -52,6 +90,9 @@ export class PostgresCatalog implements Catalog {
   }
 
   private fromWall(ts: string): Date {
+    // UTC (the default) needs no time-zone rules: this runs for every row a purge reads.
+    // Microseconds are cut to milliseconds, as luxon does.
+    if (this.db.timestampZone === 'UTC') return new Date(`${ts.slice(0, 23)}Z`);
     return DateTime.fromISO(ts, { zone: this.db.timestampZone }).toJSDate();
   }
 
@@ -60,10 +101,89 @@ export class PostgresCatalog implements Catalog {
     return r.rows[0]!.now;
   }
 
+  async openExpiredUploads(chatType: string, before: Date): Promise<ExpiredUploadReader> {
+    const highWaterIndex = await this.exclusive(() =>
+      this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ', async () => {
+        // One snapshot for both: every row the cursor sees is at or below the high-water mark.
+        const max = (await this.query<{ idx: string }>(sql.selectMaxIndex(this.table))).rows[0]!.idx;
+        // The result is computed when this transaction commits and kept by the server (WITH HOLD).
+        await this.query(sql.declareExpiredCursor(this.table), [chatType, this.toWall(before)]);
+        return max;
+      }),
+    );
+    let open = true;
+    return {
+      highWaterIndex,
+      next: (limit) =>
+        this.exclusive(async () => {
+          if (!open) return [];
+          const r = await this.query<ExpiredRow>(sql.fetchExpiredCursor(limit));
+          return r.rows.map((row) => this.toExpiredUpload(row));
+        }),
+      close: () =>
+        this.exclusive(async () => {
+          if (!open) return;
+          open = false;
+          await this.client.query(sql.closeExpiredCursor).catch(() => undefined);
+        }),
+    };
+  }
+
+  /**
+   * The largest aft_index now. The purge's reader takes its own, in its snapshot; this one lets
+   * the generic keyset reader (keysetUploadReader) run on PostgreSQL too, for the contract suite.
+   */
+  async maxAftIndex(): Promise<string> {
+    return (await this.exclusive(() => this.query<{ idx: string }>(sql.selectMaxIndex(this.table)))).rows[0]!.idx;
+  }
+
+  /** BEGIN (as given), fn, COMMIT; ROLLBACK on any error. */
+  private async transaction<T>(begin: string, fn: () => Promise<T>): Promise<T> {
+    await this.query(begin);
+    try {
+      const value = await fn();
+      await this.query('COMMIT');
+      return value;
+    } catch (err) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private toExpiredUpload(row: ExpiredRow): ExpiredUpload {
+    const companions: CompanionRow[] = (row.c_idx ?? []).map((aftIndex, i) => ({
+      aftIndex,
+      filePath: row.file_path,
+      method: row.c_method![i]!,
+      chatType: row.c_chat_type![i]!,
+      uploadedAt: this.fromWall(row.c_ts![i]!),
+    }));
+    return {
+      upload: {
+        aftIndex: row.idx,
+        filePath: row.file_path,
+        fileSize: Number(row.size),
+        bytesTransferred: Number(row.moved),
+        chatType: row.chat_type,
+        uploadedAt: this.fromWall(row.ts),
+        jid: row.jid,
+        toJid: row.to_jid,
+      },
+      companions,
+    };
+  }
+
+  async countExpiredUploads(chatType: string, before: Date): Promise<{ files: number; bytes: number }> {
+    const r = await this.query<{ files: string; bytes: string }>(sql.countExpiredUploads(this.table), [chatType, this.toWall(before)]);
+    return { files: Number(r.rows[0]!.files), bytes: Number(r.rows[0]!.bytes) };
+  }
+
   async findExpiredUploads(q: ExpiredUploadQuery): Promise<UploadRow[]> {
-    const r = await this.query<{ idx: string; file_path: string; size: string; moved: string; chat_type: string; jid: string; to_jid: string; ts: string }>(
-      sql.selectExpiredUploads(this.table),
-      [q.chatType, this.toWall(q.before), q.afterIndex, q.limit],
+    const r = await this.exclusive(() =>
+      this.query<{ idx: string; file_path: string; size: string; moved: string; chat_type: string; jid: string; to_jid: string; ts: string }>(
+        sql.selectExpiredUploads(this.table),
+        [q.chatType, this.toWall(q.before), q.afterIndex, q.limit],
+      ),
     );
     return r.rows.map((row) => ({
       aftIndex: row.idx,
@@ -77,14 +197,11 @@ export class PostgresCatalog implements Catalog {
     }));
   }
 
-  async countExpiredUploads(chatType: string, before: Date): Promise<{ files: number; bytes: number }> {
-    const r = await this.query<{ files: string; bytes: string }>(sql.countExpiredUploads(this.table), [chatType, this.toWall(before)]);
-    return { files: Number(r.rows[0]!.files), bytes: Number(r.rows[0]!.bytes) };
-  }
-
   async findRowsByPath(paths: string[]): Promise<CompanionRow[]> {
     if (paths.length === 0) return [];
-    const r = await this.query<{ idx: string; file_path: string; method: string; chat_type: string; ts: string }>(sql.selectRowsByPath(this.table), [paths]);
+    const r = await this.exclusive(() =>
+      this.query<{ idx: string; file_path: string; method: string; chat_type: string; ts: string }>(sql.selectRowsByPath(this.table), [paths]),
+    );
     return r.rows.map((row) => ({
       aftIndex: row.idx,
       filePath: row.file_path,
@@ -94,19 +211,23 @@ export class PostgresCatalog implements Catalog {
     }));
   }
 
-  async deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<number> {
+  async deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string, beforeCommit?: (rows: AuditRow[]) => Promise<void>): Promise<number> {
     if (aftIndexes.length === 0) return 0;
-    // One transaction per batch: either every row of the batch's removed files goes, or none.
-    await this.query('BEGIN');
-    try {
-      const a = await this.query(sql.deleteByIndex(this.table), [aftIndexes]);
-      const b = await this.query(sql.deleteNewerByPath(this.table), [newerThanIndex, paths]);
-      await this.query('COMMIT');
-      return (a.rowCount ?? 0) + (b.rowCount ?? 0);
-    } catch (err) {
-      await this.client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+    // An explicit transaction, not an autocommitted statement: if this process dies while the
+    // DELETE runs, the rows stay (nothing commits without our COMMIT), so the next run finds
+    // the files missing and deletes and logs them then. Either every row of the batch goes,
+    // or none.
+    return this.exclusive(() =>
+      this.transaction('BEGIN', async () => {
+        if (!beforeCommit) return (await this.query(sql.deleteRows(this.table), [aftIndexes, newerThanIndex, paths])).rowCount ?? 0;
+        // RETURNING *: every column of what was deleted, as text (no driver conversion), so the
+        // export holds exactly what the table held. The export is written (and synced) before
+        // COMMIT; if it fails, the transaction rolls back and no row goes unexported.
+        const rows = await this.queryText(sql.deleteRowsReturning(this.table), [aftIndexes, newerThanIndex, paths]);
+        await beforeCommit(rows);
+        return rows.length;
+      }),
+    );
   }
 
   async databaseUsage(): Promise<DatabaseUsage> {

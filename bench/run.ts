@@ -1,0 +1,379 @@
+// `npm run bench`: how fast a purge goes at scale, side by side with the other ways of deleting
+// the same files, on a real PostgreSQL and a real OpenSSH sshd on loopback.
+//
+//   npm run bench                 10k and 100k expired files (100k- and 1M-row AFT_LOG)
+//   npm run bench -- --full       also 1M expired files in a 10M-row AFT_LOG (takes long)
+//   npm run bench -- --sizes 10k  only the given sizes (expired files; the table has 10x rows)
+//
+// Not part of `npm test`: it measures speed, which depends on the machine.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpus } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import pg from 'pg';
+import YAML from 'yaml';
+import { startPostgres, type PgServer } from '../test/helpers/pgServer.js';
+import { startSshd, type SshdServer } from '../test/helpers/sshdServer.js';
+import { fillAftLog, RETENTION, uploadNumber, writeFiles, type Dataset } from './dataset.js';
+import { measureRoundTripMs, startDelayProxy, type DelayProxy } from './delayProxy.js';
+import { findDelete, listFiles, runPurgeCli, sftpBatchRm, type PurgeRun, type SftpTarget } from './sides.js';
+
+const execFileAsync = promisify(execFile);
+const ONE_WAY_DELAY_MS = 1;
+/** Files `sftp -b` removes for its rate (it is slow: the rest is extrapolated from the rate). */
+const SFTP_SAMPLE = 5000;
+const SFTP_SAMPLE_DELAYED = 1000;
+
+interface Row {
+  side: string;
+  files: number;
+  rows?: number;
+  seconds: number;
+  rssMiB?: number;
+  note?: string;
+}
+
+interface ScaleResult {
+  data: Dataset;
+  rows: Row[];
+  purge: Row;
+  purgeDelayed: Row;
+  find: Row;
+  sftp: Row;
+  sftpDelayed: Row;
+  dryRun: Row & { fileServerLogins: number };
+  checks: string[];
+}
+
+const rate = (n: number, s: number): number => n / s;
+const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const label = (n: number): string => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
+const parseSize = (s: string): number => {
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(s.trim());
+  if (!m) throw new Error(`--sizes: "${s}" is not a number like 10000, 10k or 1M`);
+  return Number(m[1]) * (m[2]?.toLowerCase() === 'k' ? 1e3 : m[2]?.toLowerCase() === 'm' ? 1e6 : 1);
+};
+
+function digest(paths: Iterable<string>): string {
+  return createHash('sha256').update([...paths].sort().join('\n')).digest('hex').slice(0, 16);
+}
+
+/** Hard links to every file of `from` under `to` (merged into what is there). */
+async function linkTree(from: string, to: string): Promise<void> {
+  mkdirSync(to, { recursive: true });
+  await execFileAsync('cp', ['-al', `${from}/.`, `${to}/`]);
+}
+
+function writeConfig(dir: string, name: string, pgServer: PgServer, database: string, sshd: SshdServer, port: number, nodeDir: string): string {
+  mkdirSync(join(dir, 'policies'), { recursive: true });
+  writeFileSync(join(dir, 'policies', 'im.yaml'), `chatType: im\nretention: ${RETENTION}\n`);
+  writeFileSync(join(dir, 'db.password'), `${pgServer.mftUser.password}\n`, { mode: 0o600 });
+  const config = {
+    policiesDirectory: 'policies',
+    log: { level: 'info' },
+    // The purge history (blast-radius limits) of this run only, never the host's.
+    daemon: { stateDirectory: `state-${name}` },
+    nodes: [
+      {
+        name: 'node_1',
+        database: { type: 'postgres', host: pgServer.tcpHost, port: pgServer.port, database, user: pgServer.mftUser.user, passwordFile: 'db.password' },
+        fileServer: { type: 'sftp', host: '127.0.0.1', port, username: sshd.username, privateKeyFile: sshd.clientPrivateKeyPath, hostKey: sshd.hostKeyFingerprint, directory: nodeDir },
+      },
+    ],
+  };
+  const path = join(dir, `${name}.yaml`);
+  writeFileSync(path, YAML.stringify(config));
+  return path;
+}
+
+async function withClient<T>(config: pg.ClientConfig, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client(config);
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** What is left in the table after a purge: must be exactly the rows of unexpired files. */
+async function checkTable(pgServer: PgServer, database: string, data: Dataset, now: Date): Promise<string> {
+  return withClient(pgServer.connectionConfig(database), async (c) => {
+    const wall = now.toISOString().replace('T', ' ').replace('Z', '');
+    const r = await c.query<{ left: string; expired: string }>(
+      `SELECT count(*)::text AS left,
+              count(*) FILTER (WHERE method = 'Post' AND timestampvalue < $1::timestamp - interval '7 days')::text AS expired
+         FROM aft_log`,
+      [wall],
+    );
+    const left = Number(r.rows[0]!.left);
+    const expired = Number(r.rows[0]!.expired);
+    if (left !== data.rows - data.expiredRows || expired !== 0) {
+      throw new Error(`${database}: ${fmtInt(left)} rows left (expected ${fmtInt(data.rows - data.expiredRows)}), ${expired} expired Post rows left (expected 0)`);
+    }
+    return `${database}: ${fmtInt(left)} rows left, all unexpired`;
+  });
+}
+
+/** Files a side removed from a tree: the listing before minus the listing after. */
+function removedFiles(before: string[], root: string): string[] {
+  const after = new Set(listFiles(root));
+  return before.filter((p) => !after.has(p));
+}
+
+function sshdLogins(sshd: SshdServer): number {
+  return (sshd.log().match(/Accepted publickey/g) ?? []).length;
+}
+
+async function runScale(expired: number, pgServer: PgServer, sshd: SshdServer, proxy: DelayProxy, work: string): Promise<ScaleResult> {
+  const tableRows = expired * 10;
+  const tag = `s${label(expired).toLowerCase()}`;
+  const base = join(sshd.rootDir, tag);
+  const nodeDir = join(base, 'node_1');
+  const findRoot = join(base, 'find-tree');
+  const sftpRoot = join(base, 'sftp-tree');
+  const cfgDir = join(work, tag);
+  mkdirSync(cfgDir, { recursive: true });
+  const now = new Date();
+  const checks: string[] = [];
+  const say = (s: string): void => {
+    process.stderr.write(`[${label(expired)}] ${s}\n`);
+  };
+
+  say(`building a ${fmtInt(tableRows)}-row AFT_LOG with ${fmtInt(expired)} expired files`);
+  let t0 = performance.now();
+  const db = `bench_${tag}`;
+  const dbDelayed = `bench_${tag}_delayed`;
+  await pgServer.createDatabase(db);
+  const data = await withClient(pgServer.connectionConfig(db), (c) => fillAftLog(c, nodeDir, { rows: tableRows, expired }, now));
+  // The same table for the second purge (through the delay proxy): a file-level copy.
+  await withClient(pgServer.connectionConfig(), (c) => c.query(`CREATE DATABASE ${dbDelayed} TEMPLATE ${db}`));
+  await withClient(pgServer.connectionConfig(), (c) => c.query(`GRANT ALL ON DATABASE ${dbDelayed} TO ${pgServer.mftUser.user}`));
+  say(`  table: ${fmtInt(data.rows)} rows, ${fmtInt(data.expired)} expired files with ${fmtInt(data.expiredRows)} rows (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+
+  // Creating files is slow on this machine class (~2,000/s, against ~100,000/s deleting), so
+  // the files are created once, in a master tree, and each side gets hard links to them
+  // (cp -al): every side then deletes directory entries of the same files alike. The master,
+  // and with it the inodes, is removed afterwards, outside the timing.
+  const master = join(base, 'master');
+  const masterExpired = join(master, 'expired');
+  const masterUnexpired = join(master, 'unexpired');
+  // Unexpired files on disk too (one for every 20 expired): the purge must leave them.
+  const unexpiredOnDisk = Math.min(data.uploads - data.expired, Math.ceil(expired / 20));
+  t0 = performance.now();
+  await withClient(pgServer.connectionConfig(db), async (c) => {
+    await writeFiles(c, nodeDir, [masterExpired], 0, data.expired);
+    await writeFiles(c, nodeDir, [masterUnexpired], data.expired, data.expired + unexpiredOnDisk);
+  });
+  const makePurgeTree = async (): Promise<void> => {
+    mkdirSync(nodeDir, { recursive: true });
+    await linkTree(masterExpired, nodeDir);
+    await linkTree(masterUnexpired, nodeDir);
+  };
+  await makePurgeTree();
+  await linkTree(masterExpired, findRoot);
+  await linkTree(masterExpired, sftpRoot);
+  say(`  file trees written (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  const expectedRemoved = listFiles(nodeDir).filter((p) => uploadNumber(p.slice(p.lastIndexOf('/') + 1)) < data.expired);
+  const expectedDigest = digest(expectedRemoved);
+  if (expectedRemoved.length !== data.expired) throw new Error(`tree has ${expectedRemoved.length} expired files, expected ${data.expired}`);
+
+  // (a) local find -delete: the file system's own rate.
+  say('  find -delete');
+  const findBefore = listFiles(findRoot);
+  const find = await findDelete(findRoot, join(cfgDir, 'find'));
+  const findRemoved = removedFiles(findBefore, findRoot);
+  if (findRemoved.length !== data.expired || digest(findRemoved) !== expectedDigest) throw new Error('find -delete did not remove exactly the expired files');
+  checks.push(`find -delete removed the ${fmtInt(findRemoved.length)} expired files (digest ${expectedDigest})`);
+
+  // (b) sftp -b, one rm a file, on a sample.
+  const sample = listFiles(sftpRoot).sort().slice(0, SFTP_SAMPLE + SFTP_SAMPLE_DELAYED);
+  const target: SftpTarget = { port: sshd.port, user: sshd.username, keyFile: sshd.clientPrivateKeyPath, knownHostsFile: sshd.knownHostsPath };
+  const loopSample = sample.slice(0, Math.min(SFTP_SAMPLE, sample.length));
+  const delayedSample = sample.slice(loopSample.length, loopSample.length + Math.min(SFTP_SAMPLE_DELAYED, sample.length - loopSample.length));
+  say(`  sftp -b, ${loopSample.length} files`);
+  const sftp = await sftpBatchRm(target, loopSample.map((p) => join(sftpRoot, p)), join(cfgDir, 'sftp'));
+  const proxyKnownHosts = join(cfgDir, 'known_hosts_proxy');
+  writeFileSync(proxyKnownHosts, `${sshd.hostPublicKeyLine.replace(/^\S+/, `[127.0.0.1]:${proxy.port}`)}\n`);
+  say(`  sftp -b through the delay proxy, ${delayedSample.length} files`);
+  const sftpDelayed = delayedSample.length
+    ? await sftpBatchRm({ ...target, port: proxy.port, knownHostsFile: proxyKnownHosts }, delayedSample.map((p) => join(sftpRoot, p)), join(cfgDir, 'sftp-delayed'))
+    : { seconds: NaN, connectSeconds: 0 };
+  const sftpLeft = new Set(listFiles(sftpRoot));
+  rmSync(sftpRoot, { recursive: true, force: true });
+  if ([...loopSample, ...delayedSample].some((p) => sftpLeft.has(p))) throw new Error('sftp -b left files of its sample');
+  checks.push(`sftp -b removed its samples (${loopSample.length} + ${delayedSample.length} expired files)`);
+
+  // Dry-run over the full table: seconds, and no login on the file server.
+  say('  dry-run');
+  const loginsBefore = sshdLogins(sshd);
+  const cfg = writeConfig(cfgDir, 'config', pgServer, db, sshd, sshd.port, nodeDir);
+  const dry = await runPurgeCli(cfg, ['--dry-run', '--log-level', 'info'], join(cfgDir, 'dry-run'));
+  const dryFiles = Object.values(dry.summary.chatTypes).reduce((a, s) => a + s.files, 0);
+  if (dryFiles !== data.expired) throw new Error(`the dry-run would purge ${dryFiles} files, expected ${data.expired}`);
+  const fileServerLogins = sshdLogins(sshd) - loginsBefore;
+
+  // (c) the real purge, on loopback.
+  say('  mft-retention purge');
+  const purge = await runPurgeCli(cfg, [], join(cfgDir, 'purge'));
+  checks.push(...verifyPurge('purge', purge, data, nodeDir, expectedRemoved, expectedDigest, unexpiredOnDisk));
+  checks.push(await checkTable(pgServer, db, data, now));
+
+  // (d) the same through the delay proxy, on a fresh copy of the tree and the table.
+  rmSync(nodeDir, { recursive: true, force: true });
+  await makePurgeTree();
+  say(`  mft-retention purge through the delay proxy`);
+  const cfgDelayed = writeConfig(cfgDir, 'config-delayed', pgServer, dbDelayed, sshd, proxy.port, nodeDir);
+  const purgeDelayed = await runPurgeCli(cfgDelayed, [], join(cfgDir, 'purge-delayed'));
+  checks.push(...verifyPurge('purge via proxy', purgeDelayed, data, nodeDir, expectedRemoved, expectedDigest, unexpiredOnDisk));
+  checks.push(await checkTable(pgServer, dbDelayed, data, now));
+
+  rmSync(base, { recursive: true, force: true });
+  for (const d of [db, dbDelayed]) await withClient(pgServer.connectionConfig(), (c) => c.query(`DROP DATABASE ${d}`));
+
+  const purgeRow = (side: string, p: PurgeRun): Row => ({ side, files: data.expired, rows: data.expiredRows, seconds: p.seconds, rssMiB: p.peakRssMiB, note: `whole process; ${(p.summary.durationMs / 1000).toFixed(2)} s in the purge itself` });
+  const sftpRow = (side: string, n: number, s: { seconds: number; connectSeconds: number }): Row => ({
+    side,
+    files: data.expired,
+    seconds: (data.expired * (s.seconds - s.connectSeconds)) / n,
+    note: `extrapolated from ${fmtInt(n)} files (${(s.seconds - s.connectSeconds).toFixed(2)} s, login time left out)`,
+  });
+  const result: ScaleResult = {
+    data,
+    rows: [],
+    find: { side: 'find -delete (local)', files: data.expired, seconds: find.seconds },
+    sftp: sftpRow('sftp -b, one rm a file', loopSample.length, sftp),
+    purge: purgeRow('mft-retention purge', purge),
+    sftpDelayed: sftpRow(`sftp -b, +${2 * ONE_WAY_DELAY_MS} ms RTT`, delayedSample.length, sftpDelayed),
+    purgeDelayed: purgeRow(`mft-retention purge, +${2 * ONE_WAY_DELAY_MS} ms RTT`, purgeDelayed),
+    dryRun: { side: 'mft-retention purge --dry-run', files: data.expired, rows: data.expiredRows, seconds: dry.seconds, rssMiB: dry.peakRssMiB, fileServerLogins },
+    checks,
+  };
+  result.rows = [result.find, result.sftp, result.purge, result.sftpDelayed, result.purgeDelayed, result.dryRun];
+  return result;
+}
+
+function verifyPurge(what: string, p: PurgeRun, data: Dataset, nodeDir: string, expected: string[], expectedDigest: string, unexpiredOnDisk: number): string[] {
+  const im = p.summary.chatTypes.im;
+  if (p.summary.status !== 'ok' || !im || im.files !== data.expired || im.rows !== data.expiredRows) {
+    throw new Error(`${what}: summary ${JSON.stringify(p.summary)}; expected ${data.expired} files and ${data.expiredRows} rows, status ok`);
+  }
+  const removed = removedFiles(expected, nodeDir);
+  const left = listFiles(nodeDir);
+  if (removed.length !== expected.length || digest(removed) !== expectedDigest) throw new Error(`${what}: removed ${removed.length} of the ${expected.length} expired files`);
+  if (left.length !== unexpiredOnDisk) throw new Error(`${what}: ${left.length} files left, expected the ${unexpiredOnDisk} unexpired ones`);
+  return [`${what} removed the same ${fmtInt(removed.length)} files (digest ${expectedDigest}), deleted ${fmtInt(im.rows)} rows, left the ${fmtInt(left.length)} unexpired files`];
+}
+
+function table(headers: string[], rows: string[][], right: boolean[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
+  return [line(headers), `|${widths.map((w, i) => (right[i] ? `${'-'.repeat(w + 1)}:` : `${'-'.repeat(w + 2)}`)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function report(results: Map<number, ScaleResult>, headline: number, rttMs: number): string {
+  const out: string[] = [];
+  const h = results.get(headline)!;
+  const fr = rate(h.find.files, h.find.seconds);
+  const sr = rate(h.sftp.files, h.sftp.seconds);
+  const srd = rate(h.sftpDelayed.files, h.sftpDelayed.seconds);
+  out.push(`Purge of ${fmtInt(h.data.expired)} expired files (${fmtInt(h.data.expiredRows)} rows) from a ${fmtInt(h.data.rows)}-row AFT_LOG, side by side:`, '');
+  out.push(
+    table(
+      ['side', 'files', 'seconds', 'files/s', 'rows/s', 'peak RSS', 'vs find -delete', 'vs sftp -b', 'note'],
+      h.rows.map((r) => {
+        const delayed = r === h.purgeDelayed || r === h.sftpDelayed;
+        return [
+          r.side,
+          fmtInt(r.files),
+          r.seconds.toFixed(2),
+          fmtInt(rate(r.files, r.seconds)),
+          r.rows ? fmtInt(rate(r.rows, r.seconds)) : '-',
+          r.rssMiB ? `${r.rssMiB.toFixed(0)} MiB` : '-',
+          r === h.dryRun ? '-' : `${(rate(r.files, r.seconds) / fr).toFixed(2)}x`,
+          r === h.dryRun ? '-' : `${(rate(r.files, r.seconds) / (delayed ? srd : sr)).toFixed(1)}x`,
+          r === h.dryRun ? `reads the whole table; ${h.dryRun.fileServerLogins} logins on the file server` : (r.note ?? ''),
+        ];
+      }),
+      [false, true, true, true, true, true, true, true, false],
+    ),
+  );
+  out.push('', `"+${2 * ONE_WAY_DELAY_MS} ms RTT": through a TCP proxy holding each packet ${ONE_WAY_DELAY_MS} ms each way (measured round trip ${rttMs.toFixed(2)} ms); its "vs sftp -b" is against sftp -b through the same proxy.`);
+
+  const pr = rate(h.purge.files, h.purge.seconds);
+  const prd = rate(h.purgeDelayed.files, h.purgeDelayed.seconds);
+  const maxRss = Math.max(...[...results.values()].flatMap((r) => [r.purge.rssMiB ?? 0, r.purgeDelayed.rssMiB ?? 0, r.dryRun.rssMiB ?? 0]));
+  const targets: Array<[string, boolean]> = [
+    [`purge >= 0.4x find -delete: ${(pr / fr).toFixed(2)}x`, pr / fr >= 0.4],
+    [`purge >= 10x sftp -b: ${(pr / sr).toFixed(1)}x`, pr / sr >= 10],
+    [`purge >= 50x sftp -b with +${2 * ONE_WAY_DELAY_MS} ms RTT: ${(prd / srd).toFixed(1)}x`, prd / srd >= 50],
+    [`peak RSS < 200 MiB at every size: ${maxRss.toFixed(0)} MiB`, maxRss < 200],
+    [`dry-run over the table in seconds without the file server: ${h.dryRun.seconds.toFixed(2)} s, ${h.dryRun.fileServerLogins} logins`, h.dryRun.seconds < 10 && h.dryRun.fileServerLogins === 0],
+  ];
+  out.push('', 'Targets:', ...targets.map(([t, ok]) => `  ${ok ? 'PASS' : 'FAIL'}  ${t}`));
+
+  out.push('', 'Scaling (table = 10 x expired files; the cost per file should stay flat):', '');
+  const sizes = [...results.keys()].sort((a, b) => a - b);
+  out.push(
+    table(
+      ['expired files', 'AFT_LOG rows', 'purge s', 'purge files/s', 'µs a file', '+RTT files/s', 'find -delete files/s', 'dry-run s', 'peak RSS'],
+      sizes.map((n) => {
+        const r = results.get(n)!;
+        return [
+          fmtInt(r.data.expired),
+          fmtInt(r.data.rows),
+          r.purge.seconds.toFixed(2),
+          fmtInt(rate(r.purge.files, r.purge.seconds)),
+          ((r.purge.seconds * 1e6) / r.purge.files).toFixed(1),
+          fmtInt(rate(r.purgeDelayed.files, r.purgeDelayed.seconds)),
+          fmtInt(rate(r.find.files, r.find.seconds)),
+          r.dryRun.seconds.toFixed(2),
+          `${Math.max(r.purge.rssMiB ?? 0, r.purgeDelayed.rssMiB ?? 0).toFixed(0)} MiB`,
+        ];
+      }),
+      [true, true, true, true, true, true, true, true, true],
+    ),
+  );
+  out.push('', 'Checks:', ...sizes.flatMap((n) => results.get(n)!.checks.map((c) => `  [${label(n)}] ${c}`)));
+  out.push('', `Machine: ${cpus().length} CPUs (nproc), ${cpus()[0]?.model ?? 'unknown CPU'}, ${process.platform} ${process.version}; PostgreSQL and sshd on loopback, empty files on ${fsType()}.`);
+  out.push('Each side deletes hard links to the same empty files (cp -al of one master tree: creating files is far slower than deleting them here).');
+  out.push(`Purge settings: the defaults (batchSize 1000, SFTP concurrency 256, log level info: one JSON line per file), spawned as \`mft-retention purge\`; peak RSS by GNU time.`);
+  return out.join('\n');
+}
+
+function fsType(): string {
+  try {
+    const line = readFileSync('/proc/mounts', 'utf8').split('\n').find((l) => l.split(' ')[1] === '/');
+    return line?.split(' ')[2] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { full: { type: 'boolean', default: false }, sizes: { type: 'string' } }, strict: true });
+  const sizes = values.sizes ? values.sizes.split(',').map(parseSize) : values.full ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
+  const headline = sizes.includes(100_000) ? 100_000 : sizes[sizes.length - 1]!;
+  const started = performance.now();
+  process.stderr.write(`starting PostgreSQL and sshd on loopback\n`);
+  const [pgServer, sshd] = await Promise.all([startPostgres(), startSshd()]);
+  const proxy = await startDelayProxy(sshd.port, ONE_WAY_DELAY_MS);
+  const work = join(sshd.dir, 'bench');
+  try {
+    const rttMs = await measureRoundTripMs(ONE_WAY_DELAY_MS);
+    const results = new Map<number, ScaleResult>();
+    for (const n of [...sizes].sort((a, b) => a - b)) results.set(n, await runScale(n, pgServer, sshd, proxy, work));
+    process.stdout.write(`${report(results, headline, rttMs)}\n`);
+    process.stdout.write(`\nBenchmark took ${((performance.now() - started) / 1000).toFixed(0)} s.\n`);
+  } finally {
+    await proxy.close();
+    await Promise.all([pgServer.destroy(), sshd.destroy()]);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

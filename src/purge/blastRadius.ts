@@ -1,0 +1,119 @@
+import type { Logger } from 'pino';
+import type { ResolvedNode } from '../config/loadConfig.js';
+import { approvalInstant, formatApproval, type Approval, type ApprovalScope } from '../core/approval.js';
+import type { ChatType } from '../core/chatType.js';
+import { retentionCutoff, type PurgeTimes } from '../core/clock.js';
+import { evaluateLimits, needsTotal, type ChatTypeMeasure, type Refusal } from '../core/limits.js';
+import type { Catalog } from '../ports.js';
+import type { RunHistory } from './runHistory.js';
+
+export interface LimitOptions {
+  /** Recent run sizes; without it the limit on unusually large runs does not apply. */
+  history?: RunHistory;
+  /** Approvals given for this run (`--approve`). */
+  approvals?: Approval[];
+}
+
+/** The outcome of the limits for one node run. */
+export interface LimitGate {
+  refusals: Refusal[];
+  /** The refusal that stops this chat type (its own, or a node-wide one). */
+  refusalFor(chatType: ChatType): Refusal | undefined;
+  /** An approved chat type counts, and is purged, as of its approval's instant. */
+  approvedAsOf(chatType: ChatType): Date | undefined;
+  /** Remembers what the run counted for the chat types it purged (real runs only). */
+  record(): void;
+}
+
+// Post rows "of the chat type": all of them, whatever their time.
+const FAR_FUTURE = new Date(Date.UTC(9999, 0, 1));
+
+/**
+ * Counts what the run would remove from each chat type, before anything is removed, and
+ * checks it against the node's limits. Approvals lift a refusal only for the same node and
+ * scope, and only when the run, counted as of the approval's instant, is no larger than it.
+ */
+export async function checkBlastRadius(
+  node: ResolvedNode,
+  catalog: Catalog,
+  times: PurgeTimes,
+  chatTypes: readonly ChatType[],
+  opts: LimitOptions,
+  log: Logger,
+  dryRun: boolean,
+): Promise<LimitGate> {
+  const limits = node.limits;
+  const tokens = validApprovals(node, times.now, opts.approvals ?? [], log);
+  const asOf = (ct: ChatType): Date | undefined => earliest(tokens.filter((a) => a.scope === ct || a.scope === 'all').map((a) => a.asOf));
+  const measures: ChatTypeMeasure[] = [];
+  for (const chatType of chatTypes) {
+    const policy = node.policies[chatType];
+    if (!policy || policy.retention === 'forever') continue;
+    const basis = asOf(chatType) ?? approvalInstant(times.now);
+    const counted = await catalog.countExpiredUploads(chatType, retentionCutoff(basis, policy.retention));
+    const total = needsTotal(counted, limits) ? (await catalog.countExpiredUploads(chatType, FAR_FUTURE)).files : undefined;
+    measures.push({
+      chatType,
+      ...counted,
+      total,
+      retentionMs: policy.retention.as('milliseconds'),
+      retentionText: policy.retentionText,
+      allowShortRetention: policy.allowShortRetention,
+      allowPurgeAll: policy.allowPurgeAll,
+      recent: opts.history?.recent(node.name, chatType) ?? [],
+      source: policy.source,
+    });
+  }
+  const refusals: Refusal[] = [];
+  for (const r of evaluateLimits(node.name, measures, limits)) {
+    if (r.limit === 'minRetention') {
+      refusals.push(r);
+      continue;
+    }
+    const token = tokens.find((a) => a.scope === r.chatType);
+    if (token && r.files <= token.files && r.bytes <= token.bytes) {
+      log.warn({ limit: r.limit, chatType: r.chatType, files: r.files, bytes: r.bytes, approval: formatApproval(token) }, 'limit lifted by an approval for this run');
+      continue;
+    }
+    const basis = r.chatType === 'all' ? earliest(measures.map((m) => asOf(m.chatType) ?? approvalInstant(times.now)))! : asOf(r.chatType) ?? approvalInstant(times.now);
+    const approval = { node: node.name, scope: r.chatType, files: r.files, bytes: r.bytes, asOf: basis };
+    const tooSmall = token ? ` (approval ${formatApproval(token)} covers only ${token.files} files and ${token.bytes} bytes)` : '';
+    refusals.push({
+      ...r,
+      message: r.message + tooSmall,
+      approval: { token: formatApproval(approval), validUntil: new Date(basis.getTime() + limits.approvalValidityMs).toISOString() },
+    });
+  }
+  for (const r of refusals) {
+    log[dryRun ? 'warn' : 'error']({ refused: r }, `${dryRun ? 'a purge would be refused' : 'purge refused'} by a safety limit (${r.limit}): ${r.message}`);
+  }
+  return {
+    refusals,
+    refusalFor: (ct) => refusals.find((r) => r.chatType === ct) ?? refusals.find((r) => r.chatType === 'all'),
+    approvedAsOf: (ct) => asOf(ct),
+    record() {
+      for (const m of measures) {
+        if (!refusals.some((r) => r.chatType === m.chatType || r.chatType === 'all')) opts.history?.record(node.name, m.chatType, m.files);
+      }
+    },
+  };
+}
+
+function earliest(dates: Date[]): Date | undefined {
+  return dates.reduce<Date | undefined>((a, d) => (!a || d.getTime() < a.getTime() ? d : a), undefined);
+}
+
+/** This node's approvals that are still valid; the others are reported and ignored. */
+function validApprovals(node: ResolvedNode, now: Date, approvals: Approval[], log: Logger): Approval[] {
+  return approvals.filter((a) => {
+    if (a.node !== node.name) return false;
+    const expired = now.getTime() - a.asOf.getTime() > node.limits.approvalValidityMs;
+    if (a.asOf.getTime() > now.getTime() || expired) {
+      log.warn({ approval: formatApproval(a), validUntil: new Date(a.asOf.getTime() + node.limits.approvalValidityMs).toISOString() }, expired ? 'approval expired; it is ignored (see purge.limits.approvalValidity)' : 'approval is dated in the future; it is ignored');
+      return false;
+    }
+    return true;
+  });
+}
+
+export type { Refusal, ApprovalScope };

@@ -2,16 +2,6 @@ import { ConnectError, DatabaseFullError } from '../errors.js';
 import type { NodeResult } from '../purge/purgeNode.js';
 import type { Observation } from './alarmState.js';
 
-/** What the alarm needs of a blast-radius refusal (see the purge's `refused`). */
-interface RefusalLike {
-  chatType: string;
-  message: string;
-  limit: string;
-  measured: number;
-  threshold: number;
-  unit: string;
-}
-
 const CONNECT_THRESHOLD = 'raised when a connection attempt fails, cleared when one succeeds';
 
 /**
@@ -37,7 +27,7 @@ export function observationsFromPurge(r: NodeResult, now: Date): Observation[] {
     add('XcpMFTDBConnectError', 'connect', 'clear', 'connected', CONNECT_THRESHOLD);
     add('XcpMFTExtFsMountError', 'connect', 'clear', 'connected', CONNECT_THRESHOLD);
   }
-  if (r.status === 'ok' || r.status === 'partial' || (r.status as string) === 'refused') {
+  if (r.status === 'ok' || r.status === 'partial' || r.status === 'refused') {
     add('XcpMFTDBFullError', 'sqlstate', 'clear', 'a purge completed its deletes', 'cleared when a later purge completes');
   }
   out.push(...refusalObservations(r, now));
@@ -49,7 +39,7 @@ export function observationsFromPurge(r: NodeResult, now: Date): Observation[] {
  * a later run that gets through that scope clears it.
  */
 function refusalObservations(r: NodeResult, now: Date): Observation[] {
-  const refused = ((r as NodeResult & { refused?: RefusalLike[] }).refused ?? []).filter((x) => typeof x.chatType === 'string');
+  const refused = r.refused ?? [];
   const threshold = 'raised when a safety limit refuses a purge, cleared when a later purge of the scope goes ahead';
   const out: Observation[] = refused.map((x) => ({
     key: { name: 'XcpMFTPurgeRefusedWarn', node: r.node, chatType: x.chatType },
@@ -60,7 +50,7 @@ function refusalObservations(r: NodeResult, now: Date): Observation[] {
     at: now,
   }));
   if (r.status === 'failed' || r.status === 'stopped') return out;
-  const scopes = new Set(refused.map((x) => x.chatType));
+  const scopes = new Set<string>(refused.map((x) => x.chatType));
   const cleared = [...r.chatTypes.map((s) => s.chatType), 'all'].filter((c) => !scopes.has(c) && !scopes.has('all'));
   for (const chatType of cleared) {
     out.push({ key: { name: 'XcpMFTPurgeRefusedWarn', node: r.node, chatType }, cause: 'refused', verdict: 'clear', value: 'the purge went ahead', threshold, at: now });

@@ -259,4 +259,25 @@ describe('alarms raised and cleared by the daemon', () => {
     expect(hook.accepted()).toHaveLength(1);
     expect(hook.accepted()[0]).toMatchObject({ event: 'test', alarm: 'MFTRetentionTestAlarm', severity: 'info' });
   });
+
+  it('a purge refused by a safety limit raises XcpMFTPurgeRefusedWarn and removes nothing; a run that goes ahead clears it', async () => {
+    await freshHook();
+    const n = await bed.node('refused_1');
+    const files = await n.seed(5);
+    const file = bed.config([n], { schedule: '*/2 * * * * *', extra: { ...alarmsConfig({ stalled: { maxBacklogAge: 'P30D' } }), purge: { batchSize: 1000, limits: { maxFiles: 2 } } } });
+    const d = bed.daemon(file);
+    await waitFor('the refused alarm', () => hook.accepted('XcpMFTPurgeRefusedWarn').length >= 1, 20_000);
+    const raised = hook.accepted('XcpMFTPurgeRefusedWarn')[0]!;
+    expect(raised).toMatchObject({ event: 'raised', node: 'refused_1', chatType: 'all' });
+    expect(raised.value).toMatch(/5/);
+    expect(files.every((p) => existsSync(p))).toBe(true);
+    expect(await n.rowsFor(files)).toEqual(new Set(files));
+
+    // The cap lifted (a reload): the next run goes ahead and clears the alarm, once.
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"maxFiles": 2', '"maxFiles": 100'));
+    d.signal('SIGHUP');
+    await waitFor('the cleared alarm', () => hook.accepted('XcpMFTPurgeRefusedWarn').some((e) => e.event === 'cleared'), 20_000);
+    expect(await n.rowsFor(files)).toEqual(new Set());
+    expect(hook.accepted('XcpMFTPurgeRefusedWarn').map((e) => `${e.chatType} ${e.event}`)).toEqual(['all raised', 'all cleared']);
+  });
 });

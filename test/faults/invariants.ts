@@ -244,6 +244,8 @@ export interface FaultCheck {
   heal?: () => Promise<void>;
   /** Output of the faulty run, for the failure message. */
   faultyRun?: string;
+  /** The faulty run's exit code: when 0, nothing eligible may be left (exit 0 never hides work left undone). */
+  faultyExit?: number | null;
 }
 
 export interface FaultOutcome {
@@ -256,6 +258,9 @@ export interface FaultOutcome {
 export async function checkAfterFault(w: World, before: Snapshot, c: FaultCheck): Promise<FaultOutcome> {
   const after = await snapshot(w);
   const p1 = safetyProblems(w, before, after, c.window, c.testMutated);
+  if (c.faultyExit === 0) {
+    for (const p of eligiblePaths(after.rows, c.window.nowMin, w)) p1.push(`(3) the faulty run exited 0 but left an eligible file with rows: ${JSON.stringify(p)}`);
+  }
   expect(p1, `${c.label}: invariants right after the fault\n${c.faultyRun ?? ''}`).toEqual([]);
   await c.heal?.();
   const followUpStart = new Date();

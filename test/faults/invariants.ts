@@ -98,7 +98,9 @@ function layoutHour(path: string, nodeDir: string): { chatType: string; hourStar
   if (/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(path)) return undefined;
   const parts = path.slice(prefix.length).split('/');
   if (parts.length !== 4 || parts.some((s) => s === '' || s === '.' || s === '..')) return undefined;
-  const [ct, date, hour] = parts as [string, string, string, string];
+  const [ct, date, hour, name] = parts as [string, string, string, string];
+  // No file system holds a longer name (NAME_MAX), so no such file can be removed.
+  if (Buffer.byteLength(name) > 255) return undefined;
   if (!CHAT_TYPES.includes(ct)) return undefined;
   const d = /^(\d{4})(\d{2})(\d{2})$/.exec(date);
   const h = /^(\d{2})(\.[1-9]\d*)?$/.exec(hour);
@@ -113,7 +115,8 @@ function layoutHour(path: string, nodeDir: string): { chatType: string; hourStar
  * The file paths the rules allow to go at `now`: a Post row of a chat type with a finite
  * policy, whose path is `<node>/files/<that chat type>/YYYYMMDD/HH[.n]/<name>`, whose upload
  * time and hour folder are both before the current UTC hour and older than the retention, not
- * uploaded by a held user, and with no other upload record of the same path still unexpired.
+ * uploaded by a held user, and with no other upload record of the same path still unexpired
+ * or of another chat type.
  */
 export function eligiblePaths(rows: Row[], now: Date, w: World): Set<string> {
   const currentHour = Math.floor(now.getTime() / HOUR) * HOUR;
@@ -135,8 +138,9 @@ export function eligiblePaths(rows: Row[], now: Date, w: World): Set<string> {
     if (!layout || layout.chatType !== r.chat_type) continue;
     if (!expired(r) || layout.hourStart >= currentHour || layout.hourStart >= cutoff) continue;
     if (w.heldJids.includes(r.jid)) continue;
-    // Any other upload record of this path that is not itself expired keeps the file.
-    if (rows.some((o) => o.file_path === r.file_path && o.method !== 'Get' && !expired(o))) continue;
+    // Any other upload record of this path that is not itself expired (or is of another chat
+    // type: the records disagree) keeps the file.
+    if (rows.some((o) => o.file_path === r.file_path && o.method !== 'Get' && (!expired(o) || o.chat_type !== r.chat_type))) continue;
     out.add(r.file_path);
   }
   return out;

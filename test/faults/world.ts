@@ -252,6 +252,7 @@ export class World {
 
   /** Empties the node directory's files/ and the table, for the next iteration of a loop. */
   async reset(): Promise<void> {
+    rmrf(join(this.configDir, 'state'));
     const files = join(this.nodeDir, 'files');
     for (const name of readdirSync(files)) rmSync(join(files, name), { recursive: true, force: true });
     await this.pool.query('TRUNCATE aft_log');
@@ -262,11 +263,25 @@ export class World {
     return runCli(['purge', '--config', this.configPath, ...args], { timeoutMs: 60_000 });
   }
 
-  /** The real CLI, started and watched, to be killed at a chosen point. */
+  /** The real CLI's purge, started and watched, to be killed at a chosen point. */
   startPurge(...args: string[]): RunningCli {
+    return this.startCli(['purge', '--config', this.configPath, ...args]);
+  }
+
+  /**
+   * The real daemon, purging every second (its log is JSON on stdout). The config gets a
+   * `daemon:` section with its state in the config directory and an ephemeral HTTP port.
+   */
+  startDaemon(): RunningCli {
+    this.config.daemon = { schedule: '* * * * * *', drainTimeout: 'PT10S', http: { listen: '127.0.0.1:0' }, stateDirectory: join(this.configDir, 'state') };
+    this.writeConfig();
+    return this.startCli(['daemon', '--config', this.configPath]);
+  }
+
+  private startCli(argv: string[]): RunningCli {
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const k of Object.keys(env)) if (/^PG[A-Z]+$/.test(k)) delete env[k];
-    const child = spawn(process.execPath, [CLI, 'purge', '--config', this.configPath, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...argv], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     let out = '';
     let partial = '';
@@ -335,7 +350,7 @@ export function hourStartOf(t: Date | number): Date {
 export async function serverVersions(servers: { pg: PgServer; sshd: SshdServer }): Promise<{ postgres: string; sshd: string }> {
   const c = new pg.Client(servers.pg.connectionConfig());
   await c.connect();
-  const v = await c.query<{ v: string }>('SHOW server_version');
+  const v = await c.query<{ v: string }>("SELECT current_setting('server_version') AS v");
   await c.end();
   const banner = await new Promise<string>((resolve, reject) => {
     const s = net.connect(servers.sshd.port, servers.sshd.host);

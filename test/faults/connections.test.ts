@@ -203,6 +203,59 @@ scenario(
 );
 
 scenario(
+  'database connection reset mid-batch (TCP proxy in front of PostgreSQL)',
+  async (rec) => {
+    const rng = new Rng(SEED).fork(6);
+    rec.seed = SEED;
+    rec.iterations = 2;
+    const proxy = await CuttingProxy.start(servers.pg.port);
+    const w = await World.create(servers, { batchSize: 3 });
+    w.setDbPort(proxy.port);
+    try {
+      for (let i = 0; i < rec.iterations; i++) {
+        const it = rng.fork(i);
+        await avoidHourEdge(20_000);
+        await w.reset();
+        await populateMix(w, it, 12);
+        proxy.arm({});
+        const before = await snapshot(w);
+        const nowMin = new Date();
+        const run = w.startPurge('--json');
+        let label: string;
+        let locker: pg.PoolClient | undefined;
+        const k = it.int(0, 6);
+        await run.waitForLine((_l, idx) => idx >= k);
+        if (i === 0) {
+          // While the purge waits to delete a batch's rows, its files already removed.
+          locker = await w.pool.connect();
+          await locker.query('BEGIN');
+          await locker.query('LOCK TABLE aft_log IN EXCLUSIVE MODE');
+          expect(await waitForDeleteBlocked(w, run), run.lines.join('\n')).toBe(true);
+          label = `connection reset while the purge's DELETE waited, after output line ${k}`;
+        } else label = `connection reset after output line ${k}`;
+        proxy.cutNow();
+        const res = await run.exited;
+        if (locker) {
+          await locker.query('ROLLBACK');
+          locker.release();
+        }
+        proxy.arm({});
+        label += ` (iteration ${i}, seed ${SEED})`;
+        // A connection reset is a lost database (3), named as such, not a partial purge (1).
+        expect(res.code, `${label}\n${run.lines.join('\n')}`).toBe(3);
+        expect(summaryRecord(run.stdout()).nodes[0].error, label).toMatch(/PostgreSQL/);
+        await checkAfterFault(w, before, { label, window: { nowMin, nowMax: new Date() }, faultyRun: run.lines.join('\n') });
+      }
+    } finally {
+      await w.dispose();
+      await proxy.close();
+    }
+    rec.note('a reset connection (ECONNRESET) is reported as the database lost, exit 3; the next run finishes with exit 0');
+  },
+  120_000,
+);
+
+scenario(
   'database full (SQLSTATE 53100 on DELETE)',
   async (rec) => {
     rec.seed = SEED;

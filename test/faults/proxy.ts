@@ -77,6 +77,13 @@ export class CuttingProxy {
     upstream.on('error', close).on('close', close);
   }
 
+  /** Resets every connection open now (new ones pass until the next arm()/cutNow()). */
+  cutNow(): void {
+    this.cut = true;
+    for (const s of this.sockets) s.resetAndDestroy();
+    this.sockets.clear();
+  }
+
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

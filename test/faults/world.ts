@@ -148,6 +148,9 @@ export class World {
     const pool = new pg.Pool({ ...servers.pg.connectionConfig(database), max: 2, idleTimeoutMillis: 2_000 });
     // Idle connections die when a scenario stops PostgreSQL: the pool drops them and reconnects.
     pool.on('error', () => undefined);
+    // The test server runs with synchronous_commit off (speed): a crash (-m immediate) would
+    // lose the scenario's own last inserts, and the check would blame the purge for them.
+    pool.on('connect', (c) => void c.query('SET synchronous_commit TO on').catch(() => undefined));
     await pool.query(AFT_LOG_DDL);
     const w = new World(servers.pg, servers.sshd, pool, opts, id, database);
     w.layout();
@@ -210,6 +213,12 @@ export class World {
   /** Sets nodes[0].fileServer.port (e.g. to a proxy) and rewrites the config. */
   setSshPort(port: number): void {
     this.config.nodes[0].fileServer.port = port;
+    this.writeConfig();
+  }
+
+  /** Sets nodes[0].database.port (e.g. to a proxy) and rewrites the config. */
+  setDbPort(port: number): void {
+    this.config.nodes[0].database.port = port;
     this.writeConfig();
   }
 

@@ -3,20 +3,19 @@
 // mid-batch, a full database (SQLSTATE 53100), and a server presenting another host key. After
 // each: the invariants, then the servers recover and one normal run finishes the work.
 import { afterAll, beforeAll, expect } from 'vitest';
-import type pg from 'pg';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { SftpFileStore } from '../../src/adapters/sftpFileStore.js';
 import { ConnectError, HostKeyMismatchError } from '../../src/errors.js';
 import { startPostgres, type PgServer } from '../helpers/pgServer.js';
-import { sleep } from '../helpers/procUtil.js';
 import { avoidHourEdge, parseJsonLines, show, summaryRecord } from '../helpers/purgeFixture.js';
 import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
+import { holdLock, waitUntilBlocked } from './blocking.js';
 import { checkAfterFault, snapshot } from './invariants.js';
 import { populateMix } from './mix.js';
 import { CuttingProxy } from './proxy.js';
 import { faultRecorder } from './results.js';
 import { iterations, Rng, suiteSeed } from './seed.js';
-import { serverVersions, World, type RunningCli } from './world.js';
+import { serverVersions, World } from './world.js';
 
 const { scenario, server } = faultRecorder(import.meta.url);
 let servers: { pg: PgServer; sshd: SshdServer };
@@ -34,21 +33,6 @@ afterAll(async () => {
 });
 
 const SEED = suiteSeed();
-
-/** Waits until the purge's DELETE on AFT_LOG waits for a lock (or the purge exited). */
-async function waitForDeleteBlocked(w: World, run: RunningCli): Promise<boolean> {
-  let exited = false;
-  void run.exited.then(() => (exited = true));
-  for (;;) {
-    const r = await w.sql(
-      `SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%DELETE FROM%'`,
-    );
-    if (r[0].n > 0) return true;
-    if (exited) return false;
-    await sleep(5);
-  }
-}
 
 scenario(
   'SFTP connection cut at random points (TCP proxy)',
@@ -125,12 +109,17 @@ scenario(
         const before = await snapshot(w);
         const nowMin = new Date();
         const run = w.startPurge('--json');
-        // After the k-th file record: some batches done, more to go.
-        const k = it.int(1, 10);
+        // Held (by a lock on AFT_LOG) after a batch's files are removed, or before the next
+        // batch is read; sshd dies there, then the purge goes on into the dead connection.
+        const k = it.int(0, 3);
         await run.waitForLine((_l, idx) => idx >= k);
+        const lock = await holdLock(w, i % 2 === 0 ? 'rows-pending' : 'between-batches');
+        const point = await waitUntilBlocked(w, run);
+        expect(point, run.lines.join('\n')).toBeDefined();
         await servers.sshd.kill();
+        await lock.release();
         const res = await run.exited;
-        const label = `sshd killed after output line ${k} (iteration ${i}, seed ${SEED})`;
+        const label = `sshd killed at ${point} after output line ${k} (iteration ${i}, seed ${SEED})`;
         expect(res.code, `${label}\n${run.lines.join('\n')}`).toBe(3);
         await checkAfterFault(w, before, {
           label,
@@ -143,7 +132,7 @@ scenario(
       await servers.sshd.start();
       await w.dispose();
     }
-    rec.note('each run exits 3 (file server lost); after restart one run finishes with exit 0');
+    rec.note('killed while the purge was held after removing a batch\'s files, or before reading the next batch: each run exits 3 (file server lost); after restart one run finishes with exit 0');
   },
   120_000,
 );
@@ -165,29 +154,18 @@ scenario(
         const before = await snapshot(w);
         const nowMin = new Date();
         const run = w.startPurge('--json');
-        let label: string;
-        let locker: pg.PoolClient | undefined;
-        if (i % 2 === 0) {
-          // The worst moment: a batch's files removed, its rows not yet deleted (the purge's
-          // DELETE waits on a lock the test holds).
-          const k = it.int(0, 8);
-          await run.waitForLine((_l, idx) => idx >= k);
-          locker = await w.pool.connect();
-          locker.on('error', () => undefined);
-          await locker.query('BEGIN');
-          await locker.query('LOCK TABLE aft_log IN EXCLUSIVE MODE');
-          expect(await waitForDeleteBlocked(w, run), run.lines.join('\n')).toBe(true);
-          blockedCount++;
-          label = `PostgreSQL stopped while the purge's DELETE waited, after output line ${k}`;
-        } else {
-          const k = it.int(1, 10);
-          await run.waitForLine((_l, idx) => idx >= k);
-          label = `PostgreSQL stopped after output line ${k}`;
-        }
+        // Held after a batch's files are removed and before its rows are deleted (the worst
+        // moment), or before the next batch is read; PostgreSQL dies there.
+        const k = it.int(0, 3);
+        await run.waitForLine((_l, idx) => idx >= k);
+        const lock = await holdLock(w, i % 2 === 0 ? 'rows-pending' : 'between-batches');
+        const point = await waitUntilBlocked(w, run);
+        expect(point, run.lines.join('\n')).toBeDefined();
+        if (point === 'rows-pending') blockedCount++;
         await servers.pg.stopImmediate();
-        locker?.release(true);
+        await lock.release();
         const res = await run.exited;
-        label += ` (iteration ${i}, seed ${SEED})`;
+        const label = `PostgreSQL stopped at ${point} after output line ${k} (iteration ${i}, seed ${SEED})`;
         expect(res.code, `${label}\n${run.lines.join('\n')}`).toBe(3);
         expect(run.lines.join('\n')).toMatch(/PostgreSQL/);
         await servers.pg.start();
@@ -197,7 +175,7 @@ scenario(
       if (!servers.pg.isRunning()) await servers.pg.start();
       await w.dispose();
     }
-    rec.note(`each run exits 3 (database lost); ${blockedCount} of them with a batch's files removed and its rows not yet deleted; after restart one run finishes with exit 0`);
+    rec.note(`each run exits 3 (database lost); ${blockedCount} of them with a batch's files removed and its rows not yet deleted, the others before the next batch was read; after restart one run finishes with exit 0`);
   },
   120_000,
 );
@@ -221,26 +199,16 @@ scenario(
         const before = await snapshot(w);
         const nowMin = new Date();
         const run = w.startPurge('--json');
-        let label: string;
-        let locker: pg.PoolClient | undefined;
-        const k = it.int(0, 6);
+        const k = it.int(0, 3);
         await run.waitForLine((_l, idx) => idx >= k);
-        if (i === 0) {
-          // While the purge waits to delete a batch's rows, its files already removed.
-          locker = await w.pool.connect();
-          await locker.query('BEGIN');
-          await locker.query('LOCK TABLE aft_log IN EXCLUSIVE MODE');
-          expect(await waitForDeleteBlocked(w, run), run.lines.join('\n')).toBe(true);
-          label = `connection reset while the purge's DELETE waited, after output line ${k}`;
-        } else label = `connection reset after output line ${k}`;
+        const lock = await holdLock(w, i % 2 === 0 ? 'rows-pending' : 'between-batches');
+        const point = await waitUntilBlocked(w, run);
+        expect(point, run.lines.join('\n')).toBeDefined();
         proxy.cutNow();
         const res = await run.exited;
-        if (locker) {
-          await locker.query('ROLLBACK');
-          locker.release();
-        }
+        await lock.release();
         proxy.arm({});
-        label += ` (iteration ${i}, seed ${SEED})`;
+        const label = `connection reset at ${point} after output line ${k} (iteration ${i}, seed ${SEED})`;
         // A connection reset is a lost database (3), named as such, not a partial purge (1).
         expect(res.code, `${label}\n${run.lines.join('\n')}`).toBe(3);
         expect(summaryRecord(run.stdout()).nodes[0].error, label).toMatch(/PostgreSQL/);

@@ -2,16 +2,16 @@
 // the real PostgreSQL and OpenSSH sshd. After each kill the invariants must hold, and one
 // normal run must finish the work with exit 0.
 import { afterAll, beforeAll, expect } from 'vitest';
-import type pg from 'pg';
 import { startPostgres, type PgServer } from '../helpers/pgServer.js';
 import { sleep } from '../helpers/procUtil.js';
 import { avoidHourEdge } from '../helpers/purgeFixture.js';
 import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
+import { holdLock, waitUntilBlocked, type HeldLock, type LockPoint } from './blocking.js';
 import { checkAfterFault, snapshot } from './invariants.js';
 import { populateMix } from './mix.js';
 import { faultRecorder } from './results.js';
 import { iterations, Rng, suiteSeed } from './seed.js';
-import { serverVersions, World, type RunningCli } from './world.js';
+import { serverVersions, World } from './world.js';
 
 const { scenario, server } = faultRecorder(import.meta.url);
 const SEED = suiteSeed();
@@ -63,29 +63,28 @@ scenario(
         const before = await snapshot(w);
         const nowMin = new Date();
         const run = w.startPurge('--json');
-        // Kill points: (a) while the purge waits to delete a batch's rows, its files already
-        // removed (the test holds a lock on AFT_LOG that blocks DELETE but not SELECT), (b)
+        // Kill points: (a) while the purge is held by a lock on AFT_LOG, either after removing
+        // a batch's files and before deleting their rows, or before reading the next batch, (b)
         // after a random output line (a kept file's record comes before its batch's removals,
         // a "removed" log line after its rows are deleted) plus a few ms, (c) a random time
         // after the first output line, (d) during start-up and connecting.
         let how: string;
-        let locker: pg.PoolClient | undefined;
-        const mode = it.next();
-        if (mode < 0.35) {
+        let lock: HeldLock | undefined;
+        const draw = it.next();
+        if (draw < 0.35) {
           const k = it.chance(0.3) ? -1 : it.int(0, Math.floor(lineCount * 0.7));
+          const mode: LockPoint = it.chance(0.6) ? 'rows-pending' : 'between-batches';
           if (k >= 0) await run.waitForLine((_l, idx) => idx >= k);
-          locker = await w.pool.connect();
-          await locker.query('BEGIN');
-          await locker.query('LOCK TABLE aft_log IN EXCLUSIVE MODE');
-          how = `while its DELETE waits on a lock taken ${k < 0 ? 'at the start' : `after output line ${k}`}`;
-          await waitForDeleteBlocked(w, run);
-        } else if (mode < 0.7) {
+          lock = await holdLock(w, mode);
+          const point = await waitUntilBlocked(w, run);
+          how = `held at ${point ?? 'nothing (it had finished)'} by a lock taken ${k < 0 ? 'at the start' : `after output line ${k}`}`;
+        } else if (draw < 0.7) {
           const k = it.int(0, Math.floor(lineCount * 0.8));
           const extraMs = it.int(0, 10);
           how = `after output line ${k} + ${extraMs} ms`;
           await run.waitForLine((_l, idx) => idx >= k);
           if (extraMs) await sleep(extraMs);
-        } else if (mode < 0.9) {
+        } else if (draw < 0.9) {
           const ms = it.int(0, Math.max(10, Math.round((last - first) * 1.2)));
           how = `${ms} ms after the first output line`;
           await run.waitForLine(() => true);
@@ -97,10 +96,7 @@ scenario(
         }
         run.child.kill('SIGKILL');
         const res = await run.exited;
-        if (locker) {
-          await locker.query('ROLLBACK');
-          locker.release();
-        }
+        await lock?.release();
         if (res.signal !== 'SIGKILL') expect(res.code, run.lines.join('\n')).toBe(0);
         const { after } = await checkAfterFault(w, before, {
           label: `SIGKILL iteration ${i} (${how}; seed ${seed})`,
@@ -131,19 +127,6 @@ scenario(
   600_000,
 );
 
-/** Until the purge's DELETE on AFT_LOG waits for a lock (or the purge has exited). */
-async function waitForDeleteBlocked(w: World, run: RunningCli): Promise<void> {
-  let exited = false;
-  void run.exited.then(() => (exited = true));
-  for (;;) {
-    const r = await w.sql(
-      `SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%DELETE FROM%'`,
-    );
-    if (r[0].n > 0 || exited) return;
-    await sleep(5);
-  }
-}
 
 scenario(
   'daemon killed with SIGKILL mid-purge',

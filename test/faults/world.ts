@@ -145,12 +145,11 @@ export class World {
     const id = `w${process.pid}_${++worldCounter}_${randomBytes(3).toString('hex')}`;
     const database = id.toLowerCase();
     await servers.pg.createDatabase(database);
-    const pool = new pg.Pool({ ...servers.pg.connectionConfig(database), max: 2, idleTimeoutMillis: 2_000 });
-    // Idle connections die when a scenario stops PostgreSQL: the pool drops them and reconnects.
-    pool.on('error', () => undefined);
     // The test server runs with synchronous_commit off (speed): a crash (-m immediate) would
     // lose the scenario's own last inserts, and the check would blame the purge for them.
-    pool.on('connect', (c) => void c.query('SET synchronous_commit TO on').catch(() => undefined));
+    const pool = new pg.Pool({ ...servers.pg.connectionConfig(database), max: 2, idleTimeoutMillis: 2_000, options: '-c synchronous_commit=on' });
+    // Idle connections die when a scenario stops PostgreSQL: the pool drops them and reconnects.
+    pool.on('error', () => undefined);
     await pool.query(AFT_LOG_DDL);
     const w = new World(servers.pg, servers.sshd, pool, opts, id, database);
     w.layout();

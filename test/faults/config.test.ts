@@ -58,6 +58,7 @@ const BAD: BadFile[] = [
 ];
 
 scenario('malformed config and policy files', async (rec) => {
+  rec.seed = SEED;
   await avoidHourEdge();
   const w = await World.create(servers);
   try {
@@ -91,6 +92,7 @@ scenario('malformed config and policy files', async (rec) => {
 });
 
 scenario('daemon sent SIGHUP with a bad policy keeps its old config', async (rec) => {
+  rec.seed = SEED;
   await avoidHourEdge(60_000);
   const w = await World.create(servers);
   try {

@@ -36,6 +36,8 @@ const HOUR_FOLDER = /^([01]\d|2[0-3])(?:\.([1-9]\d{0,5}))?$/;
 // MFT's generated names; a row that has one is corrupt or hostile, and such a path could
 // confuse logs, terminals or shell tools downstream.
 const CONTROL_CHARS = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
+// The longest file name Linux file systems allow (ext4, xfs: NAME_MAX), in bytes.
+const NAME_MAX = 255;
 
 /**
  * Normalises a configured node directory: absolute, no trailing slash, no `.`/`..`/empty
@@ -84,6 +86,11 @@ export function parseFilePath(filePath: string | null | undefined, nodeDirectory
     return { ok: false, reason: 'bad-path', detail: 'expected files/<chat_type>/YYYYMMDD/HH[.n]/<file_name>' };
   }
   const [chatType, dateFolder, hourFolder, fileName] = segments as [string, string, string, string];
+  if (Buffer.byteLength(fileName, 'utf8') > NAME_MAX) {
+    // No such file can exist, so it could never be removed: every purge would fail on it
+    // ("Bad message" over SFTP, exit 1 forever) and the dry-run would promise a deletion.
+    return { ok: false, reason: 'bad-path', detail: `file name longer than ${NAME_MAX} bytes` };
+  }
   if (!isChatType(chatType)) {
     return { ok: false, reason: 'bad-path', detail: `unknown chat type folder "${chatType}"` };
   }

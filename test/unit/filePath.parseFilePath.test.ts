@@ -30,7 +30,8 @@ const VALID: Valid[] = [
   { name: 'file name that starts with dots but is not . or ..', path: `${F}/im/20240301/09/...`, chatType: 'im', hourStart: '2024-03-01T09:00:00.000Z', dateFolder: '20240301', hourFolder: '09', fileName: '...' },
   { name: 'hidden file name', path: `${F}/im/20240301/09/.hidden`, chatType: 'im', hourStart: '2024-03-01T09:00:00.000Z', dateFolder: '20240301', hourFolder: '09', fileName: '.hidden' },
   { name: 'file name with spaces', path: `${F}/im/20240301/09/ my file .txt `, chatType: 'im', hourStart: '2024-03-01T09:00:00.000Z', dateFolder: '20240301', hourFolder: '09', fileName: ' my file .txt ' },
-  { name: 'very long file name (10,000 characters)', path: `${F}/im/20240301/09/${'a'.repeat(10_000)}`, chatType: 'im', hourStart: '2024-03-01T09:00:00.000Z', dateFolder: '20240301', hourFolder: '09', fileName: 'a'.repeat(10_000) },
+  { name: 'the longest file name a file system allows (255 bytes)', path: `${F}/im/20240301/09/${'a'.repeat(255)}`, chatType: 'im', hourStart: '2024-03-01T09:00:00.000Z', dateFolder: '20240301', hourFolder: '09', fileName: 'a'.repeat(255) },
+  { name: 'a 255-byte file name of 85 three-byte characters', path: `${F}/im/20240301/09/${'日'.repeat(85)}`, chatType: 'im', hourStart: '2024-03-01T09:00:00.000Z', dateFolder: '20240301', hourFolder: '09', fileName: '日'.repeat(85) },
 ];
 
 describe('parseFilePath accepts the MFT layout <node dir>/files/<chat_type>/YYYYMMDD/HH[.n]/<file_name>', () => {
@@ -109,6 +110,10 @@ const INVALID: Invalid[] = [
   { name: 'a missing hour folder', path: `${F}/im/20240301/x`, reason: 'bad-path' },
   { name: 'only the chat type folder', path: `${F}/im`, reason: 'bad-path' },
   { name: 'nothing after files/', path: `${F}/`, reason: 'bad-path' },
+  // file name no file system can hold: it could never be removed
+  { name: 'a file name of 256 bytes', path: `${F}/im/20240301/09/${'a'.repeat(256)}`, reason: 'bad-path' },
+  { name: 'a file name of 86 three-byte characters (258 bytes)', path: `${F}/im/20240301/09/${'日'.repeat(86)}`, reason: 'bad-path' },
+  { name: 'a file name of 10,000 characters', path: `${F}/im/20240301/09/${'a'.repeat(10_000)}`, reason: 'bad-path' },
   // chat type folder
   { name: 'an unknown chat type folder', path: `${F}/video/20240301/09/x`, reason: 'bad-path' },
   { name: 'a chat type folder in another case', path: `${F}/IM/20240301/09/x`, reason: 'bad-path' },

@@ -79,7 +79,11 @@ export class PostgresCatalog implements Catalog {
     if (e.code === PG_DISK_FULL) {
       return new DatabaseFullError(this.node, `the database is full (SQLSTATE 53100): ${e.message}`, { cause: err });
     }
-    if (!e.code || /^08/.test(e.code) || /terminat|Connection/i.test(e.message ?? '')) {
+    // A socket error carries Node's errno name (ECONNRESET, EPIPE, ETIMEDOUT...), never a
+    // SQLSTATE: the server went away mid-query (e.g. stopped with -m immediate). Without this
+    // it was reported as "read ECONNRESET", a partial purge (exit 1), not a lost database (3).
+    const socketError = /^E[A-Z]+$/.test(e.code ?? '');
+    if (!e.code || socketError || /^08/.test(e.code) || /terminat|Connection/i.test(e.message ?? '')) {
       return new ConnectError('database', this.node, `lost the connection to PostgreSQL ${this.db.host}:${this.db.port}: ${e.message}`, { cause: err });
     }
     return err instanceof Error ? err : new Error(String(err));

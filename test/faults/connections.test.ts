@@ -10,6 +10,7 @@ import { startPostgres, type PgServer } from '../helpers/pgServer.js';
 import { avoidHourEdge, parseJsonLines, show, summaryRecord } from '../helpers/purgeFixture.js';
 import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
 import { holdLock, waitUntilBlocked } from './blocking.js';
+import { AlarmReceiver } from './alarmReceiver.js';
 import { checkAfterFault, snapshot } from './invariants.js';
 import { populateMix } from './mix.js';
 import { CuttingProxy } from './proxy.js';
@@ -235,9 +236,11 @@ scenario(
       await w.sql(`CREATE FUNCTION fault_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
                      BEGIN RAISE EXCEPTION 'could not extend file "base/16384/16385": No space left on device' USING ERRCODE = '53100'; END $$`);
       await w.sql('CREATE TRIGGER fault_disk_full BEFORE DELETE ON aft_log FOR EACH STATEMENT EXECUTE FUNCTION fault_disk_full()');
+      const alarms = await AlarmReceiver.start();
+      alarms.attach(w);
       const before = await snapshot(w);
       const nowMin = new Date();
-      const r = await w.purge('--json');
+      const r = await w.purge('--json', '--alarms');
       // Reported, not hidden: a non-zero exit and the reason in the report.
       expect(r.code, show(r)).toBe(1);
       const s = summaryRecord(r.stdout);
@@ -251,13 +254,18 @@ scenario(
       expect(gone.length).toBeGreaterThan(0);
       expect(gone.length).toBeLessThanOrEqual(2 * 4);
       expect(after.rows).toEqual(before.rows);
+      expect(alarms.of('XcpMFTDBFullError')).toEqual(['raised']);
       await checkAfterFault(w, before, {
         label: 'database full',
         window: { nowMin, nowMax: new Date() },
         faultyRun: show(r),
         heal: async () => void (await w.sql('DROP TRIGGER fault_disk_full ON aft_log')),
       });
-      rec.note(`exit 1 with "database is full (SQLSTATE 53100)"; ${gone.length} files removed ahead of their rows, every row kept; the next run after space is back exits 0`);
+      // A purge with alarms after the heal clears it.
+      expect((await w.purge('--alarms')).code).toBe(0);
+      expect(alarms.of('XcpMFTDBFullError')).toEqual(['raised', 'cleared']);
+      await alarms.stop();
+      rec.note(`exit 1 with "database is full (SQLSTATE 53100)", XcpMFTDBFullError raised; ${gone.length} files removed ahead of their rows, every row kept; the next run after space is back exits 0 and clears the alarm`);
     } finally {
       await w.dispose();
     }
@@ -275,10 +283,15 @@ scenario(
     try {
       await populateMix(w, new Rng(SEED).fork(5), 8);
       w.setSshPort(impostor.port);
+      const alarms = await AlarmReceiver.start();
+      alarms.attach(w);
       const before = await snapshot(w);
       const nowMin = new Date();
-      const r = await w.purge('--json');
+      const r = await w.purge('--json', '--alarms');
       expect(r.code, show(r)).toBe(3);
+      expect(alarms.of('XcpMFTExtFsMountError')).toEqual(['raised']);
+      expect(alarms.events.find((e) => e.alarm === 'XcpMFTExtFsMountError')!.value).toContain('does not match the pinned key');
+      await alarms.stop();
       expect(summaryRecord(r.stdout).nodes[0].error).toContain(
         `host key ${impostor.hostKeyFingerprint} does not match the pinned key ${servers.sshd.hostKeyFingerprint}`,
       );
@@ -298,7 +311,7 @@ scenario(
         faultyRun: show(r),
         heal: async () => w.setSshPort(servers.sshd.port),
       });
-      rec.note('exit 3, both fingerprints named, nothing deleted; the real server afterwards: exit 0');
+      rec.note('exit 3, both fingerprints named, XcpMFTExtFsMountError raised, nothing deleted; the real server afterwards: exit 0');
     } finally {
       await w.dispose();
     }

@@ -18,7 +18,7 @@ import { startPostgres, type PgServer } from '../test/helpers/pgServer.js';
 import { startSshd, type SshdServer } from '../test/helpers/sshdServer.js';
 import { fillAftLog, RETENTION, uploadNumber, writeFiles, type Dataset } from './dataset.js';
 import { measureRoundTripMs, startDelayProxy, type DelayProxy } from './delayProxy.js';
-import { findDelete, listFiles, runPurgeCli, sftpBatchRm, type PurgeRun, type SftpTarget } from './sides.js';
+import { findDelete, listFiles, runPurgeCli, sftpBatchRm, type PurgeRun, type SftpTarget, UNIT_NODE_OPTIONS } from './sides.js';
 
 const execFileAsync = promisify(execFile);
 const ONE_WAY_DELAY_MS = 1;
@@ -339,7 +339,7 @@ function report(results: Map<number, ScaleResult>, headline: number, rttMs: numb
   out.push('', 'Checks:', ...sizes.flatMap((n) => results.get(n)!.checks.map((c) => `  [${label(n)}] ${c}`)));
   out.push('', `Machine: ${cpus().length} CPUs (nproc), ${cpus()[0]?.model ?? 'unknown CPU'}, ${process.platform} ${process.version}; PostgreSQL and sshd on loopback, empty files on ${fsType()}.`);
   out.push('Each side deletes hard links to the same empty files (cp -al of one master tree: creating files is far slower than deleting them here).');
-  out.push(`Purge settings: the defaults (batchSize 1000, SFTP concurrency 256, log level info: one JSON line per file), spawned as \`mft-retention purge\`; peak RSS by GNU time.`);
+  out.push(`Purge settings: the defaults (batchSize 1000, SFTP concurrency 256, log level info: one JSON line per file), spawned as \`mft-retention purge\` with NODE_OPTIONS=${UNIT_NODE_OPTIONS} as the systemd units set it; peak RSS by GNU time.`);
   return out.join('\n');
 }
 

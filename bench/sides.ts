@@ -105,9 +105,13 @@ export interface PurgeRun extends Timed {
   summary: { durationMs: number; status: string; chatTypes: Record<string, { files: number; rows: number; failed: Record<string, number> }> };
 }
 
-/** The real command, `node bin/mft-retention.js purge --config FILE [args]`, as an admin runs it. */
+/** The heap cap the systemd units set (Environment=NODE_OPTIONS=...): the purge runs as they run it. */
+export const UNIT_NODE_OPTIONS = '--max-old-space-size=128';
+
+/** The real command, `node bin/mft-retention.js purge --config FILE [args]`, as the systemd units run it. */
 export async function runPurgeCli(configPath: string, args: string[], outBase: string): Promise<PurgeRun> {
-  const t = await runTimed(process.execPath, [CLI, 'purge', '--config', configPath, ...args], outBase, { measureRss: true });
+  const env = { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, UNIT_NODE_OPTIONS].filter(Boolean).join(' ') };
+  const t = await runTimed(process.execPath, [CLI, 'purge', '--config', configPath, ...args], outBase, { measureRss: true, env });
   assertExit0(`mft-retention purge ${args.join(' ')}`, t);
   const summaryLine = readFileSync(t.stderrFile, 'utf8')
     .split('\n')

@@ -163,16 +163,7 @@ export class PostgresCatalog implements Catalog {
       uploadedAt: this.fromWall(row.c_ts![i]!),
     }));
     return {
-      upload: {
-        aftIndex: row.idx,
-        filePath: row.file_path,
-        fileSize: Number(row.size),
-        bytesTransferred: Number(row.moved),
-        chatType: row.chat_type,
-        uploadedAt: this.fromWall(row.ts),
-        jid: row.jid,
-        toJid: row.to_jid,
-      },
+      upload: this.toUploadRow(row),
       companions,
     };
   }
@@ -189,7 +180,12 @@ export class PostgresCatalog implements Catalog {
         [q.chatType, this.toWall(q.before), q.afterIndex, q.limit],
       ),
     );
-    return r.rows.map((row) => ({
+    return r.rows.map((row) => this.toUploadRow(row));
+  }
+
+  /** A `Post` row as selected by both the keyset query and the one-pass reader. */
+  private toUploadRow(row: { idx: string; file_path: string; size: string; moved: string; chat_type: string; jid: string; to_jid: string; ts: string }): UploadRow {
+    return {
       aftIndex: row.idx,
       filePath: row.file_path,
       fileSize: Number(row.size),
@@ -198,7 +194,7 @@ export class PostgresCatalog implements Catalog {
       uploadedAt: this.fromWall(row.ts),
       jid: row.jid,
       toJid: row.to_jid,
-    }));
+    };
   }
 
   async findRowsByPath(paths: string[]): Promise<CompanionRow[]> {

@@ -66,9 +66,15 @@ describe('daemon shutdown', () => {
     const again = bed.daemon(bed.config([n], { batchSize: 1000 }), 'restarted');
     await waitFor('the restarted daemon to finish the purge', async () => (await n.rowsFor(paths)).size === 0, 30_000);
     expect(paths.every((p) => !existsSync(p))).toBe(true);
-    // Every file reported removed by one run or the other (the log line follows the commit).
-    await waitFor('the last removals to be logged', () => new Set([...d.removed(), ...again.removed()]).size === paths.length);
-    expect(new Set([...d.removed(), ...again.removed()])).toEqual(new Set(paths));
+    // Every file is reported removed by one run or the other (the log line follows the commit),
+    // except a batch whose COMMIT the frozen backend had already received: it commits when the
+    // backend resumes, after the first daemon gave up waiting for the answer. Those rows are
+    // gone with their files (consistent), but no run could log them: at most the two batches
+    // the pipeline keeps in flight.
+    const logged = (): Set<string> => new Set([...d.removed(), ...again.removed()]);
+    await waitFor('the restarted run to finish', () => again.find((l) => l.msg === 'purge finished'), 30_000);
+    await waitFor('the last removals to be logged', () => paths.length - logged().size <= 2 * 25);
+    expect([...logged()].every((p) => paths.includes(p))).toBe(true);
     again.signal('SIGTERM');
     expect((await again.exited).code).toBe(0);
   });

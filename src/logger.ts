@@ -21,11 +21,37 @@ export interface LoggerOptions {
   pretty?: boolean;
 }
 
+/** The JSON destinations makeLogger made: writing whole lines to them is the same as logging them. */
+const jsonDestinations = new WeakSet<object>();
+
 export function makeLogger(opts: LoggerOptions): Logger {
   const base = { level: opts.level, base: { service: 'mft-retention' }, redact: { paths: REDACT_PATHS, censor: '[secret]' } };
   const isTty = opts.fd === 1 ? process.stdout.isTTY : process.stderr.isTTY;
   if (opts.pretty ?? isTty) {
     return pino(base, pretty({ destination: opts.fd, sync: true, ignore: 'pid,hostname,service', translateTime: 'SYS:standard' }));
   }
-  return pino(base, pino.destination({ fd: opts.fd, sync: true }));
+  const destination = pino.destination({ fd: opts.fd, sync: true });
+  jsonDestinations.add(destination);
+  return pino(base, destination);
+}
+
+/**
+ * Logs one info record per element, as `log.info(record, msg)` would, in one write when the
+ * destination is a JSON one from makeLogger: a purge logs a line per file, and a write and a
+ * redaction pass per line cost more than removing the file. The records bypass redaction, so
+ * they must never hold configuration or credentials: only values like paths and counts.
+ */
+export function infoMany(log: Logger, msg: string, records: ReadonlyArray<Record<string, unknown>>): void {
+  if (records.length === 0 || !log.isLevelEnabled('info')) return;
+  const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as { write(s: string): void } | undefined;
+  if (!stream || !jsonDestinations.has(stream)) {
+    for (const r of records) log.info(r, msg);
+    return;
+  }
+  const bindings = JSON.stringify(log.bindings()).slice(1, -1);
+  const head = `{"level":30,"time":${Date.now()}${bindings ? `,${bindings}` : ''},`;
+  const tail = `,"msg":${JSON.stringify(msg)}}\n`;
+  let out = '';
+  for (const r of records) out += head + JSON.stringify(r).slice(1, -1) + tail;
+  stream.write(out);
 }

@@ -1,50 +1,55 @@
 import { lstat, readdir, realpath, rmdir, stat, statfs, unlink } from 'node:fs/promises';
 import type { DirectoryEntry, FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
-import { makeLimiter, NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps, type Limiter } from './removeInFolders.js';
+import { eachLimited, makeLimiter, MISSING, NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps, type Limiter } from './removeInFolders.js';
 
 const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException)?.code;
 
-const localOps: FolderOps = {
-  async realpath(p) {
-    try {
-      return await realpath(p);
-    } catch (err) {
-      if (code(err) === 'ENOENT' || code(err) === 'ENOTDIR') return 'missing';
-      throw err;
-    }
-  },
-  async unlink(p) {
-    try {
-      await unlink(p);
-      return 'removed';
-    } catch (err) {
-      if (code(err) === 'ENOENT') return 'missing';
-      throw err;
-    }
-  },
-  rmdir: (p) => rmdir(p),
-  classify(err) {
-    switch (code(err)) {
-      case 'EACCES':
-      case 'EPERM':
-        return 'permission-denied';
-      case 'EISDIR':
-        return 'not-a-file';
-      case 'EROFS':
-        return 'read-only';
-      default:
-        return 'io-error';
-    }
-  },
-  isFatal: () => false,
-};
+/** Operations on this host's file system, at most `limit` at once. */
+function localOps(limit: Limiter): FolderOps {
+  return {
+    realpaths: (paths) =>
+      eachLimited(paths, limit, async (p) => {
+        try {
+          return await realpath(p);
+        } catch (err) {
+          if (code(err) === 'ENOENT' || code(err) === 'ENOTDIR') return MISSING;
+          throw err;
+        }
+      }),
+    unlinks: (paths) =>
+      eachLimited(paths, limit, async (p): Promise<'removed' | 'missing'> => {
+        try {
+          await unlink(p);
+          return 'removed';
+        } catch (err) {
+          if (code(err) === 'ENOENT') return 'missing';
+          throw err;
+        }
+      }),
+    rmdirs: (paths) => eachLimited(paths, limit, async (p): Promise<'removed'> => (await rmdir(p), 'removed')),
+    classify(err) {
+      switch (code(err)) {
+        case 'EACCES':
+        case 'EPERM':
+          return 'permission-denied';
+        case 'EISDIR':
+          return 'not-a-file';
+        case 'EROFS':
+          return 'read-only';
+        default:
+          return 'io-error';
+      }
+    },
+    isFatal: () => false,
+  };
+}
 
 /** The node's directory on this host: the daemon runs on the file server itself. */
 export class LocalFileStore implements FileStore {
   private constructor(
     private readonly directory: string,
     private readonly realDirectory: string,
-    private readonly limit: Limiter,
+    private readonly ops: FolderOps,
   ) {}
 
   static async open(directory: string, concurrency: number): Promise<LocalFileStore> {
@@ -56,15 +61,15 @@ export class LocalFileStore implements FileStore {
     }
     const files = await stat(`${real}/files`).catch(() => undefined);
     if (!files?.isDirectory()) throw new Error(`the node directory ${directory} cannot be used: ${NO_FILES_FOLDER}`);
-    return new LocalFileStore(directory, real, makeLimiter(concurrency));
+    return new LocalFileStore(directory, real, localOps(makeLimiter(concurrency)));
   }
 
   removeFiles(files: FileToRemove[]): Promise<RemoveOutcome[]> {
-    return removeInFolders(files, localOps, this.directory, this.realDirectory, this.limit);
+    return removeInFolders(files, this.ops, this.directory, this.realDirectory);
   }
 
   removeEmptyFolders(dirs: string[]): Promise<string[]> {
-    return removeEmptyFolders(dirs, localOps, this.directory, this.realDirectory);
+    return removeEmptyFolders(dirs, this.ops, this.directory, this.realDirectory);
   }
 
   async listDirectory(path: string): Promise<DirectoryEntry[] | 'missing'> {

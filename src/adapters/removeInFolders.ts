@@ -6,18 +6,28 @@ import type { FileToRemove, RemoveOutcome } from '../ports.js';
  */
 export const NO_FILES_FOLDER = 'it has no files/ folder (is the file store mounted? is this the node\'s External File Server Directory?)';
 
-/** The primitive file operations a store offers; each resolves 'missing' instead of throwing for a missing path. */
+/**
+ * The primitive file operations a store offers, a batch at a time: each path gets its own
+ * result, in order, and a batch never rejects. An Error in a result is that path's failure.
+ */
 export interface FolderOps {
-  /** Canonical path with symlinks resolved, or 'missing'. */
-  realpath(path: string): Promise<string | 'missing'>;
-  unlink(path: string): Promise<'removed' | 'missing'>;
-  /** Removes an empty folder; throws if it is not empty, not a folder, or anything else. */
-  rmdir(path: string): Promise<void>;
-  /** Classifies an error thrown by the two calls above into a short reason. */
+  /** For each path: its canonical path with symlinks resolved, 'missing', or the error. */
+  realpaths(paths: readonly string[]): Promise<Array<string | Error>>;
+  /** For each path: whether it was removed or was already missing, or the error. */
+  unlinks(paths: readonly string[]): Promise<Array<'removed' | 'missing' | Error>>;
+  /** Removes each folder if it is empty; a folder not empty, not a folder, or gone gets its error. */
+  rmdirs(paths: readonly string[]): Promise<Array<'removed' | Error>>;
+  /** Classifies an error of the calls above into a short reason. */
   classify(err: unknown): string;
   /** True when the error means the session is gone and nothing more will succeed. */
   isFatal(err: unknown): boolean;
 }
+
+/** A realpath result for a path that does not exist (real paths are absolute: no clash). */
+export const MISSING = 'missing';
+
+/** Any thrown value as an Error. */
+export const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
 /** Runs the functions given to it with at most `limit` at once, first come first served. */
 export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>;
@@ -41,19 +51,12 @@ export function makeLimiter(limit: number): Limiter {
 }
 
 /**
- * Removes files with at most the limiter's number of operations in flight. The store shares
- * one limiter between calls, so batches removed side by side keep the same total in flight.
+ * Removes files, a batch of operations at a time (the store bounds how many are in flight).
  * Before touching a folder, it checks that the folder resolves to exactly where its lexical
  * path says under the node's real directory: a folder replaced by a symlink pointing elsewhere
  * is never deleted through.
  */
-export async function removeInFolders(
-  files: FileToRemove[],
-  ops: FolderOps,
-  nodeDirectory: string,
-  realNodeDirectory: string,
-  limit: Limiter,
-): Promise<RemoveOutcome[]> {
+export async function removeInFolders(files: FileToRemove[], ops: FolderOps, nodeDirectory: string, realNodeDirectory: string): Promise<RemoveOutcome[]> {
   const byDir = new Map<string, FileToRemove[]>();
   for (const f of files) {
     const list = byDir.get(f.hourDir);
@@ -64,40 +67,41 @@ export async function removeInFolders(
   let fatal: string | undefined;
   const toUnlink: string[] = [];
 
-  await forEachLimited([...byDir.keys()], limit, async (dir) => {
+  const dirs = [...byDir.keys()];
+  const reals = await ops.realpaths(dirs);
+  for (let i = 0; i < dirs.length; i++) {
+    const dir = dirs[i]!;
     const group = byDir.get(dir)!;
-    if (fatal) return failAll(group, outcomes, 'connection-lost', fatal);
-    const expected = realNodeDirectory + dir.slice(nodeDirectory.length);
-    let real: string;
-    try {
-      real = await ops.realpath(dir);
-    } catch (err) {
-      if (ops.isFatal(err)) fatal = String((err as Error).message ?? err);
-      return failAll(group, outcomes, ops.classify(err), (err as Error).message ?? String(err));
+    const real = reals[i]!;
+    if (real instanceof Error) {
+      if (ops.isFatal(real)) fatal ??= real.message;
+      failAll(group, outcomes, ops.classify(real), real.message);
+      continue;
     }
     // The whole hour folder is gone: its files are already removed.
-    if (real === 'missing') {
+    if (real === MISSING) {
       for (const f of group) outcomes.push({ path: f.path, outcome: 'missing' });
-      return;
+      continue;
     }
+    const expected = realNodeDirectory + dir.slice(nodeDirectory.length);
     if (real !== expected) {
-      return failAll(group, outcomes, 'symlink-escape', `folder resolves to ${real}, not ${expected}`);
+      failAll(group, outcomes, 'symlink-escape', `folder resolves to ${real}, not ${expected}`);
+      continue;
     }
     for (const f of group) toUnlink.push(f.path);
-  });
+  }
+  if (fatal) {
+    for (const path of toUnlink) outcomes.push({ path, outcome: 'failed', reason: 'connection-lost', message: fatal });
+    return outcomes;
+  }
 
-  await forEachLimited(toUnlink, limit, async (path) => {
-    if (fatal) {
-      outcomes.push({ path, outcome: 'failed', reason: 'connection-lost', message: fatal });
-      return;
-    }
-    try {
-      outcomes.push({ path, outcome: await ops.unlink(path) });
-    } catch (err) {
-      if (ops.isFatal(err)) fatal = String((err as Error).message ?? err);
-      outcomes.push({ path, outcome: 'failed', reason: ops.classify(err), message: (err as Error).message ?? String(err) });
-    }
-  });
+  const results = await ops.unlinks(toUnlink);
+  for (let i = 0; i < toUnlink.length; i++) {
+    const path = toUnlink[i]!;
+    const r = results[i]!;
+    if (r instanceof Error) outcomes.push({ path, outcome: 'failed', reason: ops.classify(r), message: r.message });
+    else outcomes.push({ path, outcome: r });
+  }
   return outcomes;
 }
 
@@ -105,9 +109,9 @@ function failAll(group: FileToRemove[], outcomes: RemoveOutcome[], reason: strin
   for (const f of group) outcomes.push({ path: f.path, outcome: 'failed', reason, message });
 }
 
-/** Runs `fn` over items through the limiter; never rejects (fn must not throw). */
-async function forEachLimited<T>(items: T[], limit: Limiter, fn: (item: T) => Promise<void>): Promise<void> {
-  await Promise.all(items.map((item) => limit(() => fn(item))));
+/** `fn` over every item with at most the limiter's number at once; each item's error is its result. */
+export function eachLimited<T, R>(items: readonly T[], limit: Limiter, fn: (item: T) => Promise<R>): Promise<Array<R | Error>> {
+  return Promise.all(items.map((item) => limit(() => fn(item)).catch(asError)));
 }
 
 /**
@@ -116,18 +120,24 @@ async function forEachLimited<T>(items: T[], limit: Limiter, fn: (item: T) => Pr
  */
 export async function removeEmptyFolders(dirs: string[], ops: FolderOps, nodeDirectory: string, realNodeDirectory: string): Promise<string[]> {
   const removed: string[] = [];
-  // Deepest first, so an hour folder goes before its date folder is tried.
-  const ordered = [...new Set(dirs)].sort((a, b) => b.split('/').length - a.split('/').length || a.localeCompare(b));
-  for (const dir of ordered) {
+  const levels = new Map<number, string[]>();
+  for (const dir of new Set(dirs)) {
     if (!dir.startsWith(`${nodeDirectory}/files/`)) continue;
-    try {
-      const real = await ops.realpath(dir);
-      if (real !== realNodeDirectory + dir.slice(nodeDirectory.length)) continue;
-      await ops.rmdir(dir);
-      removed.push(dir);
-    } catch {
-      // Not empty (a new upload, or files this run kept), or gone: both are fine.
-    }
+    const depth = dir.split('/').length;
+    const level = levels.get(depth);
+    if (level) level.push(dir);
+    else levels.set(depth, [dir]);
+  }
+  // Deepest level first, a level at a time, so an hour folder goes before its date folder is tried.
+  for (const depth of [...levels.keys()].sort((a, b) => b - a)) {
+    const level = levels.get(depth)!.sort((a, b) => a.localeCompare(b));
+    const reals = await ops.realpaths(level);
+    const checked = level.filter((dir, i) => reals[i] === realNodeDirectory + dir.slice(nodeDirectory.length));
+    const results = await ops.rmdirs(checked);
+    // An error is fine: not empty (a new upload, or files this run kept), or gone.
+    checked.forEach((dir, i) => {
+      if (results[i] === 'removed') removed.push(dir);
+    });
   }
   return removed;
 }

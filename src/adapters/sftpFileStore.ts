@@ -5,7 +5,9 @@ import type { ResolvedFileServer } from '../config/loadConfig.js';
 import { readSecret, readSecretBuffer } from '../config/secrets.js';
 import { ConnectError, HostKeyMismatchError } from '../errors.js';
 import type { DirectoryEntry, FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
-import { makeLimiter, NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
+import { SftpRequestChannel } from './sftp/requestChannel.js';
+import { FX, FXP } from './sftp/wire.js';
+import { MISSING, NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
 
 type SftpConfig = Extract<ResolvedFileServer, { type: 'sftp' }>;
 
@@ -23,19 +25,17 @@ function call<T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) =>
 /** The node's directory on the external file server, over SFTP with a pinned host key. */
 export class SftpFileStore implements FileStore {
   private ended = false;
-  /** SFTP requests in flight, shared by every removeFiles call (batches may overlap). */
-  private readonly limit;
 
   private constructor(
     private readonly client: SftpClient,
     private readonly sftp: SFTPWrapper,
+    /** Removals and folder checks, many to a packet (see SftpRequestChannel). */
+    private readonly requests: SftpRequestChannel,
     private readonly cfg: SftpConfig,
     private readonly realDirectory: string,
     /** Set when the session dropped: every later call fails fast instead of hanging. */
     private lost: { message?: string },
-  ) {
-    this.limit = makeLimiter(cfg.concurrency);
-  }
+  ) {}
 
   static async open(nodeName: string, cfg: SftpConfig, env: NodeJS.ProcessEnv = process.env): Promise<SftpFileStore> {
     const privateKey = await readSecretBuffer(cfg.privateKey, env).catch((err: Error) => {
@@ -87,6 +87,7 @@ export class SftpFileStore implements FileStore {
     client.client.setNoDelay(true);
     const sftp = (client as unknown as { sftp: SFTPWrapper }).sftp;
     let realDirectory: string;
+    let requests: SftpRequestChannel;
     try {
       realDirectory = await call<string>((cb) => sftp.realpath(cfg.directory, cb));
       const st = await call<Stats>((cb) => sftp.stat(realDirectory, cb));
@@ -104,32 +105,35 @@ export class SftpFileStore implements FileStore {
       const why = statusOf(err) === SFTP_NO_SUCH_FILE ? 'does not exist' : (err as Error).message;
       throw new ConnectError('file-server', nodeName, `the node directory ${cfg.directory} on ${cfg.host} cannot be used: ${why}`, { cause: err });
     }
-    return new SftpFileStore(client, sftp, cfg, realDirectory, lost);
+    try {
+      requests = await SftpRequestChannel.open(client.client, { timeoutMs: cfg.connectTimeoutMs, maxInFlight: cfg.concurrency });
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw new ConnectError('file-server', nodeName, `cannot open a second SFTP session on ${cfg.host}: ${(err as Error).message}`, { cause: err });
+    }
+    return new SftpFileStore(client, sftp, requests, cfg, realDirectory, lost);
   }
 
   private readonly ops: FolderOps = {
-    realpath: async (p) => {
-      this.assertAlive();
-      try {
-        return await call<string>((cb) => this.sftp.realpath(p, cb));
-      } catch (err) {
-        if (statusOf(err) === SFTP_NO_SUCH_FILE) return 'missing';
-        throw err;
-      }
+    realpaths: async (paths) => {
+      const results = await this.requests.run(FXP.REALPATH, paths);
+      return results.map((r) => {
+        if (typeof r === 'string') return r;
+        if (r instanceof Error) return statusOf(r) === SFTP_NO_SUCH_FILE ? MISSING : this.lostOr(r);
+        return new Error('the server answered REALPATH without a name');
+      });
     },
-    unlink: async (p) => {
-      this.assertAlive();
-      try {
-        await call<void>((cb) => this.sftp.unlink(p, cb));
-        return 'removed';
-      } catch (err) {
-        if (statusOf(err) === SFTP_NO_SUCH_FILE) return 'missing';
-        throw err;
-      }
+    unlinks: async (paths) => {
+      const results = await this.requests.run(FXP.REMOVE, paths);
+      return results.map((r) => {
+        if (r === FX.OK) return 'removed';
+        if (r instanceof Error) return statusOf(r) === SFTP_NO_SUCH_FILE ? 'missing' : this.lostOr(r);
+        return new Error('the server answered REMOVE with a name');
+      });
     },
-    rmdir: async (p) => {
-      this.assertAlive();
-      await call<void>((cb) => this.sftp.rmdir(p, cb));
+    rmdirs: async (paths) => {
+      const results = await this.requests.run(FXP.RMDIR, paths);
+      return results.map((r) => (r === FX.OK ? 'removed' : r instanceof Error ? r : new Error('the server answered RMDIR with a name')));
     },
     classify: (err) => {
       switch (statusOf(err)) {
@@ -145,12 +149,17 @@ export class SftpFileStore implements FileStore {
     isFatal: (err) => Boolean(this.lost.message) || typeof statusOf(err) !== 'number',
   };
 
+  /** The error, or the connection's loss when that is what ended the request. */
+  private lostOr(err: Error): Error {
+    return this.lost.message && typeof statusOf(err) !== 'number' ? new Error(`connection to ${this.cfg.host} lost: ${this.lost.message}`) : err;
+  }
+
   private assertAlive(): void {
     if (this.lost.message) throw new Error(`connection to ${this.cfg.host} lost: ${this.lost.message}`);
   }
 
   removeFiles(files: FileToRemove[]): Promise<RemoveOutcome[]> {
-    return removeInFolders(files, this.ops, this.cfg.directory, this.realDirectory, this.limit);
+    return removeInFolders(files, this.ops, this.cfg.directory, this.realDirectory);
   }
 
   removeEmptyFolders(dirs: string[]): Promise<string[]> {
@@ -204,6 +213,7 @@ export class SftpFileStore implements FileStore {
   async close(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    this.requests.close();
     await this.client.end().catch(() => undefined);
   }
 }

@@ -5,6 +5,7 @@ import { resolvePurgeTimes, retentionCutoff } from '../core/clock.js';
 import { emptyFolderCandidates } from '../core/emptyFolders.js';
 import type { EligibilityContext } from '../core/eligibility.js';
 import { coerceError, ConnectError } from '../errors.js';
+import { infoMany } from '../logger.js';
 import type { Catalog, CompanionRow, ExpiredUploadReader, FileStore } from '../ports.js';
 import { attachCompanions, decideRows, type FileDecision } from './planBatch.js';
 import { countFailed, countGone, countKept, emptyStats, type ChatTypeStats } from './stats.js';
@@ -290,12 +291,14 @@ async function executeBatch(
     }
     stats.rows += deleted;
     // 4. Report each removal (one log line a file: the audit trail).
+    const lines: Array<Record<string, unknown>> = [];
     for (const f of gone) {
       const missing = outcomeByPath.get(f.filePath!)?.outcome === 'missing';
       countGone(stats, f, missing);
-      log.info({ chatType: f.chatType, path: f.filePath, size: f.fileSize, rows: f.rowIndexes.length, aftIndex: f.aftIndex, alreadyMissing: missing }, 'removed');
+      lines.push({ path: f.filePath, size: f.fileSize, rows: f.rowIndexes.length, aftIndex: f.aftIndex, alreadyMissing: missing });
       opts.onFile?.(node, f, missing ? 'missing' : 'removed');
     }
+    infoMany(log, 'removed', lines);
   }
   if (fatal) throw fatal;
   return gone;

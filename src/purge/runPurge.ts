@@ -6,6 +6,7 @@ import type { Catalog, FileStore } from '../ports.js';
 import type { Approval } from '../core/approval.js';
 import { AuditExport } from './auditExport.js';
 import { openCatalog, openFileStore } from './openPorts.js';
+import { PendingFileStore } from './pendingFileStore.js';
 import { purgeNode, type NodeResult, type PurgeOptions } from './purgeNode.js';
 import { openRunHistory, type RunHistory } from './runHistory.js';
 
@@ -43,11 +44,20 @@ async function runNode(config: ResolvedConfig, node: ResolvedNode, log: Logger, 
   try {
     // Before anything is removed: an export that cannot be written stops the node here.
     if (!opts.dryRun && node.auditExport) audit = await AuditExport.open(node.auditExport.directory, node.name);
+    // A dry-run reads AFT_LOG only: it never needs the file server. A purge logs in to it while
+    // the database does its first work (see PendingFileStore).
+    const pending = opts.dryRun ? undefined : new PendingFileStore(openFileStore(node, opts.env));
+    files = pending;
     catalog = await openCatalog(node, opts.env);
-    // A dry-run reads AFT_LOG only: it never needs the file server.
-    if (!opts.dryRun) files = await openFileStore(node, opts.env);
     const limits = { history, approvals: opts.approvals };
     const result = await purgeNode(node, { catalog, files, log, audit }, { ...opts, limits, batchSize: config.purge.batchSize, removeEmptyFolders: config.purge.removeEmptyFolders, maxClockSkewMs: config.purge.maxClockSkewMs, chatTypes: opts.chatTypes as ChatType[] | undefined });
+    // A run with nothing to remove never used the file server: it is checked all the same.
+    const fileServerError = await pending?.failure();
+    if (fileServerError && result.status !== 'failed') {
+      result.status = 'failed';
+      result.error = fileServerError;
+      log.error({ node: node.name, err: fileServerError }, 'cannot purge node');
+    }
     logSummary(log, result, opts.dryRun);
     return result;
   } catch (err) {

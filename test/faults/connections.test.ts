@@ -2,6 +2,7 @@
 // between the purge and sshd), sshd killed mid-purge, PostgreSQL stopped with `-m immediate`
 // mid-batch, a full database (SQLSTATE 53100), and a server presenting another host key. After
 // each: the invariants, then the servers recover and one normal run finishes the work.
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { SftpFileStore } from '../../src/adapters/sftpFileStore.js';
@@ -233,6 +234,9 @@ scenario(
     const w = await World.create(servers, { batchSize: 4 });
     try {
       const mix = await populateMix(w, new Rng(SEED).fork(4), 12);
+      // Every eligible file on disk: whichever batch comes first, its files exist, so the files
+      // it removed before its DELETE failed can be seen (the mix leaves one in ten missing).
+      for (const p of mix.eligible) if (!existsSync(p)) w.writeFile(p);
       await w.sql(`CREATE FUNCTION fault_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
                      BEGIN RAISE EXCEPTION 'could not extend file "base/16384/16385": No space left on device' USING ERRCODE = '53100'; END $$`);
       await w.sql('CREATE TRIGGER fault_disk_full BEFORE DELETE ON aft_log FOR EACH STATEMENT EXECUTE FUNCTION fault_disk_full()');

@@ -49,8 +49,12 @@ describe('daemon shutdown', () => {
     const paths = await n.seed(2000);
     const d = bed.daemon(bed.config([n], { batchSize: 25, drainTimeout: 'PT1S' }));
     await d.waitForLog('the first removal', (l) => l.msg === 'removed', 30_000);
-    // Freeze the PostgreSQL backend serving the purge: its next query hangs.
-    const backend = await n.admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'mft-retention' AND datname = $1`, [n.dbName]);
+    // Freeze the PostgreSQL backend serving the purge: its next query hangs. The alarm checks
+    // may have a connection of their own open at this moment; theirs only ever SELECT.
+    const backend = await n.admin.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE application_name = 'mft-retention' AND datname = $1 AND query ~ '^\\s*(FETCH|DELETE|BEGIN|COMMIT)'`,
+      [n.dbName],
+    );
     expect(backend.rows).toHaveLength(1);
     const pid = backend.rows[0]!.pid;
     stopped.push(pid);

@@ -6,27 +6,35 @@ import { ConnectError, DatabaseFullError } from '../../errors.js';
 import type { UploadRow } from '../../core/eligibility.js';
 import type { AuditRow, Catalog, CompanionRow, DatabaseUsage, ExpiredUpload, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
 import * as sql from './sql.js';
+import { RowGroups } from '../rowGroups.js';
 
 export { postgresClientConfig } from './clientConfig.js';
 
 /** SQLSTATE class 53 code for "disk full" (Cisco's XcpMFTDBFullError condition on PostgreSQL). */
 export const PG_DISK_FULL = '53100';
 
-/** A row of the expired-uploads cursor: the `Post` row and its companions as parallel arrays. */
-interface ExpiredRow {
-  idx: string;
-  file_path: string;
-  size: string;
-  moved: string;
-  chat_type: string;
-  jid: string;
-  to_jid: string;
-  ts: string;
-  c_idx: string[] | null;
-  c_method: string[] | null;
-  c_chat_type: string[] | null;
-  c_ts: string[] | null;
-}
+/**
+ * A row of the expired-uploads cursor, as text (rowMode 'array'): every row of an expired
+ * file, labelled with the file's expired `Post`; the file's details only on the Post's own row.
+ */
+type CursorRow = [
+  post: string,
+  idx: string,
+  method: string,
+  chatType: string,
+  ts: string,
+  filePath: string | null,
+  size: string | null,
+  moved: string | null,
+  jid: string | null,
+  toJid: string | null,
+];
+
+/** Every column as the server's text rendering: the reader converts what it needs itself. */
+const TEXT_TYPES = { getTypeParser: (() => (v: string) => v) as never };
+
+/** Cursor rows fetched at a time at least (a batch's files, with their companions, are more). */
+const MIN_FETCH = 1000;
 
 /** AFT_LOG on PostgreSQL, through one dedicated connection per node. */
 export class PostgresCatalog implements Catalog {
@@ -108,6 +116,7 @@ export class PostgresCatalog implements Catalog {
   async openExpiredUploads(chatType: string, before: Date): Promise<ExpiredUploadReader> {
     const highWaterIndex = await this.exclusive(() =>
       this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ', async () => {
+        await this.query(sql.tuneCursorTransaction);
         // One snapshot for both: every row the cursor sees is at or below the high-water mark.
         const max = (await this.query<{ idx: string }>(sql.selectMaxIndex(this.table))).rows[0]!.idx;
         // The result is computed when this transaction commits and kept by the server (WITH HOLD).
@@ -116,13 +125,28 @@ export class PostgresCatalog implements Catalog {
       }),
     );
     let open = true;
+    let ended = false;
+    const groups = new RowGroups<CursorRow>((r) => r[0]);
+    const fetch = async (n: number): Promise<void> => {
+      try {
+        const r = await this.client.query<CursorRow>({ text: sql.fetchExpiredCursor(n), rowMode: 'array', types: TEXT_TYPES });
+        groups.add(r.rows);
+        if (r.rows.length < n) ended = true;
+      } catch (err) {
+        throw this.translate(err);
+      }
+    };
     return {
       highWaterIndex,
       next: (limit) =>
         this.exclusive(async () => {
           if (!open) return [];
-          const r = await this.query<ExpiredRow>(sql.fetchExpiredCursor(limit));
-          return r.rows.map((row) => this.toExpiredUpload(row));
+          const out: ExpiredUpload[] = [];
+          for (;;) {
+            for (const g of groups.take(limit - out.length, ended)) out.push(this.toExpiredUpload(g));
+            if (out.length >= limit || ended) return out;
+            await fetch(Math.max(limit, MIN_FETCH));
+          }
         }),
       close: () =>
         this.exclusive(async () => {
@@ -154,16 +178,17 @@ export class PostgresCatalog implements Catalog {
     }
   }
 
-  private toExpiredUpload(row: ExpiredRow): ExpiredUpload {
-    const companions: CompanionRow[] = (row.c_idx ?? []).map((aftIndex, i) => ({
-      aftIndex,
-      filePath: row.file_path,
-      method: row.c_method![i]!,
-      chatType: row.c_chat_type![i]!,
-      uploadedAt: this.fromWall(row.c_ts![i]!),
-    }));
+  /** One file's rows from the cursor: its expired Post and the other rows of its path. */
+  private toExpiredUpload(rows: CursorRow[]): ExpiredUpload {
+    const post = rows.find((r) => r[1] === r[0]);
+    if (!post) throw new Error(`the expired-uploads cursor returned rows of aft_index ${rows[0]![0]} without that row itself`);
+    const filePath = post[5] ?? '';
+    const companions: CompanionRow[] = [];
+    for (const r of rows) {
+      if (r !== post) companions.push({ aftIndex: r[1], filePath, method: r[2], chatType: r[3], uploadedAt: this.fromWall(r[4]) });
+    }
     return {
-      upload: this.toUploadRow(row),
+      upload: this.toUploadRow({ idx: post[1], file_path: filePath, size: post[6] ?? '0', moved: post[7] ?? '0', chat_type: post[3], jid: post[8] ?? '', to_jid: post[9] ?? '', ts: post[4] }),
       companions,
     };
   }

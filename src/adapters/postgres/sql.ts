@@ -7,21 +7,24 @@
 /** `schema.table`, from identifiers already validated as plain (unquoted, so they fold like Cisco's). */
 export const tableName = (schema: string, table: string): string => `${schema}.${table}`;
 
-// Output columns get names of their own (idx, size, ts): an alias equal to a column name would
-// make ORDER BY sort the text rendering ('10' < '9') and the keyset would skip rows.
+// Output columns rendered as text get names of their own (idx, size, ts): an alias equal to a
+// column name would make ORDER BY sort the text rendering ('10' < '9') and the keyset would skip
+// rows. The cursor orders by position, on the bigint columns themselves.
 const tsText = (column: string): string => `to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
 
 /**
- * The expired `Post` rows of one chat type, each with every other row of its file_path
- * (`Get` rows, duplicate `Post` rows), ascending aft_index.
+ * Every row of the files of the expired `Post` rows of one chat type, one output row per
+ * AFT_LOG row, labelled with the expired `Post` (post) it belongs to and ordered by it: the
+ * Post itself (idx = post) and its companions (`Get` rows, other `Post` rows of the path).
+ * Only the Post's own output row carries the file's details; a companion's are NULL.
  *
  * Cisco's AFT_LOG has no index on file_path, so looking up the companions of each batch by
  * path would scan the whole table once per batch: a purge would cost batches x table size.
- * Instead the companions of the whole backlog are found in ONE pass: a hash join of the
- * expired `Post` rows (the build side) against a single sequential scan of the table. The
- * query runs once per chat type and run, through a cursor WITH HOLD: PostgreSQL computes it
- * when the reading transaction commits, keeps the result server-side (spilling to a temporary
- * file past work_mem), and the purge fetches it a batch at a time, so neither side holds the
+ * Instead the companions of the whole backlog are found in ONE pass: the expired Posts' paths
+ * are hashed (the small side) and the table is scanned once against them. The query runs
+ * once per chat type and run, through a cursor WITH HOLD: PostgreSQL computes it when the
+ * reading transaction commits, keeps the result server-side (spilling to a temporary file
+ * past work_mem), and the purge fetches it a batch at a time, so neither side holds the
  * backlog in memory and no snapshot stays open while files are removed. Per batch, the cost is
  * one FETCH and one DELETE by primary key, whatever the table's size. A `Get` row always has
  * a larger aft_index than its `Post`, but it may come days later, so a bounded forward range
@@ -29,22 +32,35 @@ const tsText = (column: string): string => `to_char(${column}, 'YYYY-MM-DD"T"HH2
  * ask for. With the optional index on file_path (see the README and `doctor`), the planner is
  * free to use it instead of the scan; the tool never creates it.
  *
- * An empty file_path never joins: those rows are kept anyway, and thousands of them would
- * otherwise pair with each other.
+ * A Post with an empty path joins nothing (those rows are kept anyway, and thousands of them
+ * would otherwise pair with each other): it comes alone, from the second branch.
  */
 export const selectExpiredUploadsWithCompanions = (t: string): string => `
-  SELECT e.aft_index::text AS idx, e.file_path, e.file_size::text AS size,
-         e.bytes_transferred::text AS moved, e.chat_type, e.jid, e.to_jid,
-         ${tsText('e.timestampvalue')} AS ts,
-         array_agg(c.aft_index::text ORDER BY c.aft_index) FILTER (WHERE c.aft_index IS NOT NULL) AS c_idx,
-         array_agg(c.method ORDER BY c.aft_index) FILTER (WHERE c.aft_index IS NOT NULL) AS c_method,
-         array_agg(c.chat_type ORDER BY c.aft_index) FILTER (WHERE c.aft_index IS NOT NULL) AS c_chat_type,
-         array_agg(${tsText('c.timestampvalue')} ORDER BY c.aft_index) FILTER (WHERE c.aft_index IS NOT NULL) AS c_ts
-    FROM ${t} e
-    LEFT JOIN ${t} c ON c.file_path = e.file_path AND c.aft_index <> e.aft_index AND e.file_path <> ''
-   WHERE e.method = 'Post' AND e.chat_type = $1 AND e.timestampvalue < $2::timestamp
-   GROUP BY e.aft_index
-   ORDER BY e.aft_index`;
+  SELECT e.aft_index AS post, c.aft_index AS idx, c.method, c.chat_type, ${tsText('c.timestampvalue')} AS ts,
+         CASE WHEN c.aft_index = e.aft_index THEN c.file_path END AS file_path,
+         CASE WHEN c.aft_index = e.aft_index THEN c.file_size::text END AS size,
+         CASE WHEN c.aft_index = e.aft_index THEN c.bytes_transferred::text END AS moved,
+         CASE WHEN c.aft_index = e.aft_index THEN c.jid END AS jid,
+         CASE WHEN c.aft_index = e.aft_index THEN c.to_jid END AS to_jid
+    FROM (SELECT aft_index, file_path FROM ${t}
+           WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp AND file_path <> '') e
+    JOIN ${t} c ON c.file_path = e.file_path
+  UNION ALL
+  SELECT aft_index, aft_index, method, chat_type, ${tsText('timestampvalue')}, file_path, file_size::text,
+         bytes_transferred::text, jid, to_jid
+    FROM ${t}
+   WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp AND (file_path = '' OR file_path IS NULL)
+   ORDER BY 1, 2`;
+
+/**
+ * Settings for the transaction that computes the cursor, never lowering what the server has:
+ * enough work_mem for the hash of the expired paths and the sort to stay in memory, and no
+ * JIT compilation, which costs more than it saves on a query run once.
+ */
+export const tuneCursorTransaction = `
+  SELECT set_config(name, CASE name WHEN 'jit' THEN 'off' ELSE '65536kB' END, true)
+    FROM pg_settings
+   WHERE name = 'jit' OR (name = 'work_mem' AND setting::bigint < 65536)`;
 
 /** The cursor the purge reads expired uploads through (one per connection at a time). */
 export const EXPIRED_CURSOR = 'mft_retention_expired';

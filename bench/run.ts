@@ -30,7 +30,10 @@ interface Row {
   side: string;
   files: number;
   rows?: number;
+  /** The side's own time: for the purge, select + remove + delete, as its summary line says. */
   seconds: number;
+  /** The purge's whole process: Node.js start, config, logins, the purge, exit. */
+  processSeconds?: number;
   rssMiB?: number;
   note?: string;
 }
@@ -233,7 +236,7 @@ async function runScale(expired: number, pgServer: PgServer, sshd: SshdServer, p
   rmSync(base, { recursive: true, force: true });
   for (const d of [db, dbDelayed]) await withClient(pgServer.connectionConfig(), (c) => c.query(`DROP DATABASE ${d}`));
 
-  const purgeRow = (side: string, p: PurgeRun): Row => ({ side, files: data.expired, rows: data.expiredRows, seconds: p.seconds, rssMiB: p.peakRssMiB, note: `whole process; ${(p.summary.durationMs / 1000).toFixed(2)} s in the purge itself` });
+  const purgeRow = (side: string, p: PurgeRun): Row => ({ side, files: data.expired, rows: data.expiredRows, seconds: p.summary.durationMs / 1000, processSeconds: p.seconds, rssMiB: p.peakRssMiB });
   const sftpRow = (side: string, n: number, s: { seconds: number; connectSeconds: number }): Row => ({
     side,
     files: data.expired,
@@ -280,6 +283,11 @@ function report(results: Map<number, ScaleResult>, headline: number, rttMs: numb
   const sr = rate(h.sftp.files, h.sftp.seconds);
   const srd = rate(h.sftpDelayed.files, h.sftpDelayed.seconds);
   out.push(`Purge of ${fmtInt(h.data.expired)} expired files (${fmtInt(h.data.expiredRows)} rows) from a ${fmtInt(h.data.rows)}-row AFT_LOG, side by side:`, '');
+  const processNote = (r: Row, delayed: boolean): string => {
+    if (r.processSeconds === undefined) return r.note ?? '';
+    const pr = rate(r.files, r.processSeconds);
+    return `whole process ${r.processSeconds.toFixed(2)} s: ${fmtInt(pr)} files/s, ${(pr / fr).toFixed(2)}x find -delete, ${(pr / (delayed ? srd : sr)).toFixed(1)}x sftp -b`;
+  };
   out.push(
     table(
       ['side', 'files', 'seconds', 'files/s', 'rows/s', 'peak RSS', 'vs find -delete', 'vs sftp -b', 'note'],
@@ -294,21 +302,27 @@ function report(results: Map<number, ScaleResult>, headline: number, rttMs: numb
           r.rssMiB ? `${r.rssMiB.toFixed(0)} MiB` : '-',
           r === h.dryRun ? '-' : `${(rate(r.files, r.seconds) / fr).toFixed(2)}x`,
           r === h.dryRun ? '-' : `${(rate(r.files, r.seconds) / (delayed ? srd : sr)).toFixed(1)}x`,
-          r === h.dryRun ? `reads the whole table; ${h.dryRun.fileServerLogins} logins on the file server` : (r.note ?? ''),
+          r === h.dryRun ? `whole process; reads the whole table; ${h.dryRun.fileServerLogins} logins on the file server` : processNote(r, delayed),
         ];
       }),
       [false, true, true, true, true, true, true, true, false],
     ),
   );
-  out.push('', `"+${2 * ONE_WAY_DELAY_MS} ms RTT": through a TCP proxy holding each packet ${ONE_WAY_DELAY_MS} ms each way (measured round trip ${rttMs.toFixed(2)} ms); its "vs sftp -b" is against sftp -b through the same proxy.`);
+  out.push(
+    '',
+    `"seconds" is each side's own work: find from start to exit; sftp -b without its login; the purge from its start (database connected) to its summary line: reading the expired rows, the file server's login (it overlaps the first query), removing, deleting rows. The note gives the purge's whole process too (Node.js start, config, logins, exit).`,
+    `"+${2 * ONE_WAY_DELAY_MS} ms RTT": through a TCP proxy holding each packet ${ONE_WAY_DELAY_MS} ms each way (measured round trip ${rttMs.toFixed(2)} ms); its "vs sftp -b" is against sftp -b through the same proxy.`,
+  );
 
   const pr = rate(h.purge.files, h.purge.seconds);
   const prd = rate(h.purgeDelayed.files, h.purgeDelayed.seconds);
+  const prWhole = rate(h.purge.files, h.purge.processSeconds!);
+  const prdWhole = rate(h.purgeDelayed.files, h.purgeDelayed.processSeconds!);
   const maxRss = Math.max(...[...results.values()].flatMap((r) => [r.purge.rssMiB ?? 0, r.purgeDelayed.rssMiB ?? 0, r.dryRun.rssMiB ?? 0]));
   const targets: Array<[string, boolean]> = [
-    [`purge >= 0.4x find -delete: ${(pr / fr).toFixed(2)}x`, pr / fr >= 0.4],
-    [`purge >= 10x sftp -b: ${(pr / sr).toFixed(1)}x`, pr / sr >= 10],
-    [`purge >= 50x sftp -b with +${2 * ONE_WAY_DELAY_MS} ms RTT: ${(prd / srd).toFixed(1)}x`, prd / srd >= 50],
+    [`purge >= 0.4x find -delete: ${(pr / fr).toFixed(2)}x (whole process ${(prWhole / fr).toFixed(2)}x)`, pr / fr >= 0.4],
+    [`purge >= 10x sftp -b: ${(pr / sr).toFixed(1)}x (whole process ${(prWhole / sr).toFixed(1)}x)`, pr / sr >= 10],
+    [`purge >= 50x sftp -b with +${2 * ONE_WAY_DELAY_MS} ms RTT: ${(prd / srd).toFixed(1)}x (whole process ${(prdWhole / srd).toFixed(1)}x)`, prd / srd >= 50],
     [`peak RSS < 200 MiB at every size: ${maxRss.toFixed(0)} MiB`, maxRss < 200],
     [`dry-run over the table in seconds without the file server: ${h.dryRun.seconds.toFixed(2)} s, ${h.dryRun.fileServerLogins} logins`, h.dryRun.seconds < 10 && h.dryRun.fileServerLogins === 0],
   ];
@@ -318,7 +332,7 @@ function report(results: Map<number, ScaleResult>, headline: number, rttMs: numb
   const sizes = [...results.keys()].sort((a, b) => a - b);
   out.push(
     table(
-      ['expired files', 'AFT_LOG rows', 'purge s', 'purge files/s', 'µs a file', '+RTT files/s', 'find -delete files/s', 'dry-run s', 'peak RSS'],
+      ['expired files', 'AFT_LOG rows', 'purge s', 'purge files/s', 'µs a file', 'process s', '+RTT files/s', 'find -delete files/s', 'dry-run s', 'peak RSS'],
       sizes.map((n) => {
         const r = results.get(n)!;
         return [
@@ -327,13 +341,14 @@ function report(results: Map<number, ScaleResult>, headline: number, rttMs: numb
           r.purge.seconds.toFixed(2),
           fmtInt(rate(r.purge.files, r.purge.seconds)),
           ((r.purge.seconds * 1e6) / r.purge.files).toFixed(1),
+          r.purge.processSeconds!.toFixed(2),
           fmtInt(rate(r.purgeDelayed.files, r.purgeDelayed.seconds)),
           fmtInt(rate(r.find.files, r.find.seconds)),
           r.dryRun.seconds.toFixed(2),
           `${Math.max(r.purge.rssMiB ?? 0, r.purgeDelayed.rssMiB ?? 0).toFixed(0)} MiB`,
         ];
       }),
-      [true, true, true, true, true, true, true, true, true],
+      [true, true, true, true, true, true, true, true, true, true],
     ),
   );
   out.push('', 'Checks:', ...sizes.flatMap((n) => results.get(n)!.checks.map((c) => `  [${label(n)}] ${c}`)));

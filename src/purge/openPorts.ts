@@ -1,23 +1,28 @@
 import type { ResolvedNode } from '../config/loadConfig.js';
 import { LocalFileStore } from '../adapters/localFileStore.js';
-import { OracleCatalog } from '../adapters/oracle/oracleCatalog.js';
-import { OracleNodeLock } from '../adapters/oracle/nodeLock.js';
 import { PostgresNodeLock } from '../adapters/postgres/nodeLock.js';
 import { PostgresCatalog } from '../adapters/postgres/postgresCatalog.js';
 import { SftpFileStore } from '../adapters/sftpFileStore.js';
 import { ConnectError } from '../errors.js';
 import type { Catalog, FileStore, NodeLock } from '../ports.js';
 
+// The Oracle adapters are loaded only for an Oracle node: their driver is a good part of the
+// start-up time of every command otherwise.
+
 /** The composition point for adapters: the only place that knows which class serves which config. */
 export async function openCatalog(node: ResolvedNode, env: NodeJS.ProcessEnv = process.env): Promise<Catalog> {
   const db = node.database;
-  return db.type === 'oracle' ? OracleCatalog.open(node.name, db, env) : PostgresCatalog.open(node.name, db, env);
+  if (db.type !== 'oracle') return PostgresCatalog.open(node.name, db, env);
+  const { OracleCatalog } = await import('../adapters/oracle/oracleCatalog.js');
+  return OracleCatalog.open(node.name, db, env);
 }
 
 /** The node's lock in its own database; undefined when another instance holds it. */
 export async function tryAcquireNodeLock(node: Pick<ResolvedNode, 'name' | 'database'>, env: NodeJS.ProcessEnv = process.env): Promise<NodeLock | undefined> {
   const db = node.database;
-  return db.type === 'oracle' ? OracleNodeLock.tryAcquire(node.name, db, env) : PostgresNodeLock.tryAcquire(node.name, db, env);
+  if (db.type !== 'oracle') return PostgresNodeLock.tryAcquire(node.name, db, env);
+  const { OracleNodeLock } = await import('../adapters/oracle/nodeLock.js');
+  return OracleNodeLock.tryAcquire(node.name, db, env);
 }
 
 export async function openFileStore(node: ResolvedNode, env: NodeJS.ProcessEnv = process.env): Promise<FileStore> {

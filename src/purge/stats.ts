@@ -33,7 +33,17 @@ export function emptyStats(chatType: string, retention: string): ChatTypeStats {
   return { chatType, retention, files: 0, bytes: 0, rows: 0, alreadyMissing: 0, kept: {}, failed: {}, rowsPending: 0, byDay: {}, handled: 0, foldersRemoved: 0, failedTransfers: 0 };
 }
 
-const hourLabel = (d: Date): string => `${d.toISOString().slice(0, 13)}:00Z`;
+// The files of a batch come hour folder after hour folder: one label is made per folder, not per file.
+let lastHour = NaN;
+let lastLabel = '';
+function hourLabel(d: Date): string {
+  const t = d.getTime();
+  if (t !== lastHour) {
+    lastHour = t;
+    lastLabel = `${d.toISOString().slice(0, 13)}:00Z`;
+  }
+  return lastLabel;
+}
 
 export function countGone(s: ChatTypeStats, f: FileDecision, missing: boolean): void {
   s.files += 1;

@@ -109,7 +109,7 @@ export class SftpFileStore implements FileStore {
       requests = await SftpRequestChannel.open(client.client, { timeoutMs: cfg.connectTimeoutMs, maxInFlight: cfg.concurrency });
     } catch (err) {
       await client.end().catch(() => undefined);
-      throw new ConnectError('file-server', nodeName, `cannot open a second SFTP session on ${cfg.host}: ${(err as Error).message}`, { cause: err });
+      throw new ConnectError('file-server', nodeName, `cannot open the SFTP session for removals on ${cfg.host}: ${(err as Error).message}`, { cause: err });
     }
     return new SftpFileStore(client, sftp, requests, cfg, realDirectory, lost);
   }
@@ -149,13 +149,17 @@ export class SftpFileStore implements FileStore {
     isFatal: (err) => Boolean(this.lost.message) || typeof statusOf(err) !== 'number',
   };
 
+  private lostError(): Error {
+    return new Error(`connection to ${this.cfg.host} lost: ${this.lost.message}`);
+  }
+
   /** The error, or the connection's loss when that is what ended the request. */
   private lostOr(err: Error): Error {
-    return this.lost.message && typeof statusOf(err) !== 'number' ? new Error(`connection to ${this.cfg.host} lost: ${this.lost.message}`) : err;
+    return this.lost.message && typeof statusOf(err) !== 'number' ? this.lostError() : err;
   }
 
   private assertAlive(): void {
-    if (this.lost.message) throw new Error(`connection to ${this.cfg.host} lost: ${this.lost.message}`);
+    if (this.lost.message) throw this.lostError();
   }
 
   removeFiles(files: FileToRemove[]): Promise<RemoveOutcome[]> {

@@ -72,6 +72,11 @@ export interface Catalog {
   /** How many expired `Post` rows (and their bytes) a chat type has: the backlog, for progress and metrics. */
   countExpiredUploads(chatType: ChatType, before: Date): Promise<{ files: number; bytes: number }>;
   /**
+   * The same count, with `total`: the `Post` rows of the chat type uploaded before
+   * `totalBefore` (the blast-radius limits compare the run with what the table holds).
+   */
+  countExpiredUploadsAndTotal(chatType: ChatType, before: Date, totalBefore: Date): Promise<{ files: number; bytes: number; total: number }>;
+  /**
    * Deletes, in one transaction, the rows with these aft_index values, plus any row
    * for one of `paths` newer than `newerThanIndex` (a download logged after the rows were read).
    * Returns the number of rows deleted.

@@ -50,12 +50,12 @@ export async function checkBlastRadius(
     const policy = node.policies[chatType];
     if (!policy || policy.retention === 'forever') continue;
     const basis = asOf(chatType) ?? approvalInstant(times.now);
-    const counted = await catalog.countExpiredUploads(chatType, retentionCutoff(basis, policy.retention));
-    const total = needsTotal(counted, limits) ? (await catalog.countExpiredUploads(chatType, FAR_FUTURE)).files : undefined;
+    // One scan gives both; the total is kept only where a limit needs it.
+    const { total, ...counted } = await catalog.countExpiredUploadsAndTotal(chatType, retentionCutoff(basis, policy.retention), FAR_FUTURE);
     measures.push({
       chatType,
       ...counted,
-      total,
+      total: needsTotal(counted, limits) ? total : undefined,
       retentionMs: policy.retention.as('milliseconds'),
       retentionText: policy.retentionText,
       allowShortRetention: policy.allowShortRetention,

@@ -345,6 +345,20 @@ export function describeCatalogContract(name: string, factory: () => CatalogFact
       expect(await catalog.countExpiredUploads('persistent', at(24))).toEqual({ files: 0, bytes: 0 });
     });
 
+    it('counts the backlog and, in the same call, the Post rows before a later instant', async () => {
+      const { catalog } = await make([
+        post(1, p(1), at(48), { fileSize: 1_000 }),
+        get(2, p(1), at(29)),
+        post(3, p(3), at(30), { fileSize: 20 }),
+        post(4, p(4), at(1), { fileSize: 7 }),
+        post(5, p(5), at(-1), { fileSize: 7 }),
+        post(6, '/opt/mftFileStore/node_1/files/groupchat/20250301/10/g.txt', at(48), { chatType: 'groupchat', fileSize: 9 }),
+      ]);
+      expect(await catalog.countExpiredUploadsAndTotal('im', at(24), T0)).toEqual({ files: 2, bytes: 1_020, total: 3 });
+      expect(await catalog.countExpiredUploadsAndTotal('im', at(24), new Date(Date.UTC(9999, 0, 1)))).toEqual({ files: 2, bytes: 1_020, total: 4 });
+      expect(await catalog.countExpiredUploadsAndTotal('persistent', at(24), T0)).toEqual({ files: 0, bytes: 0, total: 0 });
+    });
+
     it('reports the database clock and its usage', async () => {
       const { catalog } = await make([post(1, p(1), at(48))]);
       const now = await catalog.databaseNow();

@@ -4,7 +4,7 @@
 // database in every run.
 import { DateTime } from 'luxon';
 import pg from 'pg';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKeysetUploadReader } from '../../src/adapters/keysetUploadReader.js';
 import { PostgresCatalog, PG_DISK_FULL } from '../../src/adapters/postgres/postgresCatalog.js';
 import type { ResolvedPostgresDatabase } from '../../src/config/loadConfig.js';
@@ -61,6 +61,7 @@ function withKeysetReader(c: PostgresCatalog): Catalog {
     openExpiredUploads: (chatType, before) => openKeysetUploadReader(c, chatType, before),
     findExpiredUploads: (q) => c.findExpiredUploads(q),
     countExpiredUploads: (chatType, before) => c.countExpiredUploads(chatType, before),
+    countExpiredUploadsAndTotal: (chatType, before, totalBefore) => c.countExpiredUploadsAndTotal(chatType, before, totalBefore),
     findRowsByPath: (paths) => c.findRowsByPath(paths),
     deleteRows: (...args: Parameters<Catalog['deleteRows']>) => c.deleteRows(...args),
     databaseUsage: () => c.databaseUsage(),
@@ -127,3 +128,31 @@ const makeFactory = (reader: 'cursor' | 'keyset'): CatalogFactory => ({
 
 describeCatalogContract('PostgreSQL', () => makeFactory('cursor'));
 describeCatalogContract('PostgreSQL, generic keyset reader', () => makeFactory('keyset'));
+
+describe('PostgreSQL reader on a server whose DateStyle is not ISO', () => {
+  it('reads upload and download times right (the session sets ISO itself)', async () => {
+    // DMY with the SQL style renders 2025-03-01 09:30 as 01/03/2025 09:30:00: a reader that
+    // parsed the server's default rendering would misread or reject every timestamp.
+    await admin.query(`ALTER ROLE ${server.mftUser.user} SET DateStyle = 'SQL, DMY'`);
+    const uploaded = new Date('2025-03-01T09:30:15.125Z');
+    const downloaded = new Date('2025-03-02T17:45:00Z');
+    const path = '/opt/mftFileStore/node_1/files/im/20250301/09/f.txt';
+    const t = await makeFactory('cursor').create([
+      { aftIndex: 1, method: 'Post', chatType: 'im', filePath: path, timestamp: uploaded },
+      { aftIndex: 2, method: 'Get', chatType: 'im', filePath: path, timestamp: downloaded },
+    ]);
+    try {
+      const style = await admin.query<{ s: string }>(`SELECT setting AS s FROM pg_db_role_setting, unnest(setconfig) setting WHERE setrole = (SELECT oid FROM pg_roles WHERE rolname = $1)`, [server.mftUser.user]);
+      expect(style.rows.map((r) => r.s)).toContain('DateStyle=SQL, DMY');
+      const reader = await t.catalog.openExpiredUploads('im', new Date('2025-03-10T00:00:00Z'));
+      const files = await reader.next(10);
+      await reader.close();
+      expect(files.map((f) => f.upload.uploadedAt)).toEqual([uploaded]);
+      expect(files[0]!.companions.map((c) => c.uploadedAt)).toEqual([downloaded]);
+      expect(await t.catalog.countExpiredUploads('im', new Date(uploaded.getTime() + 1))).toEqual({ files: 1, bytes: 1024 });
+    } finally {
+      await admin.query(`ALTER ROLE ${server.mftUser.user} RESET DateStyle`);
+      await t.dispose();
+    }
+  });
+});

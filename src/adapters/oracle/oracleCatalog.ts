@@ -157,6 +157,11 @@ export class OracleCatalog implements Catalog {
     return { files: Number(row?.FILES ?? 0), bytes: Number(row?.BYTES ?? 0) };
   }
 
+  async countExpiredUploadsAndTotal(chatType: string, before: Date, totalBefore: Date): Promise<{ files: number; bytes: number; total: number }> {
+    const counted = await this.countExpiredUploads(chatType, before);
+    return { ...counted, total: (await this.countExpiredUploads(chatType, totalBefore)).files };
+  }
+
   findRowsByPath(paths: string[]): Promise<CompanionRow[]> {
     return this.exclusive(() => this.rowsByPath(paths));
   }

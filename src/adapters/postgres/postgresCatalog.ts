@@ -7,6 +7,7 @@ import type { UploadRow } from '../../core/eligibility.js';
 import type { AuditRow, Catalog, CompanionRow, DatabaseUsage, ExpiredUpload, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
 import * as sql from './sql.js';
 import { RowGroups } from '../rowGroups.js';
+import { parseWallClock } from './wallClockText.js';
 
 export { postgresClientConfig } from './clientConfig.js';
 
@@ -54,7 +55,16 @@ export class PostgresCatalog implements Catalog {
   }
 
   static async open(node: string, db: ResolvedPostgresDatabase, env: NodeJS.ProcessEnv = process.env): Promise<PostgresCatalog> {
-    return new PostgresCatalog(await connectPostgres(node, db, env), db, node);
+    const client = await connectPostgres(node, db, env);
+    try {
+      // The expired-uploads cursor returns timestamps as the server renders them, in this
+      // session's DateStyle: ISO is the one form the reader (and node-postgres) parse.
+      await client.query(sql.setIsoDateStyle);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw new ConnectError('database', node, `cannot set DateStyle on PostgreSQL ${db.host}:${db.port}: ${(err as Error).message}`, { cause: err });
+    }
+    return new PostgresCatalog(client, db, node);
   }
 
   private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
@@ -102,10 +112,7 @@ export class PostgresCatalog implements Catalog {
   }
 
   private fromWall(ts: string): Date {
-    // UTC (the default) needs no time-zone rules: this runs for every row a purge reads.
-    // Microseconds are cut to milliseconds, as luxon does.
-    if (this.db.timestampZone === 'UTC') return new Date(`${ts.slice(0, 23)}Z`);
-    return DateTime.fromISO(ts, { zone: this.db.timestampZone }).toJSDate();
+    return parseWallClock(ts, this.db.timestampZone);
   }
 
   async databaseNow(): Promise<Date> {
@@ -196,6 +203,15 @@ export class PostgresCatalog implements Catalog {
   async countExpiredUploads(chatType: string, before: Date): Promise<{ files: number; bytes: number }> {
     const r = await this.query<{ files: string; bytes: string }>(sql.countExpiredUploads(this.table), [chatType, this.toWall(before)]);
     return { files: Number(r.rows[0]!.files), bytes: Number(r.rows[0]!.bytes) };
+  }
+
+  async countExpiredUploadsAndTotal(chatType: string, before: Date, totalBefore: Date): Promise<{ files: number; bytes: number; total: number }> {
+    const r = await this.query<{ files: string; bytes: string; total: string }>(sql.countExpiredUploadsAndTotal(this.table), [
+      chatType,
+      this.toWall(before),
+      this.toWall(totalBefore),
+    ]);
+    return { files: Number(r.rows[0]!.files), bytes: Number(r.rows[0]!.bytes), total: Number(r.rows[0]!.total) };
   }
 
   async findExpiredUploads(q: ExpiredUploadQuery): Promise<UploadRow[]> {

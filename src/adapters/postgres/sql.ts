@@ -1,7 +1,7 @@
 /**
  * The SQL the purge runs against AFT_LOG on PostgreSQL. Pure: text only, every value bound.
- * Timestamps travel as zone-less text in the node's `timestampZone`, so neither the session
- * TimeZone nor node-postgres's local-time parsing can shift them.
+ * Timestamps travel as zone-less text in the node's `timestampZone` (ISO, see setIsoDateStyle),
+ * so neither the session TimeZone nor node-postgres's local-time parsing can shift them.
  */
 
 /** `schema.table`, from identifiers already validated as plain (unquoted, so they fold like Cisco's). */
@@ -36,21 +36,29 @@ const tsText = (column: string): string => `to_char(${column}, 'YYYY-MM-DD"T"HH2
  * would otherwise pair with each other): it comes alone, from the second branch.
  */
 export const selectExpiredUploadsWithCompanions = (t: string): string => `
-  SELECT e.aft_index AS post, c.aft_index AS idx, c.method, c.chat_type, ${tsText('c.timestampvalue')} AS ts,
+  SELECT e.aft_index AS post, c.aft_index AS idx, c.method, c.chat_type, c.timestampvalue AS ts,
          CASE WHEN c.aft_index = e.aft_index THEN c.file_path END AS file_path,
-         CASE WHEN c.aft_index = e.aft_index THEN c.file_size::text END AS size,
-         CASE WHEN c.aft_index = e.aft_index THEN c.bytes_transferred::text END AS moved,
+         CASE WHEN c.aft_index = e.aft_index THEN c.file_size END AS size,
+         CASE WHEN c.aft_index = e.aft_index THEN c.bytes_transferred END AS moved,
          CASE WHEN c.aft_index = e.aft_index THEN c.jid END AS jid,
          CASE WHEN c.aft_index = e.aft_index THEN c.to_jid END AS to_jid
     FROM (SELECT aft_index, file_path FROM ${t}
            WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp AND file_path <> '') e
     JOIN ${t} c ON c.file_path = e.file_path
   UNION ALL
-  SELECT aft_index, aft_index, method, chat_type, ${tsText('timestampvalue')}, file_path, file_size::text,
-         bytes_transferred::text, jid, to_jid
+  SELECT aft_index, aft_index, method, chat_type, timestampvalue, file_path, file_size,
+         bytes_transferred, jid, to_jid
     FROM ${t}
    WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp AND (file_path = '' OR file_path IS NULL)
    ORDER BY 1, 2`;
+
+/**
+ * ISO DateStyle for the session. The cursor's columns are kept in their own types and rendered
+ * as text when fetched, by the server's output functions (cheaper than to_char, and done while
+ * files are being removed rather than before the first can be); for timestamps that rendering
+ * follows DateStyle, which a server may set otherwise (`SQL, DMY`, `German`).
+ */
+export const setIsoDateStyle = `SET DateStyle TO 'ISO, YMD'`;
 
 /**
  * Settings for the transaction that computes the cursor, never lowering what the server has:
@@ -91,6 +99,14 @@ export const selectRowsByPath = (t: string): string => `
   SELECT aft_index::text AS idx, file_path, method, chat_type, ${tsText('timestampvalue')} AS ts
     FROM ${t}
    WHERE file_path = ANY($1::text[])`;
+
+/** countExpiredUploads, with the count before a second, later instant ($3), in the same scan. */
+export const countExpiredUploadsAndTotal = (t: string): string => `
+  SELECT count(*) FILTER (WHERE timestampvalue < $2::timestamp)::text AS files,
+         coalesce(sum(file_size) FILTER (WHERE timestampvalue < $2::timestamp), 0)::text AS bytes,
+         count(*)::text AS total
+    FROM ${t}
+   WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $3::timestamp`;
 
 export const countExpiredUploads = (t: string): string => `
   SELECT count(*)::text AS files, coalesce(sum(file_size), 0)::text AS bytes

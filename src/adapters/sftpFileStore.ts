@@ -58,7 +58,7 @@ export class SftpFileStore implements FileStore {
     let seen: string | undefined;
     const algorithms = hostKeyAlgorithmsFor(cfg.pinnedHostKey.keyType);
     try {
-      await client.connect({
+      const connecting = client.connect({
         host: cfg.host,
         port: cfg.port,
         username: cfg.username,
@@ -74,6 +74,11 @@ export class SftpFileStore implements FileStore {
           return seen === cfg.pinnedHostKey.fingerprint;
         },
       });
+      // ssh2 opens its TCP socket inside connect() and leaves Nagle's algorithm on. Set before
+      // the socket connects, or each small packet of the login and of every lone request waits
+      // for a delayed ACK: about 40 ms apiece, a quarter of a second a login on loopback.
+      client.client.setNoDelay(true);
+      await connecting;
     } catch (err) {
       await client.end().catch(() => undefined);
       if (seen && seen !== cfg.pinnedHostKey.fingerprint) {
@@ -83,8 +88,6 @@ export class SftpFileStore implements FileStore {
       throw new ConnectError('file-server', nodeName, `cannot connect to ${cfg.username}@${cfg.host}:${cfg.port}: ${message}`, { cause: err });
     }
     lost.message = undefined;
-    // ssh2 leaves Nagle's algorithm on: each lone request (realpath of a folder) would wait ~40 ms.
-    client.client.setNoDelay(true);
     const sftp = (client as unknown as { sftp: SFTPWrapper }).sftp;
     let realDirectory: string;
     let requests: SftpRequestChannel;

@@ -63,8 +63,13 @@ function digest(paths: Iterable<string>): string {
   return createHash('sha256').update([...paths].sort().join('\n')).digest('hex').slice(0, 16);
 }
 
-/** Dirty pages written back (sync), so that a timed side does not pay for earlier writes. */
-async function settle(): Promise<void> {
+/**
+ * Earlier writes flushed, so that a timed side does not pay for them: PostgreSQL's (a
+ * checkpoint: the table build and the database copies would otherwise trigger one during the
+ * purge), then the page cache's (sync).
+ */
+async function settle(pgServer: PgServer): Promise<void> {
+  await withClient(pgServer.connectionConfig(), (c) => c.query('CHECKPOINT'));
   await execFileAsync('sync');
 }
 
@@ -188,10 +193,11 @@ async function runScale(expired: number, pgServer: PgServer, sshd: SshdServer, p
   const expectedDigest = digest(expectedRemoved);
   if (expectedRemoved.length !== data.expired) throw new Error(`tree has ${expectedRemoved.length} expired files, expected ${data.expired}`);
 
-  // (a) local find -delete: the file system's own rate. Every timed side starts with the page
-  // cache written back, so none pays for the writes of the tree building before it.
+  // (a) local find -delete: the file system's own rate. Every timed side starts with the
+  // database checkpointed and the page cache written back (settle), so none pays for the writes
+  // of the data building before it.
   say('  find -delete');
-  await settle();
+  await settle(pgServer);
   const findBefore = listFiles(findRoot);
   const find = await findDelete(findRoot, join(cfgDir, 'find'));
   const findRemoved = removedFiles(findBefore, findRoot);
@@ -204,7 +210,7 @@ async function runScale(expired: number, pgServer: PgServer, sshd: SshdServer, p
   const loopSample = sample.slice(0, Math.min(SFTP_SAMPLE, sample.length));
   const delayedSample = sample.slice(loopSample.length, loopSample.length + Math.min(SFTP_SAMPLE_DELAYED, sample.length - loopSample.length));
   say(`  sftp -b, ${loopSample.length} files`);
-  await settle();
+  await settle(pgServer);
   const sftp = await sftpBatchRm(target, loopSample.map((p) => join(sftpRoot, p)), join(cfgDir, 'sftp'));
   const proxyKnownHosts = join(cfgDir, 'known_hosts_proxy');
   writeFileSync(proxyKnownHosts, `${sshd.hostPublicKeyLine.replace(/^\S+/, `[127.0.0.1]:${proxy.port}`)}\n`);
@@ -228,7 +234,7 @@ async function runScale(expired: number, pgServer: PgServer, sshd: SshdServer, p
 
   // (c) the real purge, on loopback.
   say('  mft-retention purge');
-  await settle();
+  await settle(pgServer);
   const purge = await runPurgeCli(cfg, [], join(cfgDir, 'purge'));
   checks.push(...verifyPurge('purge', purge, data, nodeDir, expectedRemoved, expectedDigest, unexpiredOnDisk));
   checks.push(await checkTable(pgServer, db, data, now));
@@ -237,7 +243,7 @@ async function runScale(expired: number, pgServer: PgServer, sshd: SshdServer, p
   rmSync(nodeDir, { recursive: true, force: true });
   await makePurgeTree();
   say(`  mft-retention purge through the delay proxy`);
-  await settle();
+  await settle(pgServer);
   const cfgDelayed = writeConfig(cfgDir, 'config-delayed', pgServer, dbDelayed, sshd, proxy.port, nodeDir);
   const purgeDelayed = await runPurgeCli(cfgDelayed, [], join(cfgDir, 'purge-delayed'));
   checks.push(...verifyPurge('purge via proxy', purgeDelayed, data, nodeDir, expectedRemoved, expectedDigest, unexpiredOnDisk));

@@ -157,7 +157,7 @@ export class OracleCatalog implements Catalog {
     return { files: Number(row?.FILES ?? 0), bytes: Number(row?.BYTES ?? 0) };
   }
 
-  /** Two counts, as before the PostgreSQL adapter merged them: Oracle SQL changes are checked only against a real server (`npm run test:oracle`). */
+  /** Two counts (two scans). One scan, as on PostgreSQL, would be new Oracle SQL: only a real server checks that (`npm run test:oracle`). */
   async countExpiredUploadsAndTotal(chatType: string, before: Date, totalBefore: Date): Promise<{ files: number; bytes: number; total: number }> {
     const counted = await this.countExpiredUploads(chatType, before);
     return { ...counted, total: (await this.countExpiredUploads(chatType, totalBefore)).files };

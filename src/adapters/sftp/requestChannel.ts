@@ -51,11 +51,23 @@ export class SftpRequestChannel {
   private readonly encoder = new RequestEncoder();
   private flushScheduled = false;
   private closedWith: Error | undefined;
+  /** The most requests that waited for a reply at once (never above maxInFlight). */
+  peakInFlight = 0;
+
+  /**
+   * Replies come back a few per SSH packet. Topping the window up after each of them would
+   * send as many tiny packets (one encryption and one socket write each, and as many small
+   * reads for the server); waiting until half the window has been answered sends the next
+   * requests as one large write, while the other half keeps the server busy.
+   */
+  private readonly refillAt: number;
 
   private constructor(
     private readonly channel: ClientChannel,
     private readonly maxInFlight: number,
-  ) {}
+  ) {
+    this.refillAt = Math.floor(maxInFlight / 2);
+  }
 
   /** Opens the `sftp` subsystem on a connected client and does the version handshake. */
   static open(client: Client, opts: { timeoutMs: number; maxInFlight: number }): Promise<SftpRequestChannel> {
@@ -126,7 +138,8 @@ export class SftpRequestChannel {
     } else if (type === FXP.NAME && job.type === FXP.REALPATH) result = firstNameOf(buf, start, end);
     else result = new Error(`unexpected SFTP reply of type ${type} to a request of type ${job.type}`);
     this.complete(job, result);
-    this.pump();
+    // Refilled in bursts, not one request per reply: see `refillAt`.
+    if (this.pending.size <= this.refillAt) this.pump();
   }
 
   private complete(job: Job, result: RequestResult): void {
@@ -176,6 +189,7 @@ export class SftpRequestChannel {
       this.encoder.pathRequest(job.type, id, job.path);
       this.pending.set(id, job);
     }
+    if (this.pending.size > this.peakInFlight) this.peakInFlight = this.pending.size;
     if (this.queueHead === this.queue.length) {
       this.queue = [];
       this.queueHead = 0;

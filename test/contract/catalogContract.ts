@@ -205,6 +205,7 @@ export function describeCatalogContract(name: string, factory: () => CatalogFact
           { aftIndex: 700, method: 'Get', chatType: 'groupchat', filePath: Q, timestamp: at(1) },
           post(800, '', at(48)), // an empty path pairs with nothing
           post(801, '', at(48)),
+          get(802, '', at(47)), // nor with a download of an empty path
         ]);
         const reader = await catalog.openExpiredUploads('im', at(24));
         const all = [...(await reader.next(2)), ...(await reader.next(2)), ...(await reader.next(10))];

@@ -32,24 +32,27 @@ const tsText = (column: string): string => `to_char(${column}, 'YYYY-MM-DD"T"HH2
  * ask for. With the optional index on file_path (see the README and `doctor`), the planner is
  * free to use it instead of the scan; the tool never creates it.
  *
- * A Post with an empty path joins nothing (those rows are kept anyway, and thousands of them
- * would otherwise pair with each other): it comes alone, from the second branch.
+ * The expired Posts are the preserved side of an outer join, so a Post with an empty or NULL
+ * path still comes, alone (its rows are kept anyway): the scanned side leaves out empty paths,
+ * which thousands of rows may share and which would otherwise pair with each other. One scan
+ * finds the Posts and carries their details; a second probes the table against them. The
+ * Post's own output row takes its details from the first, companions from the second.
  */
 export const selectExpiredUploadsWithCompanions = (t: string): string => `
-  SELECT e.aft_index AS post, c.aft_index AS idx, c.method, c.chat_type, c.timestampvalue AS ts,
-         CASE WHEN c.aft_index = e.aft_index THEN c.file_path END AS file_path,
-         CASE WHEN c.aft_index = e.aft_index THEN c.file_size END AS size,
-         CASE WHEN c.aft_index = e.aft_index THEN c.bytes_transferred END AS moved,
-         CASE WHEN c.aft_index = e.aft_index THEN c.jid END AS jid,
-         CASE WHEN c.aft_index = e.aft_index THEN c.to_jid END AS to_jid
-    FROM (SELECT aft_index, file_path FROM ${t}
-           WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp AND file_path <> '') e
-    JOIN ${t} c ON c.file_path = e.file_path
-  UNION ALL
-  SELECT aft_index, aft_index, method, chat_type, timestampvalue, file_path, file_size,
-         bytes_transferred, jid, to_jid
-    FROM ${t}
-   WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp AND (file_path = '' OR file_path IS NULL)
+  SELECT e.aft_index AS post, coalesce(c.aft_index, e.aft_index) AS idx,
+         CASE WHEN c.aft_index IS NULL THEN e.method ELSE c.method END AS method,
+         CASE WHEN c.aft_index IS NULL THEN e.chat_type ELSE c.chat_type END AS chat_type,
+         CASE WHEN c.aft_index IS NULL THEN e.timestampvalue ELSE c.timestampvalue END AS ts,
+         CASE WHEN c.aft_index IS NULL OR c.aft_index = e.aft_index THEN e.file_path END AS file_path,
+         CASE WHEN c.aft_index IS NULL OR c.aft_index = e.aft_index THEN e.file_size END AS size,
+         CASE WHEN c.aft_index IS NULL OR c.aft_index = e.aft_index THEN e.bytes_transferred END AS moved,
+         CASE WHEN c.aft_index IS NULL OR c.aft_index = e.aft_index THEN e.jid END AS jid,
+         CASE WHEN c.aft_index IS NULL OR c.aft_index = e.aft_index THEN e.to_jid END AS to_jid
+    FROM (SELECT aft_index, method, chat_type, timestampvalue, file_path, file_size, bytes_transferred, jid, to_jid
+            FROM ${t}
+           WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp) e
+    LEFT JOIN (SELECT aft_index, method, chat_type, timestampvalue, file_path FROM ${t}
+                WHERE file_path <> '') c ON c.file_path = e.file_path
    ORDER BY 1, 2`;
 
 /**

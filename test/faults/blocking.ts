@@ -18,7 +18,10 @@ export interface HeldLock {
 
 export async function holdLock(w: World, point: LockPoint): Promise<HeldLock> {
   const client: pg.PoolClient = await w.pool.connect();
-  client.on('error', () => undefined);
+  // Removed again on release: the pool hands the same client out again, and a listener added
+  // per lock would pile up on it.
+  const ignore = (): void => undefined;
+  client.on('error', ignore);
   await client.query('BEGIN');
   await client.query(`LOCK TABLE aft_log IN ${point === 'rows-pending' ? 'EXCLUSIVE' : 'ACCESS EXCLUSIVE'} MODE`);
   let released = false;
@@ -28,8 +31,10 @@ export async function holdLock(w: World, point: LockPoint): Promise<HeldLock> {
       released = true;
       try {
         await client.query('ROLLBACK');
+        client.removeListener('error', ignore);
         client.release();
       } catch {
+        client.removeListener('error', ignore);
         client.release(true);
       }
     },

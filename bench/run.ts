@@ -4,6 +4,7 @@
 //   npm run bench                 10k and 100k expired files (100k- and 1M-row AFT_LOG)
 //   npm run bench -- --full       also 1M expired files in a 10M-row AFT_LOG (takes long)
 //   npm run bench -- --sizes 10k  only the given sizes (expired files; the table has 10x rows)
+//   npm run bench -- --rounds 5   rounds of the loopback sides (default 3 up to 100k, 1 above)
 //
 // Not part of `npm test`: it measures speed, which depends on the machine.
 import { execFile } from 'node:child_process';
@@ -36,6 +37,8 @@ interface Row {
   processSeconds?: number;
   rssMiB?: number;
   note?: string;
+  /** Each round's seconds, when the side ran in rounds (`seconds` is their median). */
+  rounds?: number[];
 }
 
 interface ScaleResult {
@@ -51,6 +54,12 @@ interface ScaleResult {
 }
 
 const rate = (n: number, s: number): number => n / s;
+/** The middle value (the mean of the two middle ones for an even count). */
+const median = (xs: number[]): number => {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+};
 const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const label = (n: number): string => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
 const parseSize = (s: string): number => {
@@ -140,7 +149,13 @@ function sshdLogins(sshd: SshdServer): number {
   return (sshd.log().match(/Accepted publickey/g) ?? []).length;
 }
 
-async function runScale(expired: number, pgServer: PgServer, sshd: SshdServer, proxy: DelayProxy, work: string): Promise<ScaleResult> {
+/**
+ * One size: the data built once, then `rounds` rounds of find -delete, sftp -b and the purge
+ * (each on fresh hard links and a fresh copy of the table), taken in turn so that a slow spell
+ * of the machine falls on every side alike; the report gives each side's median. Then the
+ * dry-run, and once each the two sides through the delay proxy.
+ */
+async function runScale(expired: number, rounds: number, pgServer: PgServer, sshd: SshdServer, proxy: DelayProxy, work: string): Promise<ScaleResult> {
   const tableRows = expired * 10;
   const tag = `s${label(expired).toLowerCase()}`;
   const base = join(sshd.rootDir, tag);
@@ -159,11 +174,17 @@ async function runScale(expired: number, pgServer: PgServer, sshd: SshdServer, p
   let t0 = performance.now();
   const db = `bench_${tag}`;
   const dbDelayed = `bench_${tag}_delayed`;
+  // One copy of the table a purge: the last round purges the original.
+  const dbRounds = Array.from({ length: rounds }, (_, i) => (i === rounds - 1 ? db : `bench_${tag}_r${i + 1}`));
   await pgServer.createDatabase(db);
   const data = await withClient(pgServer.connectionConfig(db), (c) => fillAftLog(c, nodeDir, { rows: tableRows, expired }, now));
-  // The same table for the second purge (through the delay proxy): a file-level copy.
-  await withClient(pgServer.connectionConfig(), (c) => c.query(`CREATE DATABASE ${dbDelayed} TEMPLATE ${db}`));
-  await withClient(pgServer.connectionConfig(), (c) => c.query(`GRANT ALL ON DATABASE ${dbDelayed} TO ${pgServer.mftUser.user}`));
+  // The copies are file-level copies of the same table, made while nothing is connected to it.
+  for (const copy of [...dbRounds.filter((d) => d !== db), dbDelayed]) {
+    await withClient(pgServer.connectionConfig(), async (c) => {
+      await c.query(`CREATE DATABASE ${copy} TEMPLATE ${db}`);
+      await c.query(`GRANT ALL ON DATABASE ${copy} TO ${pgServer.mftUser.user}`);
+    });
+  }
   say(`  table: ${fmtInt(data.rows)} rows, ${fmtInt(data.expired)} expired files with ${fmtInt(data.expiredRows)} rows (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
   // Creating files is slow on this machine class (~2,000/s, against ~100,000/s deleting), so
@@ -186,60 +207,78 @@ async function runScale(expired: number, pgServer: PgServer, sshd: SshdServer, p
     await linkTree(masterUnexpired, nodeDir);
   };
   await makePurgeTree();
-  await linkTree(masterExpired, findRoot);
   await linkTree(masterExpired, sftpRoot);
   say(`  file trees written (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   const expectedRemoved = listFiles(nodeDir).filter((p) => uploadNumber(p.slice(p.lastIndexOf('/') + 1)) < data.expired);
   const expectedDigest = digest(expectedRemoved);
   if (expectedRemoved.length !== data.expired) throw new Error(`tree has ${expectedRemoved.length} expired files, expected ${data.expired}`);
 
-  // (a) local find -delete: the file system's own rate. Every timed side starts with the
-  // database checkpointed and the page cache written back (settle), so none pays for the writes
-  // of the data building before it.
-  say('  find -delete');
-  await settle(pgServer);
-  const findBefore = listFiles(findRoot);
-  const find = await findDelete(findRoot, join(cfgDir, 'find'));
-  const findRemoved = removedFiles(findBefore, findRoot);
-  if (findRemoved.length !== data.expired || digest(findRemoved) !== expectedDigest) throw new Error('find -delete did not remove exactly the expired files');
-  checks.push(`find -delete removed the ${fmtInt(findRemoved.length)} expired files (digest ${expectedDigest})`);
-
-  // (b) sftp -b, one rm a file, on a sample.
-  const sample = listFiles(sftpRoot).sort().slice(0, SFTP_SAMPLE + SFTP_SAMPLE_DELAYED);
+  // The sftp -b samples: one slice a round, and one for the delay proxy.
+  const sample = listFiles(sftpRoot).sort();
+  const delayedSample = sample.slice(0, Math.min(SFTP_SAMPLE_DELAYED, Math.floor(sample.length / (rounds + 1))));
+  const perRound = Math.min(SFTP_SAMPLE, Math.floor((sample.length - delayedSample.length) / rounds));
   const target: SftpTarget = { port: sshd.port, user: sshd.username, keyFile: sshd.clientPrivateKeyPath, knownHostsFile: sshd.knownHostsPath };
-  const loopSample = sample.slice(0, Math.min(SFTP_SAMPLE, sample.length));
-  const delayedSample = sample.slice(loopSample.length, loopSample.length + Math.min(SFTP_SAMPLE_DELAYED, sample.length - loopSample.length));
-  say(`  sftp -b, ${loopSample.length} files`);
-  await settle(pgServer);
-  const sftp = await sftpBatchRm(target, loopSample.map((p) => join(sftpRoot, p)), join(cfgDir, 'sftp'));
-  const proxyKnownHosts = join(cfgDir, 'known_hosts_proxy');
-  writeFileSync(proxyKnownHosts, `${sshd.hostPublicKeyLine.replace(/^\S+/, `[127.0.0.1]:${proxy.port}`)}\n`);
-  say(`  sftp -b through the delay proxy, ${delayedSample.length} files`);
-  const sftpDelayed = delayedSample.length
-    ? await sftpBatchRm({ ...target, port: proxy.port, knownHostsFile: proxyKnownHosts }, delayedSample.map((p) => join(sftpRoot, p)), join(cfgDir, 'sftp-delayed'))
-    : { seconds: NaN, connectSeconds: 0 };
-  const sftpLeft = new Set(listFiles(sftpRoot));
-  rmSync(sftpRoot, { recursive: true, force: true });
-  if ([...loopSample, ...delayedSample].some((p) => sftpLeft.has(p))) throw new Error('sftp -b left files of its sample');
-  checks.push(`sftp -b removed its samples (${loopSample.length} + ${delayedSample.length} expired files)`);
 
-  // Dry-run over the full table: seconds, and no login on the file server.
+  // Dry-run over the full table, before any purge: seconds, and no login on the file server.
   say('  dry-run');
   const loginsBefore = sshdLogins(sshd);
-  const cfg = writeConfig(cfgDir, 'config', pgServer, db, sshd, sshd.port, nodeDir);
-  const dry = await runPurgeCli(cfg, ['--dry-run', '--log-level', 'info'], join(cfgDir, 'dry-run'));
+  const dry = await runPurgeCli(writeConfig(cfgDir, 'config-dry-run', pgServer, db, sshd, sshd.port, nodeDir), ['--dry-run', '--log-level', 'info'], join(cfgDir, 'dry-run'));
   const dryFiles = Object.values(dry.summary.chatTypes).reduce((a, s) => a + s.files, 0);
   if (dryFiles !== data.expired) throw new Error(`the dry-run would purge ${dryFiles} files, expected ${data.expired}`);
   const fileServerLogins = sshdLogins(sshd) - loginsBefore;
 
-  // (c) the real purge, on loopback.
-  say('  mft-retention purge');
-  await settle(pgServer);
-  const purge = await runPurgeCli(cfg, [], join(cfgDir, 'purge'));
-  checks.push(...verifyPurge('purge', purge, data, nodeDir, expectedRemoved, expectedDigest, unexpiredOnDisk));
-  checks.push(await checkTable(pgServer, db, data, now));
+  const finds: number[] = [];
+  const sftps: Array<{ seconds: number; connectSeconds: number }> = [];
+  const purges: PurgeRun[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const r = rounds > 1 ? ` (round ${round} of ${rounds})` : '';
+    // (a) local find -delete: the file system's own rate. Every timed side starts with the
+    // database checkpointed and the page cache written back (settle), so none pays for the
+    // writes of the data building or of the side before it.
+    say(`  find -delete${r}`);
+    rmSync(findRoot, { recursive: true, force: true });
+    await linkTree(masterExpired, findRoot);
+    await settle(pgServer);
+    const findBefore = listFiles(findRoot);
+    finds.push((await findDelete(findRoot, join(cfgDir, `find-${round}`))).seconds);
+    const findRemoved = removedFiles(findBefore, findRoot);
+    if (findRemoved.length !== data.expired || digest(findRemoved) !== expectedDigest) throw new Error('find -delete did not remove exactly the expired files');
+    if (round === rounds) checks.push(`find -delete removed the ${fmtInt(findRemoved.length)} expired files (digest ${expectedDigest}), each of ${rounds} rounds`);
 
-  // (d) the same through the delay proxy, on a fresh copy of the tree and the table.
+    // (b) sftp -b, one rm a file, on this round's slice of the sample.
+    const slice = sample.slice(delayedSample.length + (round - 1) * perRound, delayedSample.length + round * perRound);
+    say(`  sftp -b, ${slice.length} files${r}`);
+    await settle(pgServer);
+    sftps.push(await sftpBatchRm(target, slice.map((p) => join(sftpRoot, p)), join(cfgDir, `sftp-${round}`)));
+
+    // (c) the real purge, on loopback, on a fresh tree and its own copy of the table.
+    say(`  mft-retention purge${r}`);
+    if (round > 1) {
+      rmSync(nodeDir, { recursive: true, force: true });
+      await makePurgeTree();
+    }
+    await settle(pgServer);
+    const cfg = writeConfig(cfgDir, `config-${round}`, pgServer, dbRounds[round - 1]!, sshd, sshd.port, nodeDir);
+    const purge = await runPurgeCli(cfg, [], join(cfgDir, `purge-${round}`));
+    checks.push(...verifyPurge(`purge${r}`, purge, data, nodeDir, expectedRemoved, expectedDigest, unexpiredOnDisk));
+    checks.push(await checkTable(pgServer, dbRounds[round - 1]!, data, now));
+    purges.push(purge);
+  }
+
+  // (d) sftp -b and the purge through the delay proxy, once each.
+  const proxyKnownHosts = join(cfgDir, 'known_hosts_proxy');
+  writeFileSync(proxyKnownHosts, `${sshd.hostPublicKeyLine.replace(/^\S+/, `[127.0.0.1]:${proxy.port}`)}\n`);
+  say(`  sftp -b through the delay proxy, ${delayedSample.length} files`);
+  await settle(pgServer);
+  const sftpDelayed = delayedSample.length
+    ? await sftpBatchRm({ ...target, port: proxy.port, knownHostsFile: proxyKnownHosts }, delayedSample.map((p) => join(sftpRoot, p)), join(cfgDir, 'sftp-delayed'))
+    : { seconds: NaN, connectSeconds: 0 };
+  const sampled = sample.slice(0, delayedSample.length + rounds * perRound);
+  const sftpLeft = new Set(listFiles(sftpRoot));
+  rmSync(sftpRoot, { recursive: true, force: true });
+  if (sampled.some((p) => sftpLeft.has(p))) throw new Error('sftp -b left files of its sample');
+  checks.push(`sftp -b removed its samples (${rounds} x ${perRound} + ${delayedSample.length} expired files)`);
+
   rmSync(nodeDir, { recursive: true, force: true });
   await makePurgeTree();
   say(`  mft-retention purge through the delay proxy`);
@@ -250,23 +289,38 @@ async function runScale(expired: number, pgServer: PgServer, sshd: SshdServer, p
   checks.push(await checkTable(pgServer, dbDelayed, data, now));
 
   rmSync(base, { recursive: true, force: true });
-  for (const d of [db, dbDelayed]) await withClient(pgServer.connectionConfig(), (c) => c.query(`DROP DATABASE ${d}`));
+  for (const d of [...dbRounds, dbDelayed]) await withClient(pgServer.connectionConfig(), (c) => c.query(`DROP DATABASE ${d}`));
 
-  const purgeRow = (side: string, p: PurgeRun): Row => ({ side, files: data.expired, rows: data.expiredRows, seconds: p.summary.durationMs / 1000, processSeconds: p.seconds, rssMiB: p.peakRssMiB });
-  const sftpRow = (side: string, n: number, s: { seconds: number; connectSeconds: number }): Row => ({
-    side,
-    files: data.expired,
-    seconds: (data.expired * (s.seconds - s.connectSeconds)) / n,
-    note: `extrapolated from ${fmtInt(n)} files (${(s.seconds - s.connectSeconds).toFixed(2)} s, login time left out)`,
-  });
+  const purgeRow = (side: string, ps: PurgeRun[]): Row => {
+    const rounds = ps.map((p) => p.summary.durationMs / 1000);
+    return {
+      side,
+      files: data.expired,
+      rows: data.expiredRows,
+      seconds: median(rounds),
+      processSeconds: median(ps.map((p) => p.seconds)),
+      rssMiB: Math.max(...ps.map((p) => p.peakRssMiB ?? 0)),
+      rounds: ps.length > 1 ? rounds : undefined,
+    };
+  };
+  const sftpRow = (side: string, n: number, ss: Array<{ seconds: number; connectSeconds: number }>): Row => {
+    const rounds = ss.map((s) => (data.expired * (s.seconds - s.connectSeconds)) / n);
+    return {
+      side,
+      files: data.expired,
+      seconds: median(rounds),
+      note: `extrapolated from ${fmtInt(n)} files${ss.length > 1 ? ' a round' : ''} (login time left out)`,
+      rounds: ss.length > 1 ? rounds : undefined,
+    };
+  };
   const result: ScaleResult = {
     data,
     rows: [],
-    find: { side: 'find -delete (local)', files: data.expired, seconds: find.seconds },
-    sftp: sftpRow('sftp -b, one rm a file', loopSample.length, sftp),
-    purge: purgeRow('mft-retention purge', purge),
-    sftpDelayed: sftpRow(`sftp -b, +${2 * ONE_WAY_DELAY_MS} ms RTT`, delayedSample.length, sftpDelayed),
-    purgeDelayed: purgeRow(`mft-retention purge, +${2 * ONE_WAY_DELAY_MS} ms RTT`, purgeDelayed),
+    find: { side: 'find -delete (local)', files: data.expired, seconds: median(finds), rounds: rounds > 1 ? finds : undefined },
+    sftp: sftpRow('sftp -b, one rm a file', perRound, sftps),
+    purge: purgeRow('mft-retention purge', purges),
+    sftpDelayed: sftpRow(`sftp -b, +${2 * ONE_WAY_DELAY_MS} ms RTT`, delayedSample.length, [sftpDelayed]),
+    purgeDelayed: purgeRow(`mft-retention purge, +${2 * ONE_WAY_DELAY_MS} ms RTT`, [purgeDelayed]),
     dryRun: { side: 'mft-retention purge --dry-run', files: data.expired, rows: data.expiredRows, seconds: dry.seconds, rssMiB: dry.peakRssMiB, fileServerLogins },
     checks,
   };
@@ -329,6 +383,17 @@ function report(results: Map<number, ScaleResult>, headline: number, rttMs: numb
     `"seconds" is each side's own work: find from start to exit; sftp -b without its login; the purge from its start (database connected) to its summary line: reading the expired rows, the file server's login (it overlaps the first query), removing, deleting rows. The note gives the purge's whole process too (Node.js start, config, logins, exit).`,
     `"+${2 * ONE_WAY_DELAY_MS} ms RTT": through a TCP proxy holding each packet ${ONE_WAY_DELAY_MS} ms each way (measured round trip ${rttMs.toFixed(2)} ms); its "vs sftp -b" is against sftp -b through the same proxy.`,
   );
+  if (h.purge.rounds) {
+    // Each round's ratios against the same round's other sides: how much the machine moved.
+    const n = h.purge.rounds.length;
+    const secs = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(', ');
+    const ratios = (other: number[], digits: number): string => h.purge.rounds!.map((p, i) => `${(other[i]! / p).toFixed(digits)}x`).join(', ');
+    out.push(
+      `find -delete, sftp -b and the purge ran in ${n} rounds, in turn; each row above is the median round. Per round (seconds):`,
+      `  find -delete ${secs(h.find.rounds!)}; sftp -b ${secs(h.sftp.rounds!)}; purge ${secs(h.purge.rounds)}`,
+      `  purge vs find -delete ${ratios(h.find.rounds!, 2)}; vs sftp -b ${ratios(h.sftp.rounds!, 1)}`,
+    );
+  }
 
   const pr = rate(h.purge.files, h.purge.seconds);
   const prd = rate(h.purgeDelayed.files, h.purgeDelayed.seconds);
@@ -384,7 +449,11 @@ function fsType(): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { full: { type: 'boolean', default: false }, sizes: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ options: { full: { type: 'boolean', default: false }, sizes: { type: 'string' }, rounds: { type: 'string' } }, strict: true });
+  const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1 && rounds <= 9)) throw new Error(`--rounds: "${values.rounds}" is not a whole number from 1 to 9`);
+  // Three rounds where a round takes seconds; one for a million files (minutes each).
+  const roundsFor = (n: number): number => rounds ?? (n <= 100_000 ? 3 : 1);
   const sizes = values.sizes ? values.sizes.split(',').map(parseSize) : values.full ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
   const headline = sizes.includes(100_000) ? 100_000 : sizes[sizes.length - 1]!;
   const started = performance.now();
@@ -395,7 +464,7 @@ async function main(): Promise<void> {
   try {
     const rttMs = await measureRoundTripMs(ONE_WAY_DELAY_MS);
     const results = new Map<number, ScaleResult>();
-    for (const n of [...sizes].sort((a, b) => a - b)) results.set(n, await runScale(n, pgServer, sshd, proxy, work));
+    for (const n of [...sizes].sort((a, b) => a - b)) results.set(n, await runScale(n, roundsFor(n), pgServer, sshd, proxy, work));
     process.stdout.write(`${report(results, headline, rttMs)}\n`);
     process.stdout.write(`\nBenchmark took ${((performance.now() - started) / 1000).toFixed(0)} s.\n`);
   } finally {

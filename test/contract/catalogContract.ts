@@ -202,6 +202,12 @@ export function describeCatalogContract(name: string, factory: () => CatalogFact
           get(500, P, at(2)), // downloaded long after, deep in the table
           get(400, Q, at(3)),
           post(600, p('R'), at(48)),
+          // The smallest and the largest expired path byte by byte ('B' < 'P' < 'a'), whatever
+          // order the database's locale gives them: their downloads are companions all the same.
+          post(650, p('a'), at(48)),
+          get(651, p('a'), at(3)),
+          post(660, p('B'), at(48)),
+          get(661, p('B'), at(3)),
           { aftIndex: 700, method: 'Get', chatType: 'groupchat', filePath: Q, timestamp: at(1) },
           post(800, '', at(48)), // an empty path pairs with nothing
           post(801, '', at(48)),
@@ -215,6 +221,8 @@ export function describeCatalogContract(name: string, factory: () => CatalogFact
           ['2', ['Get:400', 'Get:700']],
           ['4', ['Post:1', 'Get:3', 'Get:500']],
           ['600', []],
+          ['650', ['Get:651']],
+          ['660', ['Get:661']],
           ['800', []],
           ['801', []],
         ]);

@@ -69,7 +69,7 @@ function withKeysetReader(c: PostgresCatalog): Catalog {
   };
 }
 
-const makeFactory = (reader: 'cursor' | 'keyset'): CatalogFactory => ({
+const makeFactory = (reader: 'cursor' | 'keyset', filePathCollation?: string): CatalogFactory => ({
   async create(rows, opts = {}) {
     const zone = opts.timestampZone ?? 'UTC';
     const table = `aft_c${++tables}`;
@@ -81,6 +81,7 @@ const makeFactory = (reader: 'cursor' | 'keyset'): CatalogFactory => ({
         file_type VARCHAR(10) NOT NULL, chat_type VARCHAR(10) NOT NULL, file_server VARCHAR(511) NOT NULL,
         file_path VARCHAR(511) NOT NULL, file_size BIGINT NOT NULL, bytes_transferred BIGINT NOT NULL,
         timestampvalue TIMESTAMP WITHOUT TIME ZONE NOT NULL)`);
+    if (filePathCollation) await admin.query(`ALTER TABLE ${table} ALTER COLUMN file_path TYPE VARCHAR(511) COLLATE "${filePathCollation}"`);
     await insert(table, rows, zone);
     const db: ResolvedPostgresDatabase = {
       type: 'postgres',
@@ -152,6 +153,38 @@ describe('PostgreSQL reader on a server whose DateStyle is not ISO', () => {
       expect(await t.catalog.countExpiredUploads('im', new Date(uploaded.getTime() + 1))).toEqual({ files: 1, bytes: 1024 });
     } finally {
       await admin.query(`ALTER ROLE ${server.mftUser.user} RESET DateStyle`);
+      await t.dispose();
+    }
+  });
+});
+
+describe('PostgreSQL reader on a file_path column whose collation is not byte order', () => {
+  it('still attaches the downloads of the first and the last expired path', async () => {
+    // ICU's English order puts 'a' before 'B'; byte order puts it after. The reader bounds its
+    // companion scan by the smallest and largest expired path: were the bounds taken in one
+    // order and compared in the other, the range would be empty and both downloads missed.
+    const collation = 'en-US-x-icu';
+    const found = await admin.query('SELECT 1 FROM pg_collation WHERE collname = $1', [collation]);
+    expect(found.rowCount, `collation ${collation} missing: this PostgreSQL was built without ICU`).toBe(1);
+    const at = (h: number): Date => new Date(Date.UTC(2025, 2, 1, 10) + h * 3_600_000);
+    const path = (n: string): string => `/opt/mftFileStore/node_1/files/im/20250301/10/${n}.txt`;
+    const t = await makeFactory('cursor', collation).create([
+      { aftIndex: 1, method: 'Post', chatType: 'im', filePath: path('a'), timestamp: at(0) },
+      { aftIndex: 2, method: 'Post', chatType: 'im', filePath: path('B'), timestamp: at(0) },
+      { aftIndex: 3, method: 'Post', chatType: 'im', filePath: path('M'), timestamp: at(0) },
+      { aftIndex: 4, method: 'Get', chatType: 'im', filePath: path('a'), timestamp: at(30) },
+      { aftIndex: 5, method: 'Get', chatType: 'im', filePath: path('B'), timestamp: at(30) },
+    ]);
+    try {
+      const reader = await t.catalog.openExpiredUploads('im', at(24));
+      const files = await reader.next(10);
+      await reader.close();
+      expect(files.map((f) => [f.upload.aftIndex, f.companions.map((c) => c.aftIndex)])).toEqual([
+        ['1', ['4']],
+        ['2', ['5']],
+        ['3', []],
+      ]);
+    } finally {
       await t.dispose();
     }
   });

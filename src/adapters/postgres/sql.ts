@@ -37,8 +37,20 @@ const tsText = (column: string): string => `to_char(${column}, 'YYYY-MM-DD"T"HH2
  * which thousands of rows may share and which would otherwise pair with each other. One scan
  * finds the Posts and carries their details; a second probes the table against them. The
  * Post's own output row takes its details from the first, companions from the second.
+ *
+ * Before a row of the second scan is hashed, its path must lie between the smallest and the
+ * largest expired path, compared byte by byte (COLLATE "C": a plain memory comparison, whatever
+ * the database's locale, and the order in which equal paths are certainly in range). A path
+ * carries its upload's date folder, so in a purge that keeps up (a day expiring at a time) most
+ * of the table is newer than every expired path and is passed over by that cheap comparison
+ * instead of being hashed and probed.
  */
 export const selectExpiredUploadsWithCompanions = (t: string): string => `
+  WITH e AS MATERIALIZED (
+         SELECT aft_index, method, chat_type, timestampvalue, file_path, file_size, bytes_transferred, jid, to_jid
+           FROM ${t}
+          WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp),
+       r AS (SELECT min(file_path COLLATE "C") AS lo, max(file_path COLLATE "C") AS hi FROM e WHERE file_path <> '')
   SELECT e.aft_index AS post, coalesce(c.aft_index, e.aft_index) AS idx,
          CASE WHEN c.aft_index IS NULL THEN e.method ELSE c.method END AS method,
          CASE WHEN c.aft_index IS NULL THEN e.chat_type ELSE c.chat_type END AS chat_type,
@@ -48,11 +60,11 @@ export const selectExpiredUploadsWithCompanions = (t: string): string => `
          CASE WHEN c.aft_index IS NULL OR c.aft_index = e.aft_index THEN e.bytes_transferred END AS moved,
          CASE WHEN c.aft_index IS NULL OR c.aft_index = e.aft_index THEN e.jid END AS jid,
          CASE WHEN c.aft_index IS NULL OR c.aft_index = e.aft_index THEN e.to_jid END AS to_jid
-    FROM (SELECT aft_index, method, chat_type, timestampvalue, file_path, file_size, bytes_transferred, jid, to_jid
-            FROM ${t}
-           WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp) e
-    LEFT JOIN (SELECT aft_index, method, chat_type, timestampvalue, file_path FROM ${t}
-                WHERE file_path <> '') c ON c.file_path = e.file_path
+    FROM e
+    LEFT JOIN (SELECT t.aft_index, t.method, t.chat_type, t.timestampvalue, t.file_path
+                 FROM ${t} t, r
+                WHERE t.file_path <> '' AND t.file_path COLLATE "C" >= r.lo AND t.file_path COLLATE "C" <= r.hi) c
+           ON c.file_path = e.file_path
    ORDER BY 1, 2`;
 
 /**

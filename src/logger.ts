@@ -1,5 +1,9 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger, type LevelWithSilent } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+
+// Loaded only for a terminal: a service or a timer run writes JSON and need not pay its start-up.
+const requireCjs = createRequire(import.meta.url);
 
 /** Keys whose values must never reach a log line, wherever they appear. */
 export const REDACT_PATHS = [
@@ -28,6 +32,7 @@ export function makeLogger(opts: LoggerOptions): Logger {
   const base = { level: opts.level, base: { service: 'mft-retention' }, redact: { paths: REDACT_PATHS, censor: '[secret]' } };
   const isTty = opts.fd === 1 ? process.stdout.isTTY : process.stderr.isTTY;
   if (opts.pretty ?? isTty) {
+    const pretty = requireCjs('pino-pretty') as typeof PinoPretty;
     return pino(base, pretty({ destination: opts.fd, sync: true, ignore: 'pid,hostname,service', translateTime: 'SYS:standard' }));
   }
   const destination = pino.destination({ fd: opts.fd, sync: true });

@@ -2,12 +2,12 @@ import type { ResolvedNode } from '../config/loadConfig.js';
 import { LocalFileStore } from '../adapters/localFileStore.js';
 import { PostgresNodeLock } from '../adapters/postgres/nodeLock.js';
 import { PostgresCatalog } from '../adapters/postgres/postgresCatalog.js';
-import { SftpFileStore } from '../adapters/sftpFileStore.js';
 import { ConnectError } from '../errors.js';
 import type { Catalog, FileStore, NodeLock } from '../ports.js';
 
-// The Oracle adapters are loaded only for an Oracle node: their driver is a good part of the
-// start-up time of every command otherwise.
+// The Oracle adapters are loaded only for an Oracle node, and the SFTP one when a file server is
+// opened: their libraries are a good part of the start-up time of every command otherwise (a
+// dry-run never opens the file server, and a purge opens it while the database works).
 
 /** The composition point for adapters: the only place that knows which class serves which config. */
 export async function openCatalog(node: ResolvedNode, env: NodeJS.ProcessEnv = process.env): Promise<Catalog> {
@@ -27,7 +27,10 @@ export async function tryAcquireNodeLock(node: Pick<ResolvedNode, 'name' | 'data
 
 export async function openFileStore(node: ResolvedNode, env: NodeJS.ProcessEnv = process.env): Promise<FileStore> {
   const fs = node.fileServer;
-  if (fs.type === 'sftp') return SftpFileStore.open(node.name, fs, env);
+  if (fs.type === 'sftp') {
+    const { SftpFileStore } = await import('../adapters/sftpFileStore.js');
+    return SftpFileStore.open(node.name, fs, env);
+  }
   try {
     return await LocalFileStore.open(fs.directory, fs.concurrency);
   } catch (err) {

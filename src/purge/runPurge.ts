@@ -44,11 +44,13 @@ async function runNode(config: ResolvedConfig, node: ResolvedNode, log: Logger, 
   try {
     // Before anything is removed: an export that cannot be written stops the node here.
     if (!opts.dryRun && node.auditExport) audit = await AuditExport.open(node.auditExport.directory, node.name);
+    catalog = await openCatalog(node, opts.env);
     // A dry-run reads AFT_LOG only: it never needs the file server. A purge logs in to it while
-    // the database does its first work (see PendingFileStore).
+    // the database does its first work (see PendingFileStore); the database goes first, since
+    // its work is the longer and the login's start-up (loading SSH, the key exchange) would
+    // only delay it.
     const pending = opts.dryRun ? undefined : new PendingFileStore(openFileStore(node, opts.env));
     files = pending;
-    catalog = await openCatalog(node, opts.env);
     const limits = { history, approvals: opts.approvals };
     const result = await purgeNode(node, { catalog, files, log, audit }, { ...opts, limits, batchSize: config.purge.batchSize, removeEmptyFolders: config.purge.removeEmptyFolders, maxClockSkewMs: config.purge.maxClockSkewMs, chatTypes: opts.chatTypes as ChatType[] | undefined });
     // A run with nothing to remove never used the file server: it is checked all the same.

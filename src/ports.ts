@@ -79,6 +79,8 @@ export interface Catalog {
   /**
    * Deletes, in one transaction, the rows with these aft_index values, plus any row
    * for one of `paths` newer than `newerThanIndex` (a download logged after the rows were read).
+   * `paths` are the paths of the given rows (the files removed); an adapter may read them from
+   * those rows instead.
    * Returns the number of rows deleted.
    *
    * With `beforeCommit` (the audit export): inside the transaction, before it commits, it is

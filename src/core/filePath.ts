@@ -71,6 +71,15 @@ export function parseFilePath(filePath: string | null | undefined, nodeDirectory
   if (filePath === null || filePath === undefined || filePath === '') {
     return { ok: false, reason: 'empty-path', detail: 'file_path is empty' };
   }
+  const sameHour = lastHour !== undefined && lastHour.nodeDirectory === nodeDirectory && filePath.startsWith(lastHour.hourDirSlash) ? lastHour : undefined;
+  if (sameHour) {
+    const fileName = filePath.slice(sameHour.hourDirSlash.length);
+    // Anything else about the name is reported by the full parse below.
+    if (isPlainFileName(fileName)) {
+      const { chatType, dateFolder, hourFolder, hourDir, hourStartMs } = sameHour;
+      return { ok: true, value: { chatType, hourStart: new Date(hourStartMs), dateFolder, hourFolder, hourDir, fileName } };
+    }
+  }
   if (CONTROL_CHARS.test(filePath)) {
     return { ok: false, reason: 'bad-characters', detail: 'file_path contains control characters' };
   }
@@ -99,15 +108,21 @@ export function parseFilePath(filePath: string | null | undefined, nodeDirectory
   const hour = HOUR_FOLDER.exec(hourFolder);
   if (!hour) return { ok: false, reason: 'bad-hour-folder', detail: `"${hourFolder}" is not HH or HH.n (00-23)` };
   const hourStart = new Date(Date.UTC(date.y, date.m - 1, date.d, Number(hour[1])));
-  return {
-    ok: true,
-    value: {
-      chatType,
-      hourStart,
-      dateFolder,
-      hourFolder,
-      hourDir: `${prefix}${chatType}/${dateFolder}/${hourFolder}`,
-      fileName,
-    },
-  };
+  const hourDir = `${prefix}${chatType}/${dateFolder}/${hourFolder}`;
+  lastHour = { nodeDirectory, hourDirSlash: `${hourDir}/`, chatType, dateFolder, hourFolder, hourDir, hourStartMs: hourStart.getTime() };
+  return { ok: true, value: { chatType, hourStart, dateFolder, hourFolder, hourDir, fileName } };
+}
+
+/**
+ * The hour folder of the last path that parsed. A purge reads its rows in upload order, so
+ * hundreds in a row share one: for those only the file name is left to check, and the folder's
+ * strings are shared rather than built again for every row.
+ */
+let lastHour: (Omit<ParsedFilePath, 'fileName' | 'hourStart'> & { nodeDirectory: string; hourDirSlash: string; hourStartMs: number }) | undefined;
+
+/** A last path segment the full parse would accept as it is. */
+function isPlainFileName(name: string): boolean {
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || CONTROL_CHARS.test(name)) return false;
+  // A UTF-16 unit is at most 3 bytes of UTF-8: short names need no count.
+  return name.length * 3 <= NAME_MAX || Buffer.byteLength(name, 'utf8') <= NAME_MAX;
 }

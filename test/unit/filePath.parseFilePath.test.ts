@@ -181,6 +181,29 @@ describe('parseFilePath rejects anything else, with a reason', () => {
   });
 });
 
+describe('parseFilePath gives the same answer whatever it parsed before', () => {
+  // Rows of one hour folder come in runs: a path right after another of its folder takes a
+  // shorter way. It must come to the same answer as a path parsed on its own.
+  const hourFolderOf = (path: string): string | undefined => /^(.*\/files\/[^/]+\/[^/]+\/[^/]+\/)/.exec(path)?.[1];
+  const cases: Array<string | null | undefined> = [...VALID.map((c) => c.path), ...INVALID.map((c) => c.path)];
+  it.each(cases.map((path) => [JSON.stringify(path)?.slice(0, 80), path]))('%s', (_label, path) => {
+    parseFilePath(`${F}/groupchat/19991231/23/other`, NODE);
+    const alone = parseFilePath(path, NODE);
+    // The folder of this very path, with a valid name in it, parsed just before.
+    parseFilePath(`${F}/im/20240301/09/ok.txt`, NODE);
+    const folder = typeof path === 'string' ? hourFolderOf(path) : undefined;
+    if (folder) parseFilePath(`${folder}ok.txt`, NODE);
+    const afterSameFolder = parseFilePath(path, NODE);
+    expect(afterSameFolder).toEqual(alone);
+  });
+
+  it('does not take the folder of another node directory for its own', () => {
+    expect(parseFilePath('/opt/mftFileStore/node_1/files/im/20240301/09/a', '/opt/mftFileStore/node_1').ok).toBe(true);
+    expect(parseFilePath('/opt/mftFileStore/node_1/files/im/20240301/09/b', '/opt/mftFileStore/node_1/files/im/20240301/09')).toMatchObject({ ok: false, reason: 'outside-directory' });
+    expect(parseFilePath('/opt/mftFileStore/node_1/files/im/20240301/09/c', '/opt/mftFileStore/node_2')).toMatchObject({ ok: false, reason: 'outside-directory' });
+  });
+});
+
 describe('normaliseNodeDirectory', () => {
   it.each([
     ['/opt/mftFileStore/node_1', '/opt/mftFileStore/node_1'],

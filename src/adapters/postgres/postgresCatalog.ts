@@ -252,19 +252,21 @@ export class PostgresCatalog implements Catalog {
     }));
   }
 
-  async deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string, beforeCommit?: (rows: AuditRow[]) => Promise<void>): Promise<number> {
+  async deleteRows(aftIndexes: string[], _paths: string[], newerThanIndex: string, beforeCommit?: (rows: AuditRow[]) => Promise<void>): Promise<number> {
     if (aftIndexes.length === 0) return 0;
+    // The paths are those of these rows: the statement reads them there (see sql.deleteRows).
+    const params = [bigintArrayLiteral(aftIndexes), newerThanIndex];
     // An explicit transaction, not an autocommitted statement: if this process dies while the
     // DELETE runs, the rows stay (nothing commits without our COMMIT), so the next run finds
     // the files missing and deletes and logs them then. Either every row of the batch goes,
     // or none.
     return this.exclusive(() =>
       this.transaction('BEGIN', async () => {
-        if (!beforeCommit) return (await this.query(sql.deleteRows(this.table), [aftIndexes, newerThanIndex, paths])).rowCount ?? 0;
+        if (!beforeCommit) return (await this.query(sql.deleteRows(this.table), params)).rowCount ?? 0;
         // RETURNING *: every column of what was deleted, as text (no driver conversion), so the
         // export holds exactly what the table held. The export is written (and synced) before
         // COMMIT; if it fails, the transaction rolls back and no row goes unexported.
-        const rows = await this.queryText(sql.deleteRowsReturning(this.table), [aftIndexes, newerThanIndex, paths]);
+        const rows = await this.queryText(sql.deleteRowsReturning(this.table), params);
         await beforeCommit(rows);
         return rows.length;
       }),
@@ -280,4 +282,17 @@ export class PostgresCatalog implements Catalog {
   async close(): Promise<void> {
     await this.client.end().catch(() => undefined);
   }
+}
+
+const BIGINT_TEXT = /^-?\d{1,19}$/;
+
+/**
+ * `{1,2,3}`: a bigint[] parameter as PostgreSQL reads it. The driver would quote and escape
+ * every element of a string array, and a purge sends thousands a batch.
+ */
+function bigintArrayLiteral(values: string[]): string {
+  for (const v of values) {
+    if (!BIGINT_TEXT.test(v)) throw new Error(`not an aft_index value: ${JSON.stringify(v)}`);
+  }
+  return `{${values.join(',')}}`;
 }

@@ -129,14 +129,17 @@ export const countExpiredUploads = (t: string): string => `
    WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp`;
 
 /**
- * The rows of removed files by primary key, and rows for those paths logged after the reader
- * opened (a late download). The second part scans only the primary-key range above the
- * reader's high-water mark: the newest rows, never the whole table.
+ * The rows of removed files by primary key ($1, an array of aft_index values), and rows for
+ * the same paths logged after the reader opened (a late download). The second part looks only
+ * at the primary-key range above the reader's high-water mark ($2): the newest rows, never the
+ * whole table. The paths are read from the batch's own rows, in the statement, rather than
+ * sent: a batch's paths are some 70 kB, which would cross the network and be parsed again for
+ * every batch.
  */
 export const deleteRows = (t: string): string =>
-  `DELETE FROM ${t} WHERE aft_index = ANY($1::bigint[]) OR (aft_index > $2::bigint AND file_path = ANY($3::text[]))`;
+  `DELETE FROM ${t} WHERE aft_index = ANY($1::bigint[])
+      OR (aft_index > $2::bigint AND file_path IN (SELECT file_path FROM ${t} WHERE aft_index = ANY($1::bigint[])))`;
 
-/** The same, with every column of each deleted row (the audit export). */
 export const deleteRowsReturning = (t: string): string => `${deleteRows(t)} RETURNING *`;
 
 export const selectNow = `SELECT now() AS now`;

@@ -36,6 +36,8 @@ const TEXT_TYPES = { getTypeParser: (() => (v: string) => v) as never };
 
 /** Cursor rows fetched at a time at least (a batch's files, with their companions, are more). */
 const MIN_FETCH = 1000;
+/** Rows fetched for each file a batch still needs. */
+const ROWS_A_FILE = 2;
 
 /** AFT_LOG on PostgreSQL, through one dedicated connection per node. */
 export class PostgresCatalog implements Catalog {
@@ -67,9 +69,9 @@ export class PostgresCatalog implements Catalog {
     return new PostgresCatalog(client, db, node);
   }
 
-  private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[], types?: typeof TEXT_TYPES): Promise<pg.QueryResult<R>> {
     try {
-      return await this.client.query<R>(text, values);
+      return await (types ? this.client.query<R>({ text, values, types }) : this.client.query<R>(text, values));
     } catch (err) {
       throw this.translate(err);
     }
@@ -80,16 +82,6 @@ export class PostgresCatalog implements Catalog {
     const run = this.turn.then(fn, fn);
     this.turn = run.catch(() => undefined);
     return run;
-  }
-
-  /** A query whose every value comes back as the server's text rendering (or null). */
-  private async queryText(text: string, values: unknown[]): Promise<AuditRow[]> {
-    try {
-      const r = await this.client.query<AuditRow>({ text, values, types: { getTypeParser: (() => (v: string) => v) as never } });
-      return r.rows;
-    } catch (err) {
-      throw this.translate(err);
-    }
   }
 
   private translate(err: unknown): Error {
@@ -152,7 +144,9 @@ export class PostgresCatalog implements Catalog {
           for (;;) {
             for (const g of groups.take(limit - out.length, ended)) out.push(this.toExpiredUpload(g));
             if (out.length >= limit || ended) return out;
-            await fetch(Math.max(limit, MIN_FETCH));
+            // A file is its Post and its downloads (in a chat, mostly one): rows enough for that
+            // fill most batches in one round trip, and what is left over starts the next batch.
+            await fetch(Math.max(ROWS_A_FILE * limit, MIN_FETCH));
           }
         }),
       close: () =>
@@ -254,23 +248,29 @@ export class PostgresCatalog implements Catalog {
 
   async deleteRows(aftIndexes: string[], _paths: string[], newerThanIndex: string, beforeCommit?: (rows: AuditRow[]) => Promise<void>): Promise<number> {
     if (aftIndexes.length === 0) return 0;
-    // The paths are those of these rows: the statement reads them there (see sql.deleteRows).
-    const params = [bigintArrayLiteral(aftIndexes), newerThanIndex];
+    // The paths are those of these rows: the statement reads them there (see sql.beginAndDeleteRows).
+    const text = sql.beginAndDeleteRows(this.table, aftIndexes, newerThanIndex, beforeCommit !== undefined);
     // An explicit transaction, not an autocommitted statement: if this process dies while the
     // DELETE runs, the rows stay (nothing commits without our COMMIT), so the next run finds
     // the files missing and deletes and logs them then. Either every row of the batch goes,
     // or none.
-    return this.exclusive(() =>
-      this.transaction('BEGIN', async () => {
-        if (!beforeCommit) return (await this.query(sql.deleteRows(this.table), params)).rowCount ?? 0;
+    return this.exclusive(async () => {
+      try {
+        // Two statements: node-postgres gives a result each (BEGIN's, then the DELETE's).
         // RETURNING *: every column of what was deleted, as text (no driver conversion), so the
-        // export holds exactly what the table held. The export is written (and synced) before
-        // COMMIT; if it fails, the transaction rolls back and no row goes unexported.
-        const rows = await this.queryText(sql.deleteRowsReturning(this.table), params);
-        await beforeCommit(rows);
-        return rows.length;
-      }),
-    );
+        // export holds exactly what the table held.
+        const [, deleted] = (await this.query(text, undefined, TEXT_TYPES)) as unknown as [pg.QueryResult, pg.QueryResult<AuditRow>];
+        // The export is written (and synced) before COMMIT; if it fails, the transaction rolls
+        // back and no row goes unexported.
+        if (beforeCommit) await beforeCommit(deleted.rows);
+        await this.query('COMMIT');
+        return beforeCommit ? deleted.rows.length : (deleted.rowCount ?? 0);
+      } catch (err) {
+        // Also when the DELETE failed: the BEGIN before it left a transaction open.
+        await this.client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
   }
 
   async databaseUsage(): Promise<DatabaseUsage> {
@@ -282,17 +282,4 @@ export class PostgresCatalog implements Catalog {
   async close(): Promise<void> {
     await this.client.end().catch(() => undefined);
   }
-}
-
-const BIGINT_TEXT = /^-?\d{1,19}$/;
-
-/**
- * `{1,2,3}`: a bigint[] parameter as PostgreSQL reads it. The driver would quote and escape
- * every element of a string array, and a purge sends thousands a batch.
- */
-function bigintArrayLiteral(values: string[]): string {
-  for (const v of values) {
-    if (!BIGINT_TEXT.test(v)) throw new Error(`not an aft_index value: ${JSON.stringify(v)}`);
-  }
-  return `{${values.join(',')}}`;
 }

@@ -129,18 +129,31 @@ export const countExpiredUploads = (t: string): string => `
    WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp`;
 
 /**
- * The rows of removed files by primary key ($1, an array of aft_index values), and rows for
- * the same paths logged after the reader opened (a late download). The second part looks only
- * at the primary-key range above the reader's high-water mark ($2): the newest rows, never the
- * whole table. The paths are read from the batch's own rows, in the statement, rather than
- * sent: a batch's paths are some 70 kB, which would cross the network and be parsed again for
- * every batch.
+ * Opens the transaction that deletes a batch's rows, and deletes them, in one message: the
+ * rows of removed files by primary key, and rows for the same paths logged after the reader
+ * opened (a late download). The second part looks only at the primary-key range above the
+ * reader's high-water mark: the newest rows, never the whole table. The paths are read from
+ * the batch's own rows, in the statement, rather than sent: a batch's paths are some 70 kB,
+ * which would cross the network and be parsed again for every batch.
+ *
+ * One message rather than BEGIN and then the DELETE: a round trip less for every batch. A
+ * message of two statements cannot carry bound parameters, so the values are written into the
+ * text; both are checked to be plain integers first.
+ *
+ * @param ids aft_index values
+ * @param newerThan the reader's high-water mark
+ * @param returning every column of each deleted row comes back (the audit export)
  */
-export const deleteRows = (t: string): string =>
-  `DELETE FROM ${t} WHERE aft_index = ANY($1::bigint[])
-      OR (aft_index > $2::bigint AND file_path IN (SELECT file_path FROM ${t} WHERE aft_index = ANY($1::bigint[])))`;
+export function beginAndDeleteRows(t: string, ids: readonly string[], newerThan: string, returning: boolean): string {
+  for (const v of [...ids, newerThan]) {
+    if (!BIGINT_TEXT.test(v)) throw new Error(`not an aft_index value: ${JSON.stringify(v)}`);
+  }
+  const list = `'{${ids.join(',')}}'::bigint[]`;
+  return `BEGIN; DELETE FROM ${t} WHERE aft_index = ANY(${list})
+      OR (aft_index > ${newerThan} AND file_path IN (SELECT file_path FROM ${t} WHERE aft_index = ANY(${list})))${returning ? ' RETURNING *' : ''}`;
+}
 
-export const deleteRowsReturning = (t: string): string => `${deleteRows(t)} RETURNING *`;
+const BIGINT_TEXT = /^-?\d{1,19}$/;
 
 export const selectNow = `SELECT now() AS now`;
 

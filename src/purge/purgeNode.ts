@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ResolvedNode } from '../config/loadConfig.js';
 import type { ChatType } from '../core/chatType.js';
 import { resolvePurgeTimes, retentionCutoff } from '../core/clock.js';
-import { emptyFolderCandidates } from '../core/emptyFolders.js';
+import { emptyFolderCandidates, finishedHourFolders } from '../core/emptyFolders.js';
 import type { EligibilityContext } from '../core/eligibility.js';
 import { coerceError, ConnectError } from '../errors.js';
 import { infoMany } from '../logger.js';
@@ -112,18 +112,53 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
   return result;
 }
 
+/** The hour folders a chat type's purge emptied, and the ones already removed on the way. */
+interface EmptiedFolders {
+  /** hour folder -> start of its hour */
+  emptied: Map<string, Date>;
+  removed: Set<string>;
+  /** Removals of finished hour folders still under way. */
+  pending: Array<Promise<void>>;
+}
+
 async function purgeChatType(node: string, ctx: EligibilityContext, ports: NodePorts, opts: PurgeOptions, stats: ChatTypeStats, log: Logger): Promise<void> {
-  const emptied = new Map<string, Date>();
+  const folders: EmptiedFolders = { emptied: new Map(), removed: new Set(), pending: [] };
   try {
-    await purgeBatches(node, ctx, ports, opts, stats, log, emptied);
+    await purgeBatches(node, ctx, ports, opts, stats, log, folders);
   } finally {
-    // Also after a failure: folders emptied before it are as empty as ever.
-    if (!opts.dryRun && opts.removeEmptyFolders && ports.files && emptied.size > 0) {
-      const removed = await ports.files.removeEmptyFolders(emptyFolderCandidates(emptied, ctx.currentHourStart)).catch(() => []);
-      stats.foldersRemoved += removed.length;
-      if (removed.length) log.info({ folders: removed.length }, 'removed empty folders');
+    await Promise.all(folders.pending);
+    // Also after a failure: folders emptied before it are as empty as ever. The date folders
+    // go here, after their hour folders; so do hour folders the batches did not finish with.
+    if (!opts.dryRun && opts.removeEmptyFolders && ports.files && folders.emptied.size > 0) {
+      const left = emptyFolderCandidates(folders.emptied, ctx.currentHourStart).filter((d) => !folders.removed.has(d));
+      const removed = await ports.files.removeEmptyFolders(left).catch(() => []);
+      for (const d of removed) folders.removed.add(d);
     }
+    stats.foldersRemoved += folders.removed.size;
+    if (folders.removed.size) log.info({ folders: folders.removed.size }, 'removed empty folders');
   }
+}
+
+/**
+ * Removes the hour folders a batch is done with (see finishedHourFolders) beside the next
+ * batches' files, so that the end of the run has only a few left: the file server answers an
+ * rmdir far more slowly than an unlink, and at the end nothing else would be going on.
+ */
+function removeFinishedFolders(gone: FileDecision[], ctx: EligibilityContext, files: FileStore, folders: EmptiedFolders): void {
+  const finished = finishedHourFolders(
+    gone.map((f) => [f.hourDir!, f.hourStart!] as const),
+    ctx.currentHourStart,
+  ).filter((d) => !folders.removed.has(d));
+  if (finished.length === 0) return;
+  folders.pending.push(
+    files.removeEmptyFolders(finished).then(
+      (removed) => {
+        for (const d of removed) folders.removed.add(d);
+      },
+      // As at the end: a folder that cannot be removed now is offered again then.
+      () => undefined,
+    ),
+  );
 }
 
 /** One batch of expired uploads, decided. */
@@ -161,7 +196,7 @@ async function purgeBatches(
   opts: PurgeOptions,
   stats: ChatTypeStats,
   log: Logger,
-  emptied: Map<string, Date>,
+  folders: EmptiedFolders,
 ): Promise<void> {
   // Counting costs one scan, so only when someone watches the progress.
   const backlog = opts.onProgress ? await ports.catalog.countExpiredUploads(ctx.chatType, ctx.retentionCutoff) : { files: 0, bytes: 0 };
@@ -178,7 +213,8 @@ async function purgeBatches(
         countDryRun(node, batch.files, opts, stats);
       } else {
         const gone = await executeBatch(node, batch.files, previous, reader.highWaterIndex, ports, opts, stats, log);
-        for (const f of gone) emptied.set(f.hourDir!, f.hourStart!);
+        for (const f of gone) folders.emptied.set(f.hourDir!, f.hourStart!);
+        if (opts.removeEmptyFolders && ports.files) removeFinishedFolders(gone, ctx, ports.files, folders);
       }
       afterBatch(batch);
     });

@@ -1,6 +1,6 @@
 // After a purge, hour and date folders it emptied are removed; never today's, never a
 // non-empty one. Real PostgreSQL, local file store.
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/io.js';
 import { startOfUtcHour } from '../../src/core/clock.js';
-import { AFT_LOG_DDL, insertAftRows, type AftRow } from '../helpers/aftLogSchema.js';
+import { AFT_LOG_DDL, insertAftRows } from '../helpers/aftLogSchema.js';
 import { startPostgres, type PgServer } from '../helpers/pgServer.js';
 
 let server: PgServer;
@@ -40,13 +40,21 @@ afterAll(async () => {
 });
 
 async function upload(at: Date, name: string): Promise<string> {
-  const hourDir = join(dir, 'store/files/im', folderOf(at));
-  mkdirSync(hourDir, { recursive: true });
-  const filePath = join(hourDir, name);
-  writeFileSync(filePath, 'x');
-  const row: AftRow = { method: 'Post', chatType: 'im', filePath, timestamp: at };
-  await insertAftRows(client, [row]);
-  return filePath;
+  return (await uploads([[at, name]]))[0]!;
+}
+
+/** Files with their Post rows, the rows in the order given (aft_index order). */
+async function uploads(list: Array<[Date, string]>): Promise<string[]> {
+  const paths: string[] = [];
+  for (const [at, name] of list) {
+    const hourDir = join(dir, 'store/files/im', folderOf(at));
+    mkdirSync(hourDir, { recursive: true });
+    const filePath = join(hourDir, name);
+    writeFileSync(filePath, 'x');
+    await insertAftRows(client, [{ method: 'Post', chatType: 'im', filePath, timestamp: at }]);
+    paths.push(filePath);
+  }
+  return paths;
 }
 
 describe('empty folder cleanup', () => {
@@ -72,5 +80,33 @@ describe('empty folder cleanup', () => {
     expect(existsSync(stranger)).toBe(true);
     expect(existsSync(join(dir, 'store/files/im', folderOf(recent)))).toBe(recent.getTime() < todayStart.getTime() ? false : true);
     expect(existsSync(join(dir, 'store/files/im'))).toBe(true);
+  });
+
+  it('removes hour folders as batches finish with them, and a folder offered too early once it is empty', async () => {
+    const current = startOfUtcHour(new Date());
+    const day = (h: number): Date => new Date(current.getTime() - 96 * HOUR + h * HOUR + 60_000);
+    const config = join(dir, 'config-batches.yaml');
+    writeFileSync(config, `${readFileSync(join(dir, 'config.yaml'), 'utf8')}purge:\n  batchSize: 2\n`);
+    // Batches of 2: [p1 q1] [s1 t1] [u1 p2]. P's second file comes two batches after its
+    // first, beyond the two batches in flight: the first batch offers P while p2 is still in it.
+    // S keeps a file without a row.
+    const files = await uploads([
+      [day(0), 'p1'],
+      [day(1), 'q1'],
+      [day(3), 's1'],
+      [day(4), 't1'],
+      [day(5), 'u1'],
+      [day(0), 'p2'],
+    ]);
+    const stranger = join(dir, 'store/files/im', folderOf(day(3)), 'no-row.txt');
+    writeFileSync(stranger, 'x');
+
+    expect(await main(['purge', '--config', config], io)).toBe(0);
+
+    for (const f of files) expect(existsSync(f), f).toBe(false);
+    for (const h of [0, 1, 4, 5]) expect(existsSync(join(dir, 'store/files/im', folderOf(day(h)))), folderOf(day(h))).toBe(false);
+    expect(existsSync(stranger)).toBe(true);
+    const remaining = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM aft_log WHERE file_path = ANY($1)`, [files]);
+    expect(remaining.rows[0]!.n).toBe('0');
   });
 });

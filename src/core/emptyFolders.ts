@@ -1,5 +1,8 @@
 const DAY_MS = 86_400_000;
 
+/** Start of the UTC day of `t`, in milliseconds. */
+const utcDayStart = (t: Date): number => Math.floor(t.getTime() / DAY_MS) * DAY_MS;
+
 /**
  * The folders a purge may try to remove once it has emptied them: the hour folders (`HH`,
  * `HH.n`) it removed files from, and their date folders. Never the current hour's folder nor
@@ -9,7 +12,7 @@ const DAY_MS = 86_400_000;
  * @param hourDirs hour folder path -> start of its hour
  */
 export function emptyFolderCandidates(hourDirs: Map<string, Date>, currentHourStart: Date): string[] {
-  const todayStart = Math.floor(currentHourStart.getTime() / DAY_MS) * DAY_MS;
+  const todayStart = utcDayStart(currentHourStart);
   const out = new Set<string>();
   for (const [dir, hourStart] of hourDirs) {
     if (hourStart.getTime() >= todayStart) continue;
@@ -31,7 +34,7 @@ export function emptyFolderCandidates(hourDirs: Map<string, Date>, currentHourSt
  */
 export function finishedHourFolders(hourDirs: ReadonlyArray<readonly [dir: string, hourStart: Date]>, currentHourStart: Date): string[] {
   if (hourDirs.length === 0) return [];
-  const todayStart = Math.floor(currentHourStart.getTime() / DAY_MS) * DAY_MS;
+  const todayStart = utcDayStart(currentHourStart);
   const last = hourDirs[hourDirs.length - 1]![0];
   const out = new Set<string>();
   for (const [dir, hourStart] of hourDirs) {

@@ -18,6 +18,7 @@ import YAML from 'yaml';
 import { startPostgres, type PgServer } from '../test/helpers/pgServer.js';
 import { startSshd, type SshdServer } from '../test/helpers/sshdServer.js';
 import { fillAftLog, RETENTION, uploadNumber, writeFiles, type Dataset } from './dataset.js';
+import { treeCpuSeconds } from './cpuTime.js';
 import { measureRoundTripMs, startDelayProxy, type DelayProxy } from './delayProxy.js';
 import { findDelete, listFiles, runPurgeCli, sftpBatchRm, type PurgeRun, type SftpTarget, UNIT_NODE_OPTIONS } from './sides.js';
 
@@ -50,7 +51,18 @@ interface ScaleResult {
   sftp: Row;
   sftpDelayed: Row;
   dryRun: Row & { fileServerLogins: number };
+  /** CPU seconds each process used in each purge round. */
+  purgeCpu: PurgeCpu[];
   checks: string[];
+}
+
+/** CPU seconds (user and system) spent while one purge process ran. */
+interface PurgeCpu {
+  purge: number;
+  postgres: number;
+  sshd: number;
+  /** The purge process's wall time, start to exit. */
+  wall: number;
 }
 
 const rate = (n: number, s: number): number => n / s;
@@ -145,6 +157,30 @@ function removedFiles(before: string[], root: string): string[] {
   return before.filter((p) => !after.has(p));
 }
 
+/** The pids of the servers' first processes: their trees do all the servers' work. */
+function serverPids(pgServer: PgServer, sshd: SshdServer): { postgres: number; sshd: number } {
+  const firstLine = (file: string): number => Number(readFileSync(file, 'utf8').split('\n')[0]);
+  return { postgres: firstLine(join(pgServer.dataDir, 'postmaster.pid')), sshd: firstLine(join(sshd.dir, 'sshd.pid')) };
+}
+
+/**
+ * Where the CPU went in the median purge round: the purge process (all its threads), every
+ * PostgreSQL process and every sshd process, against what the cores had while it ran.
+ */
+function cpuLines(h: ScaleResult): string[] {
+  if (h.purgeCpu.length === 0) return [];
+  // The round whose purge time is the median one (the middle round of an odd count).
+  const seconds = h.purge.rounds ?? [h.purge.seconds];
+  const order = seconds.map((s, i) => ({ s, i })).sort((a, b) => a.s - b.s);
+  const c = h.purgeCpu[order[(order.length - 1) >> 1]!.i]!;
+  const cores = cpus().length;
+  const total = c.purge + c.postgres + c.sshd;
+  return [
+    `CPU in the median purge round (user + system seconds): mft-retention ${c.purge.toFixed(2)} (all its threads), PostgreSQL ${c.postgres.toFixed(2)}, sshd ${c.sshd.toFixed(2)}; ` +
+      `${total.toFixed(2)} in all, of the ${(cores * c.wall).toFixed(2)} that ${cores} cores had while the purge process ran (${c.wall.toFixed(2)} s).`,
+  ];
+}
+
 function sshdLogins(sshd: SshdServer): number {
   return (sshd.log().match(/Accepted publickey/g) ?? []).length;
 }
@@ -230,6 +266,8 @@ async function runScale(expired: number, rounds: number, pgServer: PgServer, ssh
   const finds: number[] = [];
   const sftps: Array<{ seconds: number; connectSeconds: number }> = [];
   const purges: PurgeRun[] = [];
+  const purgeCpu: PurgeCpu[] = [];
+  const pids = serverPids(pgServer, sshd);
   for (let round = 1; round <= rounds; round++) {
     const r = rounds > 1 ? ` (round ${round} of ${rounds})` : '';
     // (a) local find -delete: the file system's own rate. Every timed side starts with the
@@ -259,7 +297,16 @@ async function runScale(expired: number, rounds: number, pgServer: PgServer, ssh
     }
     await settle(pgServer);
     const cfg = writeConfig(cfgDir, `config-${round}`, pgServer, dbRounds[round - 1]!, sshd, sshd.port, nodeDir);
+    const cpuBefore = { postgres: treeCpuSeconds(pids.postgres), sshd: treeCpuSeconds(pids.sshd) };
     const purge = await runPurgeCli(cfg, [], join(cfgDir, `purge-${round}`));
+    // The purge's backend and SSH session end as it exits; give their parents a moment to collect them.
+    await new Promise((res) => setTimeout(res, 300));
+    purgeCpu.push({
+      purge: purge.cpuSeconds ?? NaN,
+      postgres: treeCpuSeconds(pids.postgres) - cpuBefore.postgres,
+      sshd: treeCpuSeconds(pids.sshd) - cpuBefore.sshd,
+      wall: purge.seconds,
+    });
     checks.push(...verifyPurge(`purge${r}`, purge, data, nodeDir, expectedRemoved, expectedDigest, unexpiredOnDisk));
     checks.push(await checkTable(pgServer, dbRounds[round - 1]!, data, now));
     purges.push(purge);
@@ -322,6 +369,7 @@ async function runScale(expired: number, rounds: number, pgServer: PgServer, ssh
     sftpDelayed: sftpRow(`sftp -b, +${2 * ONE_WAY_DELAY_MS} ms RTT`, delayedSample.length, [sftpDelayed]),
     purgeDelayed: purgeRow(`mft-retention purge, +${2 * ONE_WAY_DELAY_MS} ms RTT`, [purgeDelayed]),
     dryRun: { side: 'mft-retention purge --dry-run', files: data.expired, rows: data.expiredRows, seconds: dry.seconds, rssMiB: dry.peakRssMiB, fileServerLogins },
+    purgeCpu,
     checks,
   };
   result.rows = [result.find, result.sftp, result.purge, result.sftpDelayed, result.purgeDelayed, result.dryRun];
@@ -394,6 +442,7 @@ function report(results: Map<number, ScaleResult>, headline: number, rttMs: numb
       `  purge vs find -delete ${ratios(h.find.rounds!, 2)}; vs sftp -b ${ratios(h.sftp.rounds!, 1)}`,
     );
   }
+  out.push(...cpuLines(h));
 
   const pr = rate(h.purge.files, h.purge.seconds);
   const prd = rate(h.purgeDelayed.files, h.purgeDelayed.seconds);

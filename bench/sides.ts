@@ -15,6 +15,8 @@ export interface Timed {
   code: number | null;
   /** Peak resident set size in MiB (GNU time's "Maximum resident set size"), when measured. */
   peakRssMiB?: number;
+  /** CPU seconds, user and system, all threads (GNU time), when measured. */
+  cpuSeconds?: number;
   stdoutFile: string;
   stderrFile: string;
 }
@@ -40,11 +42,16 @@ export async function runTimed(file: string, args: string[], outBase: string, op
   closeSync(out);
   closeSync(err);
   let peakRssMiB: number | undefined;
+  let cpuSeconds: number | undefined;
   if (opts.measureRss) {
-    const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(timeFile, 'utf8'))?.[1];
+    const report = readFileSync(timeFile, 'utf8');
+    const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(report)?.[1];
     if (kb) peakRssMiB = Number(kb) / 1024;
+    const user = /User time \(seconds\): ([\d.]+)/.exec(report)?.[1];
+    const system = /System time \(seconds\): ([\d.]+)/.exec(report)?.[1];
+    if (user && system) cpuSeconds = Number(user) + Number(system);
   }
-  return { seconds, code, peakRssMiB, stdoutFile, stderrFile };
+  return { seconds, code, peakRssMiB, cpuSeconds, stdoutFile, stderrFile };
 }
 
 export function assertExit0(what: string, t: Timed): void {

@@ -167,13 +167,14 @@ export class PostgresCatalog implements Catalog {
   }
 
   /** BEGIN (as given), fn, COMMIT; ROLLBACK on any error. */
-  private async transaction<T>(begin: string, fn: () => Promise<T>): Promise<T> {
-    await this.query(begin);
+  private async transaction<T>(begin: string, fn: (began: unknown) => Promise<T>, types?: typeof TEXT_TYPES): Promise<T> {
     try {
-      const value = await fn();
+      // `begin` may carry the transaction's first statement too (see deleteRows).
+      const value = await fn(await this.query(begin, undefined, types));
       await this.query('COMMIT');
       return value;
     } catch (err) {
+      // Also when `begin` itself failed after its BEGIN: that left a transaction open.
       await this.client.query('ROLLBACK').catch(() => undefined);
       throw err;
     }
@@ -254,23 +255,21 @@ export class PostgresCatalog implements Catalog {
     // DELETE runs, the rows stay (nothing commits without our COMMIT), so the next run finds
     // the files missing and deletes and logs them then. Either every row of the batch goes,
     // or none.
-    return this.exclusive(async () => {
-      try {
-        // Two statements: node-postgres gives a result each (BEGIN's, then the DELETE's).
-        // RETURNING *: every column of what was deleted, as text (no driver conversion), so the
-        // export holds exactly what the table held.
-        const [, deleted] = (await this.query(text, undefined, TEXT_TYPES)) as unknown as [pg.QueryResult, pg.QueryResult<AuditRow>];
-        // The export is written (and synced) before COMMIT; if it fails, the transaction rolls
-        // back and no row goes unexported.
-        if (beforeCommit) await beforeCommit(deleted.rows);
-        await this.query('COMMIT');
-        return beforeCommit ? deleted.rows.length : (deleted.rowCount ?? 0);
-      } catch (err) {
-        // Also when the DELETE failed: the BEGIN before it left a transaction open.
-        await this.client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    });
+    return this.exclusive(() =>
+      this.transaction(
+        text,
+        async (began) => {
+          // Two statements: node-postgres gives a result each (BEGIN's, then the DELETE's).
+          // RETURNING *: every column of what was deleted, as text (no driver conversion), so
+          // the export holds exactly what the table held. The export is written (and synced)
+          // before COMMIT; if it fails, the transaction rolls back and no row goes unexported.
+          const [, deleted] = began as [pg.QueryResult, pg.QueryResult<AuditRow>];
+          if (beforeCommit) await beforeCommit(deleted.rows);
+          return beforeCommit ? deleted.rows.length : (deleted.rowCount ?? 0);
+        },
+        TEXT_TYPES,
+      ),
+    );
   }
 
   async databaseUsage(): Promise<DatabaseUsage> {

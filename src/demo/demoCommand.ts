@@ -133,6 +133,11 @@ async function verify(io: Io, db: { host: string; port: number; user: string; da
   try {
     const { rows } = await client.query<{ file_path: string }>(`SELECT DISTINCT file_path FROM aft_log`);
     const withRows = new Set(rows.map((r) => r.file_path));
+    // The purge ran a little after the traffic was made: an upload that came within that
+    // while of its retention (or of the hour's end) may have gone or stayed, and either is right.
+    const later = new Date();
+    const expiredAt = (u: DemoUpload, t: Date): boolean =>
+      u.uploadedAt.getTime() < t.getTime() - RETENTION_HOURS[u.chatType] * 3_600_000 && u.uploadedAt.getTime() < startOfUtcHour(t).getTime();
     const currentHour = startOfUtcHour(now).getTime();
     let gone = 0;
     let kept = 0;
@@ -140,9 +145,8 @@ async function verify(io: Io, db: { host: string; port: number; user: string; da
     const problems: string[] = [];
     for (const u of uploads) {
       const full = path.join(nodeDir, u.relPath);
-      const cutoff = now.getTime() - RETENTION_HOURS[u.chatType] * 3_600_000;
-      const expired = u.uploadedAt.getTime() < cutoff && u.uploadedAt.getTime() < currentHour;
       const present = await exists(full);
+      const expired = expiredAt(u, now) || (expiredAt(u, later) && !present && !withRows.has(full));
       if (expired) {
         gone++;
         if (present || withRows.has(full)) problems.push(`expired ${u.relPath} still ${present ? 'exists' : 'has rows'}`);

@@ -61,3 +61,16 @@ export function treeCpuSeconds(rootPid: number): number {
   }
   return ticks / clockTicks();
 }
+
+/**
+ * Seconds of CPU time the hypervisor gave to other guests so far, summed over all cores (the
+ * `steal` column of /proc/stat): on a shared virtual machine the cores were not all ours, and
+ * a purge that competes with PostgreSQL and sshd for them runs slower by as much. Zero on bare
+ * metal.
+ */
+export function hostStealSeconds(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+  if (cpu[0] !== 'cpu') throw new Error('/proc/stat does not start with the cpu line');
+  // cpu user nice system idle iowait irq softirq steal ...
+  return Number(cpu[8] ?? 0) / clockTicks();
+}

@@ -18,7 +18,7 @@ import YAML from 'yaml';
 import { startPostgres, type PgServer } from '../test/helpers/pgServer.js';
 import { startSshd, type SshdServer } from '../test/helpers/sshdServer.js';
 import { fillAftLog, RETENTION, uploadNumber, writeFiles, type Dataset } from './dataset.js';
-import { treeCpuSeconds } from './cpuTime.js';
+import { hostStealSeconds, treeCpuSeconds } from './cpuTime.js';
 import { measureRoundTripMs, startDelayProxy, type DelayProxy } from './delayProxy.js';
 import { findDelete, listFiles, runPurgeCli, sftpBatchRm, type PurgeRun, type SftpTarget, UNIT_NODE_OPTIONS } from './sides.js';
 
@@ -61,6 +61,8 @@ interface PurgeCpu {
   purge: number;
   postgres: number;
   sshd: number;
+  /** CPU time the hypervisor gave other guests meanwhile, all cores together. */
+  steal: number;
   /** The purge process's wall time, start to exit. */
   wall: number;
 }
@@ -177,7 +179,8 @@ function cpuLines(h: ScaleResult): string[] {
   const total = c.purge + c.postgres + c.sshd;
   return [
     `CPU in the median purge round (user + system seconds): mft-retention ${c.purge.toFixed(2)} (all its threads), PostgreSQL ${c.postgres.toFixed(2)}, sshd ${c.sshd.toFixed(2)}; ` +
-      `${total.toFixed(2)} in all, of the ${(cores * c.wall).toFixed(2)} that ${cores} cores had while the purge process ran (${c.wall.toFixed(2)} s).`,
+      `${total.toFixed(2)} in all, of the ${(cores * c.wall).toFixed(2)} that ${cores} cores had while the purge process ran (${c.wall.toFixed(2)} s)` +
+      (c.steal >= 0.01 ? `, and of which the hypervisor gave ${c.steal.toFixed(2)} to other guests (steal time).` : '.'),
   ];
 }
 
@@ -297,14 +300,16 @@ async function runScale(expired: number, rounds: number, pgServer: PgServer, ssh
     }
     await settle(pgServer);
     const cfg = writeConfig(cfgDir, `config-${round}`, pgServer, dbRounds[round - 1]!, sshd, sshd.port, nodeDir);
-    const cpuBefore = { postgres: treeCpuSeconds(pids.postgres), sshd: treeCpuSeconds(pids.sshd) };
+    const cpuBefore = { postgres: treeCpuSeconds(pids.postgres), sshd: treeCpuSeconds(pids.sshd), steal: hostStealSeconds() };
     const purge = await runPurgeCli(cfg, [], join(cfgDir, `purge-${round}`));
+    const steal = hostStealSeconds() - cpuBefore.steal;
     // The purge's backend and SSH session end as it exits; give their parents a moment to collect them.
     await new Promise((res) => setTimeout(res, 300));
     purgeCpu.push({
       purge: purge.cpuSeconds ?? NaN,
       postgres: treeCpuSeconds(pids.postgres) - cpuBefore.postgres,
       sshd: treeCpuSeconds(pids.sshd) - cpuBefore.sshd,
+      steal,
       wall: purge.seconds,
     });
     checks.push(...verifyPurge(`purge${r}`, purge, data, nodeDir, expectedRemoved, expectedDigest, unexpiredOnDisk));

@@ -18,7 +18,7 @@ import YAML from 'yaml';
 import { startPostgres, type PgServer } from '../test/helpers/pgServer.js';
 import { startSshd, type SshdServer } from '../test/helpers/sshdServer.js';
 import { fillAftLog, RETENTION, uploadNumber, writeFiles, type Dataset } from './dataset.js';
-import { hostStealSeconds, treeCpuSeconds } from './cpuTime.js';
+import { hostStealSeconds, TreeCpuSampler } from './cpuTime.js';
 import { measureRoundTripMs, startDelayProxy, type DelayProxy } from './delayProxy.js';
 import { findDelete, listFiles, runPurgeCli, sftpBatchRm, type PurgeRun, type SftpTarget, UNIT_NODE_OPTIONS } from './sides.js';
 
@@ -300,15 +300,15 @@ async function runScale(expired: number, rounds: number, pgServer: PgServer, ssh
     }
     await settle(pgServer);
     const cfg = writeConfig(cfgDir, `config-${round}`, pgServer, dbRounds[round - 1]!, sshd, sshd.port, nodeDir);
-    const cpuBefore = { postgres: treeCpuSeconds(pids.postgres), sshd: treeCpuSeconds(pids.sshd), steal: hostStealSeconds() };
+    const servers = new TreeCpuSampler(pids);
+    const stealBefore = hostStealSeconds();
     const purge = await runPurgeCli(cfg, [], join(cfgDir, `purge-${round}`));
-    const steal = hostStealSeconds() - cpuBefore.steal;
-    // The purge's backend and SSH session end as it exits; give their parents a moment to collect them.
-    await new Promise((res) => setTimeout(res, 300));
+    const steal = hostStealSeconds() - stealBefore;
+    const spent = servers.stop();
     purgeCpu.push({
       purge: purge.cpuSeconds ?? NaN,
-      postgres: treeCpuSeconds(pids.postgres) - cpuBefore.postgres,
-      sshd: treeCpuSeconds(pids.sshd) - cpuBefore.sshd,
+      postgres: spent.postgres!,
+      sshd: spent.sshd!,
       steal,
       wall: purge.seconds,
     });

@@ -14,6 +14,20 @@ export interface CompanionRow {
   uploadedAt: Date;
 }
 
+/** One chat type's expired `Post` rows to count: those uploaded strictly before `before`. */
+export interface ExpiredCount {
+  chatType: ChatType;
+  before: Date;
+}
+
+/** What countExpiredUploadsAndTotal found for one chat type. */
+export interface ChatTypeCount {
+  files: number;
+  bytes: number;
+  /** Only when asked for (totalBefore). */
+  total?: number;
+}
+
 export interface ExpiredUploadQuery {
   chatType: ChatType;
   /** Uploads strictly before this instant. */
@@ -72,10 +86,12 @@ export interface Catalog {
   /** How many expired `Post` rows (and their bytes) a chat type has: the backlog, for progress and metrics. */
   countExpiredUploads(chatType: ChatType, before: Date): Promise<{ files: number; bytes: number }>;
   /**
-   * The same count, with `total`: the `Post` rows of the chat type uploaded before
-   * `totalBefore` (the blast-radius limits compare the run with what the table holds).
+   * The same count for several chat types at once, in one pass over the table where the
+   * adapter can; the results come in the order of `counts`. With `totalBefore`, each also has
+   * `total`: the `Post` rows of the chat type uploaded before it (the blast-radius limits
+   * compare the run with what the table holds).
    */
-  countExpiredUploadsAndTotal(chatType: ChatType, before: Date, totalBefore: Date): Promise<{ files: number; bytes: number; total: number }>;
+  countExpiredUploadsAndTotal(counts: ReadonlyArray<ExpiredCount>, totalBefore?: Date): Promise<ChatTypeCount[]>;
   /**
    * Deletes, in one transaction, the rows with these aft_index values, plus any row
    * for one of `paths` newer than `newerThanIndex` (a download logged after the rows were read).

@@ -141,10 +141,13 @@ async function withPort<P extends { close(): Promise<void> }>(
  */
 async function measureBacklog(node: ResolvedNode, catalog: Catalog, now: Date, out: NodeCheckResult, observe: Observe): Promise<void> {
   const times = resolvePurgeTimes(now, await catalog.databaseNow());
-  for (const [chatType, policy] of Object.entries(node.policies) as Array<[ChatType, NonNullable<ResolvedNode['policies'][ChatType]>]>) {
-    if (policy.retention === 'forever') continue;
-    const cutoff = retentionCutoff(times.now, policy.retention);
-    const counted = await catalog.countExpiredUploads(chatType, cutoff);
+  const measured = (Object.entries(node.policies) as Array<[ChatType, NonNullable<ResolvedNode['policies'][ChatType]>]>).flatMap(([chatType, policy]) =>
+    policy.retention === 'forever' ? [] : [{ chatType, retention: policy.retention, before: retentionCutoff(times.now, policy.retention) }],
+  );
+  // Every chat type's backlog in one pass over the table.
+  const counts = await catalog.countExpiredUploadsAndTotal(measured.map(({ chatType, before }) => ({ chatType, before })));
+  for (const [i, { chatType, retention, before: cutoff }] of measured.entries()) {
+    const counted = counts[i]!;
     const ctx: EligibilityContext = { nodeDirectory: node.fileServer.directory, chatType, retentionCutoff: cutoff, currentHourStart: times.currentHourStart, holds: node.holds };
     let oldestDueSince: Date | undefined;
     let afterIndex = KEYSET_START;
@@ -152,7 +155,7 @@ async function measureBacklog(node: ResolvedNode, catalog: Catalog, now: Date, o
       const rows = await catalog.findExpiredUploads({ chatType, before: cutoff, afterIndex, limit: BACKLOG_PAGE });
       const due = decideRows(rows, ctx).find((d) => d.decision === 'delete');
       if (due) {
-        const byAge = DateTime.fromJSDate(due.uploadedAt).plus(policy.retention).toJSDate();
+        const byAge = DateTime.fromJSDate(due.uploadedAt).plus(retention).toJSDate();
         const byFolder = new Date((due.hourStart ?? due.uploadedAt).getTime() + 3_600_000);
         oldestDueSince = byAge > byFolder ? byAge : byFolder;
       }

@@ -45,25 +45,28 @@ export async function checkBlastRadius(
   const limits = node.limits;
   const tokens = validApprovals(node, times.now, opts.approvals ?? [], log);
   const asOf = (ct: ChatType): Date | undefined => earliest(tokens.filter((a) => a.scope === ct || a.scope === 'all').map((a) => a.asOf));
-  const measures: ChatTypeMeasure[] = [];
-  for (const chatType of chatTypes) {
+  const counted = chatTypes.flatMap((chatType) => {
     const policy = node.policies[chatType];
-    if (!policy || policy.retention === 'forever') continue;
+    if (!policy || policy.retention === 'forever') return [];
     const basis = asOf(chatType) ?? approvalInstant(times.now);
-    // One scan gives both; the total is kept only where a limit needs it.
-    const { total, ...counted } = await catalog.countExpiredUploadsAndTotal(chatType, retentionCutoff(basis, policy.retention), FAR_FUTURE);
-    measures.push({
+    return [{ chatType, policy, retention: policy.retention, before: retentionCutoff(basis, policy.retention) }];
+  });
+  // One scan for every chat type gives both counts; the total is kept only where a limit needs it.
+  const counts = counted.length > 0 ? await catalog.countExpiredUploadsAndTotal(counted.map(({ chatType, before }) => ({ chatType, before })), FAR_FUTURE) : [];
+  const measures: ChatTypeMeasure[] = counted.map(({ chatType, policy, retention }, i) => {
+    const { total, ...found } = counts[i]!;
+    return {
       chatType,
-      ...counted,
-      total: needsTotal(counted, limits) ? total : undefined,
-      retentionMs: policy.retention.as('milliseconds'),
+      ...found,
+      total: needsTotal(found, limits) ? total : undefined,
+      retentionMs: retention.as('milliseconds'),
       retentionText: policy.retentionText,
       allowShortRetention: policy.allowShortRetention,
       allowPurgeAll: policy.allowPurgeAll,
       recent: opts.history?.recent(node.name, chatType) ?? [],
       source: policy.source,
-    });
-  }
+    };
+  });
   const refusals: Refusal[] = [];
   for (const r of evaluateLimits(node.name, measures, limits)) {
     if (r.limit === 'minRetention') {

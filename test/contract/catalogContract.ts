@@ -363,9 +363,46 @@ export function describeCatalogContract(name: string, factory: () => CatalogFact
         post(5, p(5), at(-1), { fileSize: 7 }),
         post(6, '/opt/mftFileStore/node_1/files/groupchat/20250301/10/g.txt', at(48), { chatType: 'groupchat', fileSize: 9 }),
       ]);
-      expect(await catalog.countExpiredUploadsAndTotal('im', at(24), T0)).toEqual({ files: 2, bytes: 1_020, total: 3 });
-      expect(await catalog.countExpiredUploadsAndTotal('im', at(24), new Date(Date.UTC(9999, 0, 1)))).toEqual({ files: 2, bytes: 1_020, total: 4 });
-      expect(await catalog.countExpiredUploadsAndTotal('persistent', at(24), T0)).toEqual({ files: 0, bytes: 0, total: 0 });
+      expect(await catalog.countExpiredUploadsAndTotal([{ chatType: 'im', before: at(24) }], T0)).toEqual([{ files: 2, bytes: 1_020, total: 3 }]);
+      expect(await catalog.countExpiredUploadsAndTotal([{ chatType: 'im', before: at(24) }], new Date(Date.UTC(9999, 0, 1)))).toEqual([{ files: 2, bytes: 1_020, total: 4 }]);
+      expect(await catalog.countExpiredUploadsAndTotal([{ chatType: 'persistent', before: at(24) }], T0)).toEqual([{ files: 0, bytes: 0, total: 0 }]);
+      expect(await catalog.countExpiredUploadsAndTotal([], T0)).toEqual([]);
+    });
+
+    it('counts several chat types in one call, each against its own cutoff, in the order asked', async () => {
+      const gc = (n: number): string => `/opt/mftFileStore/node_1/files/groupchat/20250301/10/g${n}.txt`;
+      const { catalog } = await make([
+        post(1, p(1), at(48), { fileSize: 1_000 }),
+        post(2, p(2), at(30), { fileSize: 20 }),
+        get(3, p(2), at(29)),
+        post(4, p(4), at(1), { fileSize: 7 }),
+        post(5, gc(5), at(48), { chatType: 'groupchat', fileSize: 9 }),
+        post(6, gc(6), at(10), { chatType: 'groupchat', fileSize: 300 }),
+        post(7, gc(7), at(-1), { chatType: 'groupchat', fileSize: 5 }),
+        post(8, '/opt/mftFileStore/node_1/files/persistent/20250301/10/r.txt', at(100), { chatType: 'persistent', fileSize: 40 }),
+      ]);
+      // im before 24 h ago: rows 1 and 2; groupchat before 5 h ago: rows 5 and 6; persistent
+      // before 200 h ago: none. Totals: the Post rows of each chat type before T0.
+      const counts = [
+        { chatType: 'groupchat' as const, before: at(5) },
+        { chatType: 'persistent' as const, before: at(200) },
+        { chatType: 'im' as const, before: at(24) },
+      ];
+      expect(await catalog.countExpiredUploadsAndTotal(counts, T0)).toEqual([
+        { files: 2, bytes: 309, total: 2 },
+        { files: 0, bytes: 0, total: 1 },
+        { files: 2, bytes: 1_020, total: 3 },
+      ]);
+      // One chat type alone gives the same as in company.
+      expect(await catalog.countExpiredUploadsAndTotal([counts[0]!], T0)).toEqual([{ files: 2, bytes: 309, total: 2 }]);
+      // Without an instant for the total, none is given.
+      const noTotal = await catalog.countExpiredUploadsAndTotal(counts);
+      expect(noTotal).toEqual([
+        { files: 2, bytes: 309 },
+        { files: 0, bytes: 0 },
+        { files: 2, bytes: 1_020 },
+      ]);
+      expect(noTotal.map((c) => c.total)).toEqual([undefined, undefined, undefined]);
     });
 
     it('reports the database clock and its usage', async () => {

@@ -108,6 +108,52 @@ describe('OracleCatalog.findRowsByPath (stand-in)', () => {
   });
 });
 
+describe('OracleCatalog.countExpiredUploadsAndTotal (stand-in)', () => {
+  // Answers each count from the binds, so the test can tell which result came from which call.
+  const counting: Responder = (call) => {
+    const b = call.binds as { chatType: string; before: { val: Date } };
+    const hours = Math.round((T.getTime() - b.before.val.getTime()) / 3_600_000);
+    return { rows: [{ FILES: String(b.chatType.length * 100 + hours), BYTES: String(hours * 10) }] };
+  };
+
+  it('counts each chat type against its own cutoff, in the order asked, and the total before the later instant', async () => {
+    const { conn, catalog } = catalogWith(counting);
+    const at = (h: number): Date => new Date(T.getTime() - h * 3_600_000);
+    const result = await catalog.countExpiredUploadsAndTotal(
+      [
+        { chatType: 'groupchat', before: at(5) },
+        { chatType: 'im', before: at(24) },
+      ],
+      at(-1),
+    );
+    expect(result).toEqual([
+      { files: 905, bytes: 50, total: 899 },
+      { files: 224, bytes: 240, total: 199 },
+    ]);
+    const asked = conn.calls.map((c) => (c.op === 'execute' ? [c.binds.chatType, (c.binds.before as { val: Date }).val.toISOString()] : c.op));
+    expect(asked).toEqual([
+      ['groupchat', at(5).toISOString()],
+      ['groupchat', at(-1).toISOString()],
+      ['im', at(24).toISOString()],
+      ['im', at(-1).toISOString()],
+    ]);
+  });
+
+  it('without a total, one count a chat type and no total', async () => {
+    const { conn, catalog } = catalogWith(counting);
+    const result = await catalog.countExpiredUploadsAndTotal([{ chatType: 'persistent', before: new Date(T.getTime() - 7_200_000) }]);
+    expect(result).toEqual([{ files: 1002, bytes: 20 }]);
+    expect(result[0]).not.toHaveProperty('total');
+    expect(conn.calls).toHaveLength(1);
+  });
+
+  it('asks nothing for no chat type', async () => {
+    const { conn, catalog } = catalogWith(counting);
+    expect(await catalog.countExpiredUploadsAndTotal([], T)).toEqual([]);
+    expect(conn.calls).toEqual([]);
+  });
+});
+
 describe('OracleCatalog.maxAftIndex (stand-in)', () => {
   it('asks for MAX(aft_index) as text, exact beyond 2^53', async () => {
     const { conn, catalog } = catalogWith(() => ({ rows: [{ IDX: '9007199254740993' }] }));

@@ -4,7 +4,7 @@ import type { ResolvedOracleDatabase } from '../../config/loadConfig.js';
 import type { ChatType } from '../../core/chatType.js';
 import type { UploadRow } from '../../core/eligibility.js';
 import { ConnectError, DatabaseFullError } from '../../errors.js';
-import type { AuditRow, Catalog, CompanionRow, DatabaseUsage, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
+import type { AuditRow, Catalog, ChatTypeCount, CompanionRow, DatabaseUsage, ExpiredCount, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
 import { KEYSET_START, openKeysetUploadReader } from '../keysetUploadReader.js';
 import { connectOracle, describeOracle, thinConnector, type OracleConnection, type OracleConnector } from './connection.js';
 import { classifyOracleError, isTableOrViewMissing, oraCode } from './errors.js';
@@ -157,10 +157,17 @@ export class OracleCatalog implements Catalog {
     return { files: Number(row?.FILES ?? 0), bytes: Number(row?.BYTES ?? 0) };
   }
 
-  /** Two counts (two scans). One scan, as on PostgreSQL, would be new Oracle SQL: only a real server checks that (`npm run test:oracle`). */
-  async countExpiredUploadsAndTotal(chatType: string, before: Date, totalBefore: Date): Promise<{ files: number; bytes: number; total: number }> {
-    const counted = await this.countExpiredUploads(chatType, before);
-    return { ...counted, total: (await this.countExpiredUploads(chatType, totalBefore)).files };
+  /**
+   * Two counts (two scans) a chat type. One scan for them all, as on PostgreSQL, would be new
+   * Oracle SQL: only a real server checks that (`npm run test:oracle`).
+   */
+  async countExpiredUploadsAndTotal(counts: ReadonlyArray<ExpiredCount>, totalBefore?: Date): Promise<ChatTypeCount[]> {
+    const out: ChatTypeCount[] = [];
+    for (const { chatType, before } of counts) {
+      const counted = await this.countExpiredUploads(chatType, before);
+      out.push(totalBefore ? { ...counted, total: (await this.countExpiredUploads(chatType, totalBefore)).files } : counted);
+    }
+    return out;
   }
 
   findRowsByPath(paths: string[]): Promise<CompanionRow[]> {

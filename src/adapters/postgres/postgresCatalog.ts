@@ -4,7 +4,7 @@ import type { ResolvedPostgresDatabase } from '../../config/loadConfig.js';
 import { connectPostgres } from './connect.js';
 import { ConnectError, DatabaseFullError } from '../../errors.js';
 import type { UploadRow } from '../../core/eligibility.js';
-import type { AuditRow, Catalog, CompanionRow, DatabaseUsage, ExpiredUpload, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
+import type { AuditRow, Catalog, ChatTypeCount, CompanionRow, DatabaseUsage, ExpiredCount, ExpiredUpload, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
 import * as sql from './sql.js';
 import { RowGroups } from '../rowGroups.js';
 import { parseWallClock } from './wallClockText.js';
@@ -200,13 +200,20 @@ export class PostgresCatalog implements Catalog {
     return { files: Number(r.rows[0]!.files), bytes: Number(r.rows[0]!.bytes) };
   }
 
-  async countExpiredUploadsAndTotal(chatType: string, before: Date, totalBefore: Date): Promise<{ files: number; bytes: number; total: number }> {
-    const r = await this.query<{ files: string; bytes: string; total: string }>(sql.countExpiredUploadsAndTotal(this.table), [
-      chatType,
-      this.toWall(before),
-      this.toWall(totalBefore),
+  async countExpiredUploadsAndTotal(counts: ReadonlyArray<ExpiredCount>, totalBefore?: Date): Promise<ChatTypeCount[]> {
+    if (counts.length === 0) return [];
+    const withTotal = totalBefore !== undefined;
+    const r = await this.query<Record<string, string>>(sql.countExpiredUploadsAndTotal(this.table, counts.length, withTotal), [
+      ...counts.map((c) => c.chatType),
+      ...counts.map((c) => this.toWall(c.before)),
+      ...(withTotal ? [this.toWall(totalBefore)] : []),
     ]);
-    return { files: Number(r.rows[0]!.files), bytes: Number(r.rows[0]!.bytes), total: Number(r.rows[0]!.total) };
+    const row = r.rows[0]!;
+    return counts.map((_, i) => ({
+      files: Number(row[`files${i}`]),
+      bytes: Number(row[`bytes${i}`]),
+      ...(withTotal ? { total: Number(row[`total${i}`]) } : {}),
+    }));
   }
 
   async findExpiredUploads(q: ExpiredUploadQuery): Promise<UploadRow[]> {

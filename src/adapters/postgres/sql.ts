@@ -115,13 +115,30 @@ export const selectRowsByPath = (t: string): string => `
     FROM ${t}
    WHERE file_path = ANY($1::text[])`;
 
-/** countExpiredUploads, with the count before a second, later instant ($3), in the same scan. */
-export const countExpiredUploadsAndTotal = (t: string): string => `
-  SELECT count(*) FILTER (WHERE timestampvalue < $2::timestamp)::text AS files,
-         coalesce(sum(file_size) FILTER (WHERE timestampvalue < $2::timestamp), 0)::text AS bytes,
-         count(*)::text AS total
+/**
+ * countExpiredUploads for `n` chat types in one scan: a node purges up to three, so one pass
+ * over the table instead of one each. With `withTotal`, each also gets the count of its `Post`
+ * rows before a later instant (the total the blast-radius limits compare with). Parameters:
+ * $1..$n the chat types, $n+1..$2n their cutoffs, $2n+1 the later instant; columns files<i>,
+ * bytes<i> and total<i>.
+ */
+export function countExpiredUploadsAndTotal(t: string, n: number, withTotal: boolean): string {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`at least one chat type to count, not ${n}`);
+  const cols: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const mine = `chat_type = $${i + 1}`;
+    const expired = `${mine} AND timestampvalue < $${n + i + 1}::timestamp`;
+    cols.push(`count(*) FILTER (WHERE ${expired})::text AS files${i}`, `coalesce(sum(file_size) FILTER (WHERE ${expired}), 0)::text AS bytes${i}`);
+    if (withTotal) cols.push(`count(*) FILTER (WHERE ${mine})::text AS total${i}`);
+  }
+  const types = Array.from({ length: n }, (_, i) => `$${i + 1}`).join(', ');
+  // Without the total, no row at or after the latest cutoff counts.
+  const upTo = withTotal ? `$${2 * n + 1}::timestamp` : `greatest(${Array.from({ length: n }, (_, i) => `$${n + i + 1}::timestamp`).join(', ')})`;
+  return `
+  SELECT ${cols.join(',\n         ')}
     FROM ${t}
-   WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $3::timestamp`;
+   WHERE method = 'Post' AND chat_type IN (${types}) AND timestampvalue < ${upTo}`;
+}
 
 export const countExpiredUploads = (t: string): string => `
   SELECT count(*)::text AS files, coalesce(sum(file_size), 0)::text AS bytes

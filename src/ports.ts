@@ -20,7 +20,7 @@ export interface ExpiredCount {
   before: Date;
 }
 
-/** What countExpiredUploadsAndTotal found for one chat type. */
+/** What countExpiredUploadsByChatType found for one chat type. */
 export interface ChatTypeCount {
   files: number;
   bytes: number;
@@ -91,7 +91,7 @@ export interface Catalog {
    * `total`: the `Post` rows of the chat type uploaded before it (the blast-radius limits
    * compare the run with what the table holds).
    */
-  countExpiredUploadsAndTotal(counts: ReadonlyArray<ExpiredCount>, totalBefore?: Date): Promise<ChatTypeCount[]>;
+  countExpiredUploadsByChatType(counts: ReadonlyArray<ExpiredCount>, totalBefore?: Date): Promise<ChatTypeCount[]>;
   /**
    * Deletes, in one transaction, the rows with these aft_index values, plus any row
    * for one of `paths` newer than `newerThanIndex` (a download logged after the rows were read).

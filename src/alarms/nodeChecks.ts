@@ -145,7 +145,7 @@ async function measureBacklog(node: ResolvedNode, catalog: Catalog, now: Date, o
     policy.retention === 'forever' ? [] : [{ chatType, retention: policy.retention, before: retentionCutoff(times.now, policy.retention) }],
   );
   // Every chat type's backlog in one pass over the table.
-  const counts = await catalog.countExpiredUploadsAndTotal(measured.map(({ chatType, before }) => ({ chatType, before })));
+  const counts = await catalog.countExpiredUploadsByChatType(measured.map(({ chatType, before }) => ({ chatType, before })));
   for (const [i, { chatType, retention, before: cutoff }] of measured.entries()) {
     const counted = counts[i]!;
     const ctx: EligibilityContext = { nodeDirectory: node.fileServer.directory, chatType, retentionCutoff: cutoff, currentHourStart: times.currentHourStart, holds: node.holds };

@@ -52,7 +52,7 @@ export async function checkBlastRadius(
     return [{ chatType, policy, retention: policy.retention, before: retentionCutoff(basis, policy.retention) }];
   });
   // One scan for every chat type gives both counts; the total is kept only where a limit needs it.
-  const counts = counted.length > 0 ? await catalog.countExpiredUploadsAndTotal(counted.map(({ chatType, before }) => ({ chatType, before })), FAR_FUTURE) : [];
+  const counts = counted.length > 0 ? await catalog.countExpiredUploadsByChatType(counted.map(({ chatType, before }) => ({ chatType, before })), FAR_FUTURE) : [];
   const measures: ChatTypeMeasure[] = counted.map(({ chatType, policy, retention }, i) => {
     const { total, ...found } = counts[i]!;
     return {

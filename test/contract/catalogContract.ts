@@ -363,10 +363,10 @@ export function describeCatalogContract(name: string, factory: () => CatalogFact
         post(5, p(5), at(-1), { fileSize: 7 }),
         post(6, '/opt/mftFileStore/node_1/files/groupchat/20250301/10/g.txt', at(48), { chatType: 'groupchat', fileSize: 9 }),
       ]);
-      expect(await catalog.countExpiredUploadsAndTotal([{ chatType: 'im', before: at(24) }], T0)).toEqual([{ files: 2, bytes: 1_020, total: 3 }]);
-      expect(await catalog.countExpiredUploadsAndTotal([{ chatType: 'im', before: at(24) }], new Date(Date.UTC(9999, 0, 1)))).toEqual([{ files: 2, bytes: 1_020, total: 4 }]);
-      expect(await catalog.countExpiredUploadsAndTotal([{ chatType: 'persistent', before: at(24) }], T0)).toEqual([{ files: 0, bytes: 0, total: 0 }]);
-      expect(await catalog.countExpiredUploadsAndTotal([], T0)).toEqual([]);
+      expect(await catalog.countExpiredUploadsByChatType([{ chatType: 'im', before: at(24) }], T0)).toEqual([{ files: 2, bytes: 1_020, total: 3 }]);
+      expect(await catalog.countExpiredUploadsByChatType([{ chatType: 'im', before: at(24) }], new Date(Date.UTC(9999, 0, 1)))).toEqual([{ files: 2, bytes: 1_020, total: 4 }]);
+      expect(await catalog.countExpiredUploadsByChatType([{ chatType: 'persistent', before: at(24) }], T0)).toEqual([{ files: 0, bytes: 0, total: 0 }]);
+      expect(await catalog.countExpiredUploadsByChatType([], T0)).toEqual([]);
     });
 
     it('counts several chat types in one call, each against its own cutoff, in the order asked', async () => {
@@ -388,15 +388,15 @@ export function describeCatalogContract(name: string, factory: () => CatalogFact
         { chatType: 'persistent' as const, before: at(200) },
         { chatType: 'im' as const, before: at(24) },
       ];
-      expect(await catalog.countExpiredUploadsAndTotal(counts, T0)).toEqual([
+      expect(await catalog.countExpiredUploadsByChatType(counts, T0)).toEqual([
         { files: 2, bytes: 309, total: 2 },
         { files: 0, bytes: 0, total: 1 },
         { files: 2, bytes: 1_020, total: 3 },
       ]);
       // One chat type alone gives the same as in company.
-      expect(await catalog.countExpiredUploadsAndTotal([counts[0]!], T0)).toEqual([{ files: 2, bytes: 309, total: 2 }]);
+      expect(await catalog.countExpiredUploadsByChatType([counts[0]!], T0)).toEqual([{ files: 2, bytes: 309, total: 2 }]);
       // Without an instant for the total, none is given.
-      const noTotal = await catalog.countExpiredUploadsAndTotal(counts);
+      const noTotal = await catalog.countExpiredUploadsByChatType(counts);
       expect(noTotal).toEqual([
         { files: 2, bytes: 309 },
         { files: 0, bytes: 0 },

@@ -61,7 +61,7 @@ function withKeysetReader(c: PostgresCatalog): Catalog {
     openExpiredUploads: (chatType, before) => openKeysetUploadReader(c, chatType, before),
     findExpiredUploads: (q) => c.findExpiredUploads(q),
     countExpiredUploads: (chatType, before) => c.countExpiredUploads(chatType, before),
-    countExpiredUploadsAndTotal: (counts, totalBefore) => c.countExpiredUploadsAndTotal(counts, totalBefore),
+    countExpiredUploadsByChatType: (counts, totalBefore) => c.countExpiredUploadsByChatType(counts, totalBefore),
     findRowsByPath: (paths) => c.findRowsByPath(paths),
     deleteRows: (...args: Parameters<Catalog['deleteRows']>) => c.deleteRows(...args),
     databaseUsage: () => c.databaseUsage(),

@@ -29,7 +29,7 @@ const nodeWith = (policies: RetentionPolicy[], limits = resolveLimits({ maxFiles
 function countingCatalog(files: Partial<Record<ChatType, number>>) {
   const calls: Array<{ counts: ExpiredCount[]; totalBefore?: Date }> = [];
   const catalog = {
-    async countExpiredUploadsAndTotal(counts: ReadonlyArray<ExpiredCount>, totalBefore?: Date): Promise<ChatTypeCount[]> {
+    async countExpiredUploadsByChatType(counts: ReadonlyArray<ExpiredCount>, totalBefore?: Date): Promise<ChatTypeCount[]> {
       calls.push({ counts: [...counts], totalBefore });
       return counts.map((c) => ({ files: files[c.chatType] ?? 0, bytes: (files[c.chatType] ?? 0) * 10, total: 1_000 }));
     },

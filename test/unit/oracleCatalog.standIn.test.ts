@@ -108,7 +108,7 @@ describe('OracleCatalog.findRowsByPath (stand-in)', () => {
   });
 });
 
-describe('OracleCatalog.countExpiredUploadsAndTotal (stand-in)', () => {
+describe('OracleCatalog.countExpiredUploadsByChatType (stand-in)', () => {
   // Answers each count from the binds, so the test can tell which result came from which call.
   const counting: Responder = (call) => {
     const b = call.binds as { chatType: string; before: { val: Date } };
@@ -119,7 +119,7 @@ describe('OracleCatalog.countExpiredUploadsAndTotal (stand-in)', () => {
   it('counts each chat type against its own cutoff, in the order asked, and the total before the later instant', async () => {
     const { conn, catalog } = catalogWith(counting);
     const at = (h: number): Date => new Date(T.getTime() - h * 3_600_000);
-    const result = await catalog.countExpiredUploadsAndTotal(
+    const result = await catalog.countExpiredUploadsByChatType(
       [
         { chatType: 'groupchat', before: at(5) },
         { chatType: 'im', before: at(24) },
@@ -141,7 +141,7 @@ describe('OracleCatalog.countExpiredUploadsAndTotal (stand-in)', () => {
 
   it('without a total, one count a chat type and no total', async () => {
     const { conn, catalog } = catalogWith(counting);
-    const result = await catalog.countExpiredUploadsAndTotal([{ chatType: 'persistent', before: new Date(T.getTime() - 7_200_000) }]);
+    const result = await catalog.countExpiredUploadsByChatType([{ chatType: 'persistent', before: new Date(T.getTime() - 7_200_000) }]);
     expect(result).toEqual([{ files: 1002, bytes: 20 }]);
     expect(result[0]).not.toHaveProperty('total');
     expect(conn.calls).toHaveLength(1);
@@ -149,7 +149,7 @@ describe('OracleCatalog.countExpiredUploadsAndTotal (stand-in)', () => {
 
   it('asks nothing for no chat type', async () => {
     const { conn, catalog } = catalogWith(counting);
-    expect(await catalog.countExpiredUploadsAndTotal([], T)).toEqual([]);
+    expect(await catalog.countExpiredUploadsByChatType([], T)).toEqual([]);
     expect(conn.calls).toEqual([]);
   });
 });

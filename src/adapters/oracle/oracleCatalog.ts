@@ -161,7 +161,7 @@ export class OracleCatalog implements Catalog {
    * Two counts (two scans) a chat type. One scan for them all, as on PostgreSQL, would be new
    * Oracle SQL: only a real server checks that (`npm run test:oracle`).
    */
-  async countExpiredUploadsAndTotal(counts: ReadonlyArray<ExpiredCount>, totalBefore?: Date): Promise<ChatTypeCount[]> {
+  async countExpiredUploadsByChatType(counts: ReadonlyArray<ExpiredCount>, totalBefore?: Date): Promise<ChatTypeCount[]> {
     const out: ChatTypeCount[] = [];
     for (const { chatType, before } of counts) {
       const counted = await this.countExpiredUploads(chatType, before);

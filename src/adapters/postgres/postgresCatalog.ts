@@ -200,10 +200,10 @@ export class PostgresCatalog implements Catalog {
     return { files: Number(r.rows[0]!.files), bytes: Number(r.rows[0]!.bytes) };
   }
 
-  async countExpiredUploadsAndTotal(counts: ReadonlyArray<ExpiredCount>, totalBefore?: Date): Promise<ChatTypeCount[]> {
+  async countExpiredUploadsByChatType(counts: ReadonlyArray<ExpiredCount>, totalBefore?: Date): Promise<ChatTypeCount[]> {
     if (counts.length === 0) return [];
     const withTotal = totalBefore !== undefined;
-    const r = await this.query<Record<string, string>>(sql.countExpiredUploadsAndTotal(this.table, counts.length, withTotal), [
+    const r = await this.query<Record<string, string>>(sql.countExpiredUploadsByChatType(this.table, counts.length, withTotal), [
       ...counts.map((c) => c.chatType),
       ...counts.map((c) => this.toWall(c.before)),
       ...(withTotal ? [this.toWall(totalBefore)] : []),

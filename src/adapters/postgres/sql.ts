@@ -122,7 +122,7 @@ export const selectRowsByPath = (t: string): string => `
  * $1..$n the chat types, $n+1..$2n their cutoffs, $2n+1 the later instant; columns files<i>,
  * bytes<i> and total<i>.
  */
-export function countExpiredUploadsAndTotal(t: string, n: number, withTotal: boolean): string {
+export function countExpiredUploadsByChatType(t: string, n: number, withTotal: boolean): string {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`at least one chat type to count, not ${n}`);
   const cols: string[] = [];
   for (let i = 0; i < n; i++) {

@@ -2,7 +2,8 @@
 # Installs the Debian packages the integration tests need (real PostgreSQL, OpenSSH,
 # Prometheus Alertmanager and rsyslog as alarm receivers, systemd-analyze for the unit
 # files, util-linux's script for a pseudo-terminal), and GNU time, with which `npm run bench`
-# reads the purge's peak memory. Idempotent: does nothing when
+# reads the purge's peak memory, and g++ and make, which build ssh2's native crypto binding
+# (scripts/build-ssh-crypto.mjs; doctor's "SSH crypto" check expects it). Idempotent: does nothing when
 # everything is present.
 #
 # Never starts or enables a system service: during the install a policy-rc.d that
@@ -22,8 +23,10 @@ declare -A PROBE=(
   [prometheus-alertmanager]='/usr/bin/prometheus-alertmanager'
   [rsyslog]='/usr/sbin/rsyslogd'
   [time]='/usr/bin/time'
+  [g++]='/usr/bin/g++'
+  [make]='/usr/bin/make'
 )
-ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager rsyslog time)
+ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager rsyslog time g++ make)
 
 present() {
   local pattern=$1 f

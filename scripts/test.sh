@@ -11,6 +11,8 @@ if [[ ! -d node_modules ]]; then
   npm ci
 fi
 
+# After `npm ci` on a host that had no compiler then: install-test-deps brought one.
+node scripts/build-ssh-crypto.mjs
 npm run build
 
 exec npx vitest run "$@"

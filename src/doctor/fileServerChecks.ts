@@ -6,6 +6,7 @@ import { describeSecretSource } from '../config/secrets.js';
 import { runDirectoryChecks, type DirectoryOps, type FreeSpaceThresholds } from './directoryChecks.js';
 import { loadClientKey, sshLogin, type SftpServerConfig } from './sshLogin.js';
 import { connectTcp, readSshBanner } from './tcpProbe.js';
+import { sshCryptoBindingLoaded, sshCryptoCheck } from './sshCrypto.js';
 import { checkMaker, messageOf, type Check, type GroupReport } from './types.js';
 
 const { pass, fail, skip } = checkMaker('file-server');
@@ -23,7 +24,7 @@ export async function checkFileServer(fs: ResolvedFileServer, opts: FileServerCh
   return { group: 'file-server', target: `sftp ${fs.username}@${fs.host}:${fs.port} ${fs.directory}`, checks: await checkSftp(fs, opts) };
 }
 
-const AFTER_LOGIN = ['directory', 'writable', 'layout', 'free space'];
+const AFTER_LOGIN = ['SSH crypto', 'directory', 'writable', 'layout', 'free space'];
 
 function skipRest(names: string[], why: string): Check[] {
   return names.map((n) => skip(n, `not checked: ${why}`));
@@ -65,6 +66,7 @@ async function checkSftp(cfg: SftpServerConfig, opts: FileServerCheckOptions): P
     if (!login.hostKeyMatches) return [...checks, ...skipRest(['key accepted', ...AFTER_LOGIN], 'the host key did not match, so no credentials were sent')];
     checks.push(keyAcceptedCheck(cfg, key, login));
     if (!login.session) return [...checks, ...skipRest(AFTER_LOGIN, 'not logged in')];
+    checks.push(sshCryptoCheck(sshCryptoBindingLoaded(), login.cipher));
     const ctx = { directory: cfg.directory, user: cfg.username, where: `on ${cfg.host}`, thresholds: opts.thresholds };
     checks.push(...(await runDirectoryChecks(sftpOps(login.session.sftp, cfg.connectTimeoutMs), ctx)));
     return checks;

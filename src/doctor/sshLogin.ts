@@ -31,6 +31,8 @@ export interface SshLoginResult {
   error?: string;
   /** The failure was the server refusing our key (not the network or handshake). */
   authRejected: boolean;
+  /** The cipher agreed for what the server sends, once the handshake is done. */
+  cipher?: string;
 }
 
 /** The algorithm name at the start of an SSH public key blob (RFC 4253 6.6). */
@@ -87,6 +89,9 @@ export function sshLogin(cfg: SftpServerConfig, key: ClientKey, sock?: Socket): 
       finish(err.message);
     });
     client.on('close', () => finish('the connection closed during login'));
+    client.on('handshake', (negotiated: { sc?: { cipher?: string } }) => {
+      result.cipher = negotiated.sc?.cipher;
+    });
     client.on('ready', () => {
       client.sftp((err, sftp) => {
         if (err) return finish(`logged in, but the SFTP subsystem failed: ${err.message}`);

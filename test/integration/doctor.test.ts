@@ -154,6 +154,7 @@ describe('mft-retention doctor', () => {
       'file-server/SSH banner': 'pass',
       'file-server/host key': 'pass',
       'file-server/key accepted': 'pass',
+      'file-server/SSH crypto': 'pass',
       'file-server/directory': 'pass',
       'file-server/writable': 'pass',
       'file-server/layout': 'pass',
@@ -167,6 +168,8 @@ describe('mft-retention doctor', () => {
       'database/index': 'warn',
     });
     expect(find(report, 'file-server', 'layout').detail).toBe('files/im, files/groupchat found (no persistent files yet)');
+    // The install built ssh2's binding, and the session's cipher is named.
+    expect(find(report, 'file-server', 'SSH crypto').detail).toMatch(/^native ssh2 crypto binding; cipher (aes\d+-gcm@openssh\.com|chacha20-poly1305@openssh\.com|aes\d+-ctr)$/);
     expect(find(report, 'file-server', 'free space').detail).toMatch(/free of .* \(\d+\.\d %; warn below 15 %, fail at or below 10 %\)/);
     expect(find(report, 'database', 'capacity').detail).toMatch(/^database \d+(\.\d+)? MiB; public\.aft_log \d+(\.\d+)? KiB/);
     expect(find(report, 'database', 'index').fix).toMatch(/\nCREATE INDEX CONCURRENTLY aft_log_file_path_idx ON public\.aft_log \(file_path\);$/);

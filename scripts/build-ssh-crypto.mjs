@@ -3,7 +3,7 @@
 //
 // Why: without it, ssh2 decrypts every SSH packet through a new Node.js cipher object, and a
 // purge receives tens of thousands of small packets (the SFTP server answers each removal on its
-// own). With it, the SFTP side of a 100,000-file purge costs about a tenth less CPU.
+// own). With it, removing 100,000 files over SFTP on loopback costs the process about a sixth less CPU.
 //
 // ssh2's own install step tries the same build but asks node-gyp to download the Node.js headers
 // from nodejs.org, which fails on a host without Internet access. Node.js packages (Debian's,

@@ -83,6 +83,13 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
       if (refusal) stats.refused = refusal;
       // The dry-run still shows what the refused run would have removed.
       if (refusal && !opts.dryRun) continue;
+      // Nothing expired when counted, a moment ago: reading would cost a pass over AFT_LOG for
+      // nothing. The count's cutoff is the run's own, rounded down to the second, so an upload
+      // that expired within that second waits for the next run; nothing is ever removed early.
+      if (gate.expiredFiles(chatType) === 0) {
+        log.debug({ chatType }, 'no expired uploads counted; AFT_LOG not read for this chat type');
+        continue;
+      }
       const ctx: EligibilityContext = {
         nodeDirectory: node.fileServer.directory,
         chatType,

@@ -259,6 +259,33 @@ describe('purge eligibility, end to end', () => {
     expect(fileRecords(r.stdout)).toHaveLength(0);
   });
 
+  it('does not read AFT_LOG for a chat type the count before the run found nothing expired in; still purges the others', async () => {
+    await avoidHourEdge();
+    const f = await env.fixture({ policies: { im: 'PT2H', groupchat: 'PT2H', persistent: 'PT2H' }, logLevel: 'debug' });
+    const { at } = clock();
+    const expired = await f.node.upload({ chatType: 'im', at: at(-3 * HOUR_MS), gets: [at(-2 * HOUR_MS)] });
+    const fresh = await f.node.upload({ chatType: 'groupchat', at: at(-30 * 60_000), gets: [at(-20 * 60_000)] });
+
+    const r = await f.purge('--json');
+    expect(r.code, show(r)).toBe(0);
+    expect(present(expired.path)).toBe(false);
+    expect(present(fresh.path)).toBe(true);
+    expect(await f.node.indexes()).toEqual(fresh.indexes);
+    const skipped = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; chatType?: string })
+      .filter((l) => l.msg === 'no expired uploads counted; AFT_LOG not read for this chat type')
+      .map((l) => l.chatType);
+    expect(skipped).toEqual(['groupchat', 'persistent']);
+    const s = summaryRecord(r.stdout);
+    expect(s.nodes[0].chatTypes.map((c: { chatType: string; files: number }) => [c.chatType, c.files])).toEqual([
+      ['groupchat', 0],
+      ['im', 1],
+      ['persistent', 0],
+    ]);
+  });
+
   it('keeps a file with a duplicate Post row that is not expired (either order), across keyset batches of 1', async () => {
     await avoidHourEdge();
     const f = await env.fixture({ policies: { im: 'PT1H' }, batchSize: 1 });

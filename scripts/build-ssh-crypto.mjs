@@ -6,13 +6,13 @@
 // own). With it, removing 100,000 files over SFTP on loopback costs the process about a sixth less CPU.
 //
 // ssh2's own install step tries the same build but asks node-gyp to download the Node.js headers
-// from nodejs.org, which fails on a host without Internet access. Node.js packages (Debian's,
-// NodeSource's, the official tarballs) ship those headers next to the binary, so this script
-// points node-gyp at them. It never fails the install: without a compiler or headers ssh2 keeps
-// its pure JavaScript path, which works the same, only slower. `mft-retention doctor` says which
-// one is in use.
+// from nodejs.org, which fails on a host without Internet access. The headers are usually on the
+// host already, under <prefix>/include/node (NodeSource's package and the official tarballs ship
+// them with node; Debian's are in libnode-dev), so this script points node-gyp at them. It never
+// fails the install: without a compiler or headers ssh2 works the same, with more CPU for each
+// SSH packet. `mft-retention doctor` says which one is in use.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -56,7 +56,7 @@ function main() {
   const gyp = nodeGyp();
   const headers = nodeHeaders();
   if (!gyp || !headers) {
-    say(`not built (${!gyp ? 'node-gyp not found' : 'no Node.js headers next to the node binary'}); ssh2 uses its JavaScript path`);
+    say(`not built (${!gyp ? 'node-gyp not found' : 'no Node.js headers next to the node binary'}); ssh2 works without it, with more CPU for each SSH packet`);
     return;
   }
   const openssl = /^\d+/.exec(process.versions.openssl)?.[0] ?? '3';
@@ -69,8 +69,13 @@ function main() {
     say('built');
     return;
   }
-  const why = (r.error?.message ?? `${r.stderr ?? ''}`.trim().split('\n').slice(-3).join(' / ')) || `exit ${r.status}`;
-  say(`not built (${why}); ssh2 uses its JavaScript path. A C++ compiler and make are needed (apt-get install g++ make)`);
+  // node-gyp ends with generic lines; the compiler's or make's own complaint says what is missing.
+  const lines = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.split('\n').map((l) => l.trim());
+  const cause = lines.find((l) => /not found|No such file|command not found|error:/i.test(l)) ?? lines.find((l) => /Error:/.test(l));
+  const why = (r.error?.message ?? cause?.slice(0, 200)) || `exit ${r.status}`;
+  // ssh2 loads the binding only if it is complete; a half-built tree would only confuse.
+  rmSync(join(cryptoDir, 'build'), { recursive: true, force: true });
+  say(`not built (${why}); ssh2 works without it, with more CPU for each SSH packet. A C++ compiler and make are needed (apt-get install g++ make)`);
 }
 
 main();

@@ -21,8 +21,8 @@ export interface LimitGate {
   refusalFor(chatType: ChatType): Refusal | undefined;
   /** An approved chat type counts, and is purged, as of its approval's instant. */
   approvedAsOf(chatType: ChatType): Date | undefined;
-  /** The expired uploads counted for a chat type before the run; undefined when not counted. */
-  expiredFiles(chatType: ChatType): number | undefined;
+  /** The expired uploads (and their bytes) counted for a chat type before the run; undefined when not counted. */
+  expired(chatType: ChatType): { files: number; bytes: number } | undefined;
   /** Remembers what the run counted for the chat types it purged (real runs only). */
   record(): void;
 }
@@ -96,7 +96,10 @@ export async function checkBlastRadius(
     refusals,
     refusalFor: (ct) => refusals.find((r) => r.chatType === ct) ?? refusals.find((r) => r.chatType === 'all'),
     approvedAsOf: (ct) => asOf(ct),
-    expiredFiles: (ct) => measures.find((m) => m.chatType === ct)?.files,
+    expired: (ct) => {
+      const m = measures.find((x) => x.chatType === ct);
+      return m && { files: m.files, bytes: m.bytes };
+    },
     record() {
       for (const m of measures) {
         if (!refusals.some((r) => r.chatType === m.chatType || r.chatType === 'all')) opts.history?.record(node.name, m.chatType, m.files);

@@ -86,7 +86,8 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
       // Nothing expired when counted, a moment ago: reading would cost a pass over AFT_LOG for
       // nothing. The count's cutoff is the run's own, rounded down to the second, so an upload
       // that expired within that second waits for the next run; nothing is ever removed early.
-      if (gate.expiredFiles(chatType) === 0) {
+      const counted = gate.expired(chatType);
+      if (counted?.files === 0) {
         log.debug({ chatType }, 'no expired uploads counted; AFT_LOG not read for this chat type');
         continue;
       }
@@ -99,7 +100,7 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
         holds: node.holds,
         lastDownloadCutoff: policy.keepAfterLastDownload ? retentionCutoff(times.now, policy.keepAfterLastDownload) : undefined,
       };
-      await purgeChatType(node.name, ctx, ports, opts, stats, log.child({ chatType }));
+      await purgeChatType(node.name, ctx, ports, opts, stats, log.child({ chatType }), counted);
       if (opts.signal?.aborted) {
         result.status = 'stopped';
         break;
@@ -119,6 +120,9 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
   return result;
 }
 
+/** Expired uploads of a chat type, and their bytes, as counted before they are read. */
+type Backlog = { files: number; bytes: number };
+
 /** The hour folders a chat type's purge emptied, and the ones already removed on the way. */
 interface EmptiedFolders {
   /** hour folder -> start of its hour */
@@ -128,10 +132,18 @@ interface EmptiedFolders {
   pending: Array<Promise<void>>;
 }
 
-async function purgeChatType(node: string, ctx: EligibilityContext, ports: NodePorts, opts: PurgeOptions, stats: ChatTypeStats, log: Logger): Promise<void> {
+async function purgeChatType(
+  node: string,
+  ctx: EligibilityContext,
+  ports: NodePorts,
+  opts: PurgeOptions,
+  stats: ChatTypeStats,
+  log: Logger,
+  counted: Backlog | undefined,
+): Promise<void> {
   const folders: EmptiedFolders = { emptied: new Map(), removed: new Set(), pending: [] };
   try {
-    await purgeBatches(node, ctx, ports, opts, stats, log, folders);
+    await purgeBatches(node, ctx, ports, opts, stats, log, folders, counted);
   } finally {
     await Promise.all(folders.pending);
     // Also after a failure: folders emptied before it are as empty as ever. The date folders
@@ -204,9 +216,11 @@ async function purgeBatches(
   stats: ChatTypeStats,
   log: Logger,
   folders: EmptiedFolders,
+  counted: Backlog | undefined,
 ): Promise<void> {
-  // Counting costs one scan, so only when someone watches the progress.
-  const backlog = opts.onProgress ? await ports.catalog.countExpiredUploads(ctx.chatType, ctx.retentionCutoff) : { files: 0, bytes: 0 };
+  // The count taken before the run (blast-radius limits) is the backlog; counting again costs a
+  // pass over AFT_LOG, so only when there was none and someone watches the progress.
+  const backlog = counted ?? (opts.onProgress ? await ports.catalog.countExpiredUploads(ctx.chatType, ctx.retentionCutoff) : { files: 0, bytes: 0 });
   opts.onProgress?.(node, stats, backlog);
   const reader = await ports.catalog.openExpiredUploads(ctx.chatType, ctx.retentionCutoff);
   const afterBatch = (batch: PlannedBatch): void => {

@@ -20,6 +20,7 @@ import { startSshd, type SshdServer } from '../test/helpers/sshdServer.js';
 import { fillAftLog, RETENTION, uploadNumber, writeFiles, type Dataset } from './dataset.js';
 import { hostStealSeconds, TreeCpuSampler } from './cpuTime.js';
 import { measureRoundTripMs, startDelayProxy, type DelayProxy } from './delayProxy.js';
+import { sshCryptoBindingLoaded } from '../src/doctor/sshCrypto.js';
 import { findDelete, listFiles, runPurgeCli, sftpBatchRm, type PurgeRun, type SftpTarget, UNIT_NODE_OPTIONS } from './sides.js';
 
 const execFileAsync = promisify(execFile);
@@ -487,7 +488,7 @@ function report(results: Map<number, ScaleResult>, headline: number, rttMs: numb
     ),
   );
   out.push('', 'Checks:', ...sizes.flatMap((n) => results.get(n)!.checks.map((c) => `  [${label(n)}] ${c}`)));
-  out.push('', `Machine: ${cpus().length} CPUs (nproc), ${cpus()[0]?.model ?? 'unknown CPU'}, ${process.platform} ${process.version}; PostgreSQL and sshd on loopback, empty files on ${fsType()}.`);
+  out.push('', `Machine: ${cpus().length} CPUs (nproc), ${cpus()[0]?.model ?? 'unknown CPU'}, ${process.platform} ${process.version}; PostgreSQL and sshd on loopback, empty files on ${fsType()}; ssh2's native crypto binding ${sshCryptoBindingLoaded() ? 'loaded' : 'NOT built (see scripts/build-ssh-crypto.mjs)'}.`);
   out.push('Each side deletes hard links to the same empty files (cp -al of one master tree: creating files is far slower than deleting them here).');
   out.push(`Purge settings: the defaults (batchSize 1000, SFTP concurrency 256, log level info: one JSON line per file), spawned as \`mft-retention purge\` with NODE_OPTIONS=${UNIT_NODE_OPTIONS} as the systemd units set it; peak RSS by GNU time.`);
   return out.join('\n');

@@ -91,6 +91,7 @@ scenario('malformed config and policy files', async (rec) => {
   }
 });
 
+// Timeout: up to a minute waiting to leave the hour's edge, then a few seconds of work.
 scenario('daemon sent SIGHUP with a bad policy keeps its old config', async (rec) => {
   rec.seed = SEED;
   await avoidHourEdge(60_000);
@@ -129,4 +130,4 @@ scenario('daemon sent SIGHUP with a bad policy keeps its old config', async (rec
   } finally {
     await w.dispose();
   }
-});
+}, 180_000);

@@ -6,6 +6,7 @@ import { retentionCutoff, type PurgeTimes } from '../core/clock.js';
 import { evaluateLimits, needsTotal, type ChatTypeMeasure, type Refusal } from '../core/limits.js';
 import type { Catalog } from '../ports.js';
 import type { RunHistory } from './runHistory.js';
+import type { Backlog } from './purgeNode.js';
 
 export interface LimitOptions {
   /** Recent run sizes; without it the limit on unusually large runs does not apply. */
@@ -22,7 +23,7 @@ export interface LimitGate {
   /** An approved chat type counts, and is purged, as of its approval's instant. */
   approvedAsOf(chatType: ChatType): Date | undefined;
   /** The expired uploads (and their bytes) counted for a chat type before the run; undefined when not counted. */
-  expired(chatType: ChatType): { files: number; bytes: number } | undefined;
+  expired(chatType: ChatType): Backlog | undefined;
   /** Remembers what the run counted for the chat types it purged (real runs only). */
   record(): void;
 }

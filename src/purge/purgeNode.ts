@@ -12,6 +12,9 @@ import { countFailed, countGone, countKept, emptyStats, type ChatTypeStats } fro
 import type { AuditExport } from './auditExport.js';
 import { checkBlastRadius, type LimitOptions, type Refusal } from './blastRadius.js';
 
+/** Expired uploads of a chat type, and their bytes, as counted before they are read. */
+export type Backlog = { files: number; bytes: number };
+
 export interface PurgeOptions {
   dryRun: boolean;
   /** Limit to these chat types (all with a policy when undefined). */
@@ -29,7 +32,7 @@ export interface PurgeOptions {
   /** Called for every file considered, in order (the dry-run's per-file output). */
   onFile?: (node: string, file: FileDecision, outcome?: string) => void;
   /** Called after each batch, for progress, with the backlog counted when the chat type started. */
-  onProgress?: (node: string, stats: ChatTypeStats, backlog: { files: number; bytes: number }) => void;
+  onProgress?: (node: string, stats: ChatTypeStats, backlog: Backlog) => void;
   /** Run history and approvals for the blast-radius limits (the limits themselves are the node's). */
   limits?: LimitOptions;
 }
@@ -119,9 +122,6 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
   result.finishedAt = new Date();
   return result;
 }
-
-/** Expired uploads of a chat type, and their bytes, as counted before they are read. */
-type Backlog = { files: number; bytes: number };
 
 /** The hour folders a chat type's purge emptied, and the ones already removed on the way. */
 interface EmptiedFolders {

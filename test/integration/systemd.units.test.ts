@@ -35,6 +35,13 @@ describe('systemd units', () => {
     });
   }
 
+  for (const unit of UNITS) {
+    it(`${unit} turns off journald's rate limit, which would drop most of a large purge's per-file lines`, () => {
+      const text = readFileSync(join('systemd', unit), 'utf8');
+      expect(text).toMatch(/^LogRateLimitIntervalSec=0$/m);
+    });
+  }
+
   it('the daemon unit stops later than the daemon\'s default drain timeout (60 s)', () => {
     const text = readFileSync('systemd/mft-retention.service', 'utf8');
     const stop = Number(/^TimeoutStopSec=(\d+)s$/m.exec(text)?.[1]);

@@ -103,7 +103,7 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
         holds: node.holds,
         lastDownloadCutoff: policy.keepAfterLastDownload ? retentionCutoff(times.now, policy.keepAfterLastDownload) : undefined,
       };
-      await purgeChatType(node.name, ctx, ports, opts, stats, log.child({ chatType }), counted);
+      await purgeChatType({ node: node.name, ctx, ports, opts, stats, log: log.child({ chatType }) }, counted);
       if (opts.signal?.aborted) {
         result.status = 'stopped';
         break;
@@ -123,6 +123,16 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
   return result;
 }
 
+/** What every step of one chat type's purge works with. */
+interface ChatTypeRun {
+  node: string;
+  ctx: EligibilityContext;
+  ports: NodePorts;
+  opts: PurgeOptions;
+  stats: ChatTypeStats;
+  log: Logger;
+}
+
 /** The hour folders a chat type's purge emptied, and the ones already removed on the way. */
 interface EmptiedFolders {
   /** hour folder -> start of its hour */
@@ -132,18 +142,11 @@ interface EmptiedFolders {
   pending: Array<Promise<void>>;
 }
 
-async function purgeChatType(
-  node: string,
-  ctx: EligibilityContext,
-  ports: NodePorts,
-  opts: PurgeOptions,
-  stats: ChatTypeStats,
-  log: Logger,
-  counted: Backlog | undefined,
-): Promise<void> {
+async function purgeChatType(run: ChatTypeRun, counted: Backlog | undefined): Promise<void> {
+  const { ctx, ports, opts, stats, log } = run;
   const folders: EmptiedFolders = { emptied: new Map(), removed: new Set(), pending: [] };
   try {
-    await purgeBatches(node, ctx, ports, opts, stats, log, folders, counted);
+    await purgeBatches(run, folders, counted);
   } finally {
     await Promise.all(folders.pending);
     // Also after a failure: folders emptied before it are as empty as ever. The date folders
@@ -208,16 +211,8 @@ async function readBatch(reader: ExpiredUploadReader, ctx: EligibilityContext, b
  */
 const PIPELINE_DEPTH = 2;
 
-async function purgeBatches(
-  node: string,
-  ctx: EligibilityContext,
-  ports: NodePorts,
-  opts: PurgeOptions,
-  stats: ChatTypeStats,
-  log: Logger,
-  folders: EmptiedFolders,
-  counted: Backlog | undefined,
-): Promise<void> {
+async function purgeBatches(run: ChatTypeRun, folders: EmptiedFolders, counted: Backlog | undefined): Promise<void> {
+  const { node, ctx, ports, opts, stats } = run;
   // The count taken before the run (blast-radius limits) is the backlog; counting again costs a
   // pass over AFT_LOG, so only when there was none and someone watches the progress.
   const backlog = counted ?? (opts.onProgress ? await ports.catalog.countExpiredUploads(ctx.chatType, ctx.retentionCutoff) : { files: 0, bytes: 0 });
@@ -231,9 +226,9 @@ async function purgeBatches(
     await runPipeline(() => readBatch(reader, ctx, opts.batchSize), opts.signal, async (batch, previous) => {
       if (opts.dryRun) {
         await previous;
-        countDryRun(node, batch.files, opts, stats);
+        countDryRun(run, batch.files);
       } else {
-        const gone = await executeBatch(node, batch.files, previous, reader.highWaterIndex, ports, opts, stats, log);
+        const gone = await executeBatch(run, batch.files, previous, reader.highWaterIndex);
         for (const f of gone) folders.emptied.set(f.hourDir!, f.hourStart!);
         if (opts.removeEmptyFolders && ports.files) removeFinishedFolders(gone, ctx, ports.files, folders);
       }
@@ -245,7 +240,7 @@ async function purgeBatches(
 }
 
 /** A dry-run's batch: counted and reported, nothing touched. */
-function countDryRun(node: string, files: FileDecision[], opts: PurgeOptions, stats: ChatTypeStats): void {
+function countDryRun({ node, opts, stats }: ChatTypeRun, files: FileDecision[]): void {
   for (const f of files) {
     if (f.decision === 'delete') {
       countGone(stats, f, false);
@@ -292,16 +287,8 @@ async function runPipeline(
  * files are removed at once, side by side with the previous batch; the rows wait for the
  * previous batch's turn, so rows are deleted (and files reported) in batch order.
  */
-async function executeBatch(
-  node: string,
-  files: FileDecision[],
-  previous: Promise<void>,
-  newerThanIndex: string,
-  ports: NodePorts,
-  opts: PurgeOptions,
-  stats: ChatTypeStats,
-  log: Logger,
-): Promise<FileDecision[]> {
+async function executeBatch(run: ChatTypeRun, files: FileDecision[], previous: Promise<void>, newerThanIndex: string): Promise<FileDecision[]> {
+  const { node, ports, opts, stats, log } = run;
   const toRemove = files.filter((f) => f.decision === 'delete');
   if (toRemove.length > 0 && !ports.files) throw new Error('no file store is open for this node');
   // 1. Remove the files. Never throws for one file: each path gets an outcome.

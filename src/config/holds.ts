@@ -9,6 +9,17 @@ import { problemsFromZod } from './zodProblems.js';
 /** The holds file lives beside the policies, so one directory says what is kept and why. */
 export const HOLDS_FILE = 'holds.yaml';
 
+/**
+ * When a hold's `expires` ends it. A date alone holds through that whole UTC day, to the next
+ * day's 00:00: "expires: 2027-06-30" read as the day's first instant would free the files on
+ * the very day the hold was written to cover, and a hold ended early cannot be taken back. A
+ * date and time (with its offset) ends it at that instant.
+ */
+export function holdEnd(expires: string): Date {
+  if (expires.length === 10) return new Date(Date.parse(`${expires}T00:00:00Z`) + 24 * 3600 * 1000);
+  return new Date(expires);
+}
+
 /** Loads `holds.yaml` from the policies directory; no file means no holds. */
 export async function loadHolds(policiesDirectory: string): Promise<{ holds: Hold[]; problems: ConfigProblem[] }> {
   const file = path.join(policiesDirectory, HOLDS_FILE);
@@ -33,7 +44,7 @@ export async function loadHolds(policiesDirectory: string): Promise<{ holds: Hol
     const hold: Hold = {
       name: h.name,
       reason: h.reason,
-      expires: h.expires ? new Date(h.expires.length === 10 ? `${h.expires}T00:00:00Z` : h.expires) : undefined,
+      expires: h.expires ? holdEnd(h.expires) : undefined,
       jids: (h.jids ?? []).map(bareJid),
       uploaders: (h.uploaders ?? []).map(bareJid),
       recipients: (h.recipients ?? []).map(bareJid),

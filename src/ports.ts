@@ -20,10 +20,14 @@ export interface ExpiredCount {
   before: Date;
 }
 
-/** What countExpiredUploadsByChatType found for one chat type. */
-export interface ChatTypeCount {
+/** Expired uploads of a chat type, and their bytes. */
+export interface Backlog {
   files: number;
   bytes: number;
+}
+
+/** What countExpiredUploadsByChatType found for one chat type. */
+export interface ChatTypeCount extends Backlog {
   /** Only when asked for (totalBefore). */
   total?: number;
 }
@@ -83,11 +87,10 @@ export interface Catalog {
   findExpiredUploads(query: ExpiredUploadQuery): Promise<UploadRow[]>;
   /** Every row whose file_path is one of `paths`, whatever its method (reconcile, companions). */
   findRowsByPath(paths: string[]): Promise<CompanionRow[]>;
-  /** How many expired `Post` rows (and their bytes) a chat type has: the backlog, for progress and metrics. */
-  countExpiredUploads(chatType: ChatType, before: Date): Promise<{ files: number; bytes: number }>;
   /**
-   * The same count for several chat types at once, in one pass over the table where the
-   * adapter can; the results come in the order of `counts`. With `totalBefore`, each also has
+   * How many expired `Post` rows (and their bytes) each chat type has, for several chat types
+   * at once, in one pass over the table where the adapter can; the results come in the order
+   * of `counts`. With `totalBefore`, each also has
    * `total`: the `Post` rows of the chat type uploaded before it (the blast-radius limits
    * compare the run with what the table holds).
    */

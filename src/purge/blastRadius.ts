@@ -4,9 +4,8 @@ import { approvalInstant, formatApproval, type Approval, type ApprovalScope } fr
 import type { ChatType } from '../core/chatType.js';
 import { retentionCutoff, type PurgeTimes } from '../core/clock.js';
 import { evaluateLimits, needsTotal, type ChatTypeMeasure, type Refusal } from '../core/limits.js';
-import type { Catalog } from '../ports.js';
+import type { Backlog, Catalog } from '../ports.js';
 import type { RunHistory } from './runHistory.js';
-import type { Backlog } from './purgeNode.js';
 
 export interface LimitOptions {
   /** Recent run sizes; without it the limit on unusually large runs does not apply. */
@@ -22,8 +21,8 @@ export interface LimitGate {
   refusalFor(chatType: ChatType): Refusal | undefined;
   /** An approved chat type counts, and is purged, as of its approval's instant. */
   approvedAsOf(chatType: ChatType): Date | undefined;
-  /** The expired uploads (and their bytes) counted for a chat type before the run; undefined when not counted. */
-  expired(chatType: ChatType): Backlog | undefined;
+  /** The expired uploads (and their bytes) counted for a chat type before the run (one with a finite retention, among those asked for). */
+  expired(chatType: ChatType): Backlog;
   /** Remembers what the run counted for the chat types it purged (real runs only). */
   record(): void;
 }
@@ -99,7 +98,8 @@ export async function checkBlastRadius(
     approvedAsOf: (ct) => asOf(ct),
     expired: (ct) => {
       const m = measures.find((x) => x.chatType === ct);
-      return m && { files: m.files, bytes: m.bytes };
+      if (!m) throw new Error(`the expired uploads of chat type ${ct} were not counted before the run`);
+      return { files: m.files, bytes: m.bytes };
     },
     record() {
       for (const m of measures) {

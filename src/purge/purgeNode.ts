@@ -6,14 +6,11 @@ import { emptyFolderCandidates, finishedHourFolders } from '../core/emptyFolders
 import type { EligibilityContext } from '../core/eligibility.js';
 import { coerceError, ConnectError } from '../errors.js';
 import { infoMany } from '../logger.js';
-import type { Catalog, CompanionRow, ExpiredUploadReader, FileStore } from '../ports.js';
+import type { Backlog, Catalog, CompanionRow, ExpiredUploadReader, FileStore } from '../ports.js';
 import { attachCompanions, decideRows, type FileDecision } from './planBatch.js';
 import { countFailed, countGone, countKept, emptyStats, type ChatTypeStats } from './stats.js';
 import type { AuditExport } from './auditExport.js';
 import { checkBlastRadius, type LimitOptions, type Refusal } from './blastRadius.js';
-
-/** Expired uploads of a chat type, and their bytes, as counted before they are read. */
-export type Backlog = { files: number; bytes: number };
 
 export interface PurgeOptions {
   dryRun: boolean;
@@ -31,7 +28,7 @@ export interface PurgeOptions {
   signal?: AbortSignal;
   /** Called for every file considered, in order (the dry-run's per-file output). */
   onFile?: (node: string, file: FileDecision, outcome?: string) => void;
-  /** Called after each batch, for progress, with the backlog counted when the chat type started. */
+  /** Called after each batch, for progress, with the chat type's backlog as counted before the run. */
   onProgress?: (node: string, stats: ChatTypeStats, backlog: Backlog) => void;
   /** Run history and approvals for the blast-radius limits (the limits themselves are the node's). */
   limits?: LimitOptions;
@@ -90,7 +87,7 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
       // nothing. The count's cutoff is the run's own, rounded down to the second, so an upload
       // that expired within that second waits for the next run; nothing is ever removed early.
       const counted = gate.expired(chatType);
-      if (counted?.files === 0) {
+      if (counted.files === 0) {
         log.debug({ chatType }, 'no expired uploads counted; AFT_LOG not read for this chat type');
         continue;
       }
@@ -142,7 +139,7 @@ interface EmptiedFolders {
   pending: Array<Promise<void>>;
 }
 
-async function purgeChatType(run: ChatTypeRun, counted: Backlog | undefined): Promise<void> {
+async function purgeChatType(run: ChatTypeRun, counted: Backlog): Promise<void> {
   const { ctx, ports, opts, stats, log } = run;
   const folders: EmptiedFolders = { emptied: new Map(), removed: new Set(), pending: [] };
   try {
@@ -211,11 +208,10 @@ async function readBatch(reader: ExpiredUploadReader, ctx: EligibilityContext, b
  */
 const PIPELINE_DEPTH = 2;
 
-async function purgeBatches(run: ChatTypeRun, folders: EmptiedFolders, counted: Backlog | undefined): Promise<void> {
+async function purgeBatches(run: ChatTypeRun, folders: EmptiedFolders, backlog: Backlog): Promise<void> {
   const { node, ctx, ports, opts, stats } = run;
-  // The count taken before the run (blast-radius limits) is the backlog; counting again costs a
-  // pass over AFT_LOG, so only when there was none and someone watches the progress.
-  const backlog = counted ?? (opts.onProgress ? await ports.catalog.countExpiredUploads(ctx.chatType, ctx.retentionCutoff) : { files: 0, bytes: 0 });
+  // The backlog is the count taken before the run (blast-radius limits): counting again would
+  // cost another pass over AFT_LOG.
   opts.onProgress?.(node, stats, backlog);
   const reader = await ports.catalog.openExpiredUploads(ctx.chatType, ctx.retentionCutoff);
   const afterBatch = (batch: PlannedBatch): void => {

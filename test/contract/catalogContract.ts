@@ -88,7 +88,7 @@ export function describeCatalogContract(name: string, factory: () => CatalogFact
       const { catalog } = await make([post(1, p(1), new Date(cutoff.getTime() - 1)), post(2, p(2), cutoff), post(3, p(3), new Date(cutoff.getTime() + 1))]);
       const rows = await catalog.findExpiredUploads({ chatType: 'im', before: cutoff, afterIndex: '0', limit: 10 });
       expect(rows.map((r) => r.aftIndex)).toEqual(['1']);
-      expect(await catalog.countExpiredUploads('im', cutoff)).toEqual({ files: 1, bytes: 1024 });
+      expect(await catalog.countExpiredUploadsByChatType([{ chatType: 'im', before: cutoff }])).toEqual([{ files: 1, bytes: 1024 }]);
     });
 
     it('takes only Post rows of the asked chat type', async () => {
@@ -111,7 +111,7 @@ export function describeCatalogContract(name: string, factory: () => CatalogFact
       const rows = await catalog.findExpiredUploads({ chatType: 'im', before: new Date(uploaded.getTime() + 1), afterIndex: '0', limit: 10 });
       expect(rows.map((r) => r.uploadedAt)).toEqual([uploaded]);
       expect(await catalog.findExpiredUploads({ chatType: 'im', before: uploaded, afterIndex: '0', limit: 10 })).toEqual([]);
-      expect(await catalog.countExpiredUploads('im', uploaded)).toEqual({ files: 0, bytes: 0 });
+      expect(await catalog.countExpiredUploadsByChatType([{ chatType: 'im', before: uploaded }])).toEqual([{ files: 0, bytes: 0 }]);
       const [companion] = await catalog.findRowsByPath([p(1)]);
       expect(companion?.uploadedAt).toEqual(uploaded);
     });
@@ -350,8 +350,8 @@ export function describeCatalogContract(name: string, factory: () => CatalogFact
         post(4, p(4), at(1), { fileSize: 7 }),
         post(5, '/opt/mftFileStore/node_1/files/groupchat/20250301/10/g.txt', at(48), { chatType: 'groupchat', fileSize: 9 }),
       ]);
-      expect(await catalog.countExpiredUploads('im', at(24))).toEqual({ files: 2, bytes: 5_000_001_000 });
-      expect(await catalog.countExpiredUploads('persistent', at(24))).toEqual({ files: 0, bytes: 0 });
+      expect(await catalog.countExpiredUploadsByChatType([{ chatType: 'im', before: at(24) }])).toEqual([{ files: 2, bytes: 5_000_001_000 }]);
+      expect(await catalog.countExpiredUploadsByChatType([{ chatType: 'persistent', before: at(24) }])).toEqual([{ files: 0, bytes: 0 }]);
     });
 
     it('counts the backlog and, in the same call, the Post rows before a later instant', async () => {

@@ -60,7 +60,6 @@ function withKeysetReader(c: PostgresCatalog): Catalog {
     databaseNow: () => c.databaseNow(),
     openExpiredUploads: (chatType, before) => openKeysetUploadReader(c, chatType, before),
     findExpiredUploads: (q) => c.findExpiredUploads(q),
-    countExpiredUploads: (chatType, before) => c.countExpiredUploads(chatType, before),
     countExpiredUploadsByChatType: (counts, totalBefore) => c.countExpiredUploadsByChatType(counts, totalBefore),
     findRowsByPath: (paths) => c.findRowsByPath(paths),
     deleteRows: (...args: Parameters<Catalog['deleteRows']>) => c.deleteRows(...args),
@@ -150,7 +149,7 @@ describe('PostgreSQL reader on a server whose DateStyle is not ISO', () => {
       await reader.close();
       expect(files.map((f) => f.upload.uploadedAt)).toEqual([uploaded]);
       expect(files[0]!.companions.map((c) => c.uploadedAt)).toEqual([downloaded]);
-      expect(await t.catalog.countExpiredUploads('im', new Date(uploaded.getTime() + 1))).toEqual({ files: 1, bytes: 1024 });
+      expect(await t.catalog.countExpiredUploadsByChatType([{ chatType: 'im', before: new Date(uploaded.getTime() + 1) }])).toEqual([{ files: 1, bytes: 1024 }]);
     } finally {
       await admin.query(`ALTER ROLE ${server.mftUser.user} RESET DateStyle`);
       await t.dispose();

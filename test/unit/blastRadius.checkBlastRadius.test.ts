@@ -57,6 +57,26 @@ describe('checkBlastRadius', () => {
     const node = nodeWith([policy('im', 'P7D'), policy('groupchat', 'PT36H')]);
     const gate = await checkBlastRadius(node, catalog, times, ['im', 'groupchat'], {}, log, true);
     expect(gate.refusals.map((r) => [r.chatType, r.limit, r.measured])).toEqual([['all', 'maxFiles', 110]]);
+    // The purge's backlog, and whether it reads a chat type at all, come from these.
+    expect(gate.expired('im')).toEqual({ files: 60, bytes: 600 });
+    expect(gate.expired('groupchat')).toEqual({ files: 50, bytes: 500 });
+  });
+
+  it('refuses only the chat type whose own count breaks a per-chat-type limit', async () => {
+    // Of 1,000 Post rows each (the stand-in's total): im 6 %, groupchat 0.5 %.
+    const { catalog } = countingCatalog({ im: 60, groupchat: 5 });
+    const node = nodeWith([policy('im', 'P7D'), policy('groupchat', 'PT36H')], resolveLimits({ maxPercentOfChatType: 5, minFiles: 1 }, undefined));
+    const gate = await checkBlastRadius(node, catalog, times, ['im', 'groupchat'], {}, log, true);
+    expect(gate.refusals.map((r) => [r.chatType, r.limit, r.measured])).toEqual([['im', 'maxPercentOfChatType', 6]]);
+    expect(gate.refusalFor('im')?.chatType).toBe('im');
+    expect(gate.refusalFor('groupchat')).toBeUndefined();
+  });
+
+  it('says so when asked for a chat type it did not count, rather than answer nothing expired', async () => {
+    const { catalog } = countingCatalog({ im: 1 });
+    const node = nodeWith([policy('im', 'P7D'), policy('persistent', 'forever')]);
+    const gate = await checkBlastRadius(node, catalog, times, ['im', 'persistent'], {}, log, true);
+    expect(() => gate.expired('persistent')).toThrow('the expired uploads of chat type persistent were not counted before the run');
   });
 
   it('counts an approved chat type as of its approval, the others as of now', async () => {

@@ -357,7 +357,7 @@ describe('OracleCatalog error mapping (stand-in)', () => {
   it('any other error stays itself', async () => {
     const original = oraError(904, '"FILE_PATH": invalid identifier');
     const { catalog } = failing(original);
-    await expect(catalog.countExpiredUploads('im', T)).rejects.toBe(original);
+    await expect(catalog.countExpiredUploadsByChatType([{ chatType: 'im', before: T }])).rejects.toBe(original);
   });
 });
 

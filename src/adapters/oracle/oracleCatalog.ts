@@ -4,7 +4,7 @@ import type { ResolvedOracleDatabase } from '../../config/loadConfig.js';
 import type { ChatType } from '../../core/chatType.js';
 import type { UploadRow } from '../../core/eligibility.js';
 import { ConnectError, DatabaseFullError } from '../../errors.js';
-import type { AuditRow, Catalog, ChatTypeCount, CompanionRow, DatabaseUsage, ExpiredCount, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
+import type { AuditRow, Backlog, Catalog, ChatTypeCount, CompanionRow, DatabaseUsage, ExpiredCount, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
 import { KEYSET_START, openKeysetUploadReader } from '../keysetUploadReader.js';
 import { connectOracle, describeOracle, thinConnector, type OracleConnection, type OracleConnector } from './connection.js';
 import { classifyOracleError, isTableOrViewMissing, oraCode } from './errors.js';
@@ -152,13 +152,13 @@ export class OracleCatalog implements Catalog {
     }));
   }
 
-  async countExpiredUploads(chatType: string, before: Date): Promise<{ files: number; bytes: number }> {
+  private async countExpiredUploads(chatType: string, before: Date): Promise<Backlog> {
     const [row] = await this.exclusive(() => this.query(sql.countExpiredUploads(this.table), { chatType, before: wallClockBind(before, this.db.timestampZone) }));
     return { files: Number(row?.FILES ?? 0), bytes: Number(row?.BYTES ?? 0) };
   }
 
   /**
-   * Two counts (two scans) a chat type. One scan for them all, as on PostgreSQL, would be new
+   * One count (one scan) a chat type, two with `totalBefore`. One scan for them all, as on PostgreSQL, would be new
    * Oracle SQL: only a real server checks that (`npm run test:oracle`).
    */
   async countExpiredUploadsByChatType(counts: ReadonlyArray<ExpiredCount>, totalBefore?: Date): Promise<ChatTypeCount[]> {

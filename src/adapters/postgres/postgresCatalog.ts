@@ -195,11 +195,6 @@ export class PostgresCatalog implements Catalog {
     };
   }
 
-  async countExpiredUploads(chatType: string, before: Date): Promise<{ files: number; bytes: number }> {
-    const r = await this.query<{ files: string; bytes: string }>(sql.countExpiredUploads(this.table), [chatType, this.toWall(before)]);
-    return { files: Number(r.rows[0]!.files), bytes: Number(r.rows[0]!.bytes) };
-  }
-
   async countExpiredUploadsByChatType(counts: ReadonlyArray<ExpiredCount>, totalBefore?: Date): Promise<ChatTypeCount[]> {
     if (counts.length === 0) return [];
     const withTotal = totalBefore !== undefined;

@@ -1,5 +1,6 @@
 /**
- * The SQL the purge runs against AFT_LOG on PostgreSQL. Pure: text only, every value bound.
+ * The SQL the purge runs against AFT_LOG on PostgreSQL. Pure: text only, every value bound,
+ * except in beginAndDeleteRows, whose integers are checked and then written into the text.
  * Timestamps travel as zone-less text in the node's `timestampZone` (ISO, see setIsoDateStyle),
  * so neither the session TimeZone nor node-postgres's local-time parsing can shift them.
  */
@@ -116,9 +117,9 @@ export const selectRowsByPath = (t: string): string => `
    WHERE file_path = ANY($1::text[])`;
 
 /**
- * countExpiredUploads for `n` chat types in one scan: a node purges up to three, so one pass
- * over the table instead of one each. With `withTotal`, each also gets the count of its `Post`
- * rows before a later instant (the total the blast-radius limits compare with). Parameters:
+ * The expired `Post` rows (and their bytes) of `n` chat types, in one scan: a node purges up
+ * to three, so one pass over the table instead of one each. With `withTotal`, each also gets
+ * the count of its `Post` rows before a later instant (the total the blast-radius limits compare with). Parameters:
  * $1..$n the chat types, $n+1..$2n their cutoffs, $2n+1 the later instant; columns files<i>,
  * bytes<i> and total<i>.
  */
@@ -139,11 +140,6 @@ export function countExpiredUploadsByChatType(t: string, n: number, withTotal: b
     FROM ${t}
    WHERE method = 'Post' AND chat_type IN (${types}) AND timestampvalue < ${upTo}`;
 }
-
-export const countExpiredUploads = (t: string): string => `
-  SELECT count(*)::text AS files, coalesce(sum(file_size), 0)::text AS bytes
-    FROM ${t}
-   WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp`;
 
 /**
  * Opens the transaction that deletes a batch's rows, and deletes them, in one message: the

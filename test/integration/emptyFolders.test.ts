@@ -5,9 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
 import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/io.js';
+import { loadConfig } from '../../src/config/loadConfig.js';
 import { startOfUtcHour } from '../../src/core/clock.js';
+import type { FileStore } from '../../src/ports.js';
+import { openCatalog, openFileStore } from '../../src/purge/openPorts.js';
+import { purgeNode } from '../../src/purge/purgeNode.js';
 import { AFT_LOG_DDL, insertAftRows } from '../helpers/aftLogSchema.js';
 import { startPostgres, type PgServer } from '../helpers/pgServer.js';
 
@@ -82,7 +87,7 @@ describe('empty folder cleanup', () => {
     expect(existsSync(join(dir, 'store/files/im'))).toBe(true);
   });
 
-  it('removes hour folders as batches finish with them, and a folder offered too early once it is empty', async () => {
+  it('removes every hour folder it emptied, also one first offered while a later batch still had a file in it', async () => {
     const current = startOfUtcHour(new Date());
     const day = (h: number): Date => new Date(current.getTime() - 96 * HOUR + h * HOUR + 60_000);
     const config = join(dir, 'config-batches.yaml');
@@ -108,5 +113,57 @@ describe('empty folder cleanup', () => {
     expect(existsSync(stranger)).toBe(true);
     const remaining = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM aft_log WHERE file_path = ANY($1)`, [files]);
     expect(remaining.rows[0]!.n).toBe('0');
+  });
+
+  it('offers a finished hour folder while later batches are still being removed, not only at the end', async () => {
+    const current = startOfUtcHour(new Date());
+    const day = (h: number): Date => new Date(current.getTime() - 144 * HOUR + h * HOUR + 60_000);
+    // Batches of 2: [a b] [c d] [e]. A is finished once the first batch is done with it (b is
+    // in a later hour), C once the second is.
+    const files = await uploads([
+      [day(0), 'a'],
+      [day(1), 'b'],
+      [day(2), 'c'],
+      [day(3), 'd'],
+      [day(4), 'e'],
+    ]);
+    const config = await loadConfig(join(dir, 'config.yaml'));
+    const node = config.nodes[0]!;
+    const catalog = await openCatalog(node);
+    const store = await openFileStore(node);
+    // Every call to the file store, in order: 'files' for a batch's removal, the folder list for a folder removal.
+    const calls: Array<'files' | string[]> = [];
+    const recording = new Proxy(store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (key === 'removeFiles') calls.push('files');
+          if (key === 'removeEmptyFolders') calls.push([...(args[0] as string[])]);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    }) as FileStore;
+    try {
+      const result = await purgeNode(node, { catalog, files: recording, log: pino({ level: 'silent' }) }, {
+        dryRun: false,
+        batchSize: 2,
+        maxClockSkewMs: config.purge.maxClockSkewMs,
+        removeEmptyFolders: true,
+        hostNow: () => new Date(),
+      });
+      expect(result.status).toBe('ok');
+    } finally {
+      await store.close();
+      await catalog.close();
+    }
+    const folderA = join(dir, 'store/files/im', folderOf(day(0)));
+    const lastRemoval = calls.lastIndexOf('files');
+    const firstOfferOfA = calls.findIndex((c) => Array.isArray(c) && c.includes(folderA));
+    expect(calls.filter((c) => c === 'files')).toHaveLength(3);
+    expect(firstOfferOfA, JSON.stringify(calls)).toBeGreaterThanOrEqual(0);
+    expect(firstOfferOfA, JSON.stringify(calls)).toBeLessThan(lastRemoval);
+    for (const f of files) expect(existsSync(f), f).toBe(false);
+    for (const h of [0, 1, 2, 3, 4]) expect(existsSync(join(dir, 'store/files/im', folderOf(day(h)))), folderOf(day(h))).toBe(false);
   });
 });

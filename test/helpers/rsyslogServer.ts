@@ -197,16 +197,15 @@ export async function startRsyslog(): Promise<RsyslogServer> {
       return '';
     }
   };
+  // rsyslogd may be halfway through writing a line when the file is read: only lines that
+  // already end in a newline are whole.
+  const wholeLines = (file: string): string[] => readText(file).split('\n').slice(0, -1);
   const allRecords = (): SyslogRecord[] =>
-    readText(jsonFile)
-      .split('\n')
+    wholeLines(jsonFile)
       .filter((l) => l.trim() !== '')
       .map(toRecord);
   const records = (): SyslogRecord[] => allRecords().filter((r) => r.msgId !== PROBE_MSGID);
-  const lines = (): string[] =>
-    readText(linesFile)
-      .split('\n')
-      .filter((l) => l !== '' && !l.includes(` ${PROBE_MSGID} `));
+  const lines = (): string[] => wholeLines(linesFile).filter((l) => l !== '' && !l.includes(` ${PROBE_MSGID} `));
 
   const isRunning = (): boolean => !!child?.pid && child.exitCode === null && child.signalCode === null && pidAlive(child.pid);
 

@@ -4,24 +4,25 @@ import { EXIT, type ExitCode } from './exitCodes.js';
 import { processIo, UsageError, type Io } from './io.js';
 import { purgeCommand } from './purgeCommand.js';
 import { configCheckCommand } from './configCheckCommand.js';
+import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
 
 export const USAGE = `Usage: mft-retention <command> [options]
 
 Commands:
   purge --config FILE [--dry-run] [--json] [--node NAME]... [--chat-type TYPE]... [--as-of ISO8601]
-        [--approve TOKEN]... [--alarms]
+        [--approve TOKEN]... [--alarms] [--log-level LEVEL]
         Run one purge cycle over the configured nodes and exit.
         --dry-run changes nothing and reports what would go; --as-of (dry-run only) simulates a date.
         --approve lets a run that a blast-radius limit refused go ahead once (the token is printed
         by the refused run, and approves that run only: same node, chat type, no more files or bytes).
         --alarms then runs the alarm checks and delivers raises and clears (for the systemd timer).
-  reconcile --config FILE [--node NAME]... [--json] [--remove-orphans]
+  reconcile --config FILE [--node NAME]... [--json] [--remove-orphans] [--log-level LEVEL]
         Compare the expired hour folders with AFT_LOG: files without a Post row (orphans) and
         Post rows whose file is missing. Read-only unless --remove-orphans.
   daemon --config FILE
         Run as a service: purge on the configured schedule, reload on SIGHUP, stop on SIGTERM,
         serve /healthz and /metrics (see daemon: in the config).
-  config check --config FILE
+  config check --config FILE [--json]
         Validate the config and policies and print the effective settings (secrets masked).
   doctor --config FILE [--json] [--node NAME]...  Check each node's file server and database; says what to fix.
   alarms --config FILE [--json] [--node NAME]... [--check | --test]
@@ -31,6 +32,9 @@ Commands:
   demo [--keep]
         Build a sandbox (embedded database, local file store), dry-run it, purge it, show what is left.
   help  Show this text.
+
+Options: -c is short for --config. --log-level (fatal, error, warn, info, debug, trace)
+overrides the level of the log on standard error (purge, reconcile).
 
 Exit codes: 0 ok, 1 partial failure, 2 config or usage error, 3 connection error,
             4 refused by a safety limit, 70 internal error.`;
@@ -52,6 +56,11 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
 } as const;
+
+function logLevel(value: string | undefined): LogLevel | undefined {
+  if (value === undefined || (LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel | undefined;
+  throw new UsageError(`--log-level: got "${value}"; expected one of ${LOG_LEVELS.join(', ')}`);
+}
 
 function requireConfig(config: string | undefined): string {
   if (!config) throw new UsageError('--config FILE is required');
@@ -81,7 +90,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
             nodes: values.node,
             chatTypes: values['chat-type'],
             asOf: values['as-of'],
-            logLevel: values['log-level'],
+            logLevel: logLevel(values['log-level']),
             alarms: values.alarms,
             approve: values.approve,
           },
@@ -89,7 +98,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
         );
       case 'reconcile': {
         const { reconcileCommand } = await import('./reconcileCommand.js');
-        return await reconcileCommand({ config: requireConfig(values.config), nodes: values.node, json: values.json, removeOrphans: values['remove-orphans'], logLevel: values['log-level'] }, io);
+        return await reconcileCommand({ config: requireConfig(values.config), nodes: values.node, json: values.json, removeOrphans: values['remove-orphans'], logLevel: logLevel(values['log-level']) }, io);
       }
       case 'daemon': {
         const { daemonCommand } = await import('./daemonCommand.js');

@@ -1,3 +1,4 @@
+import type { LogLevel } from '../config/schema.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { CHAT_TYPES, isChatType, type ChatType } from '../core/chatType.js';
 import { ConnectError } from '../errors.js';
@@ -18,7 +19,7 @@ export interface PurgeArgs {
   nodes?: string[];
   chatTypes?: string[];
   asOf?: string;
-  logLevel?: string;
+  logLevel?: LogLevel;
   /** After the purge, run the alarm checks and deliver raises and clears (the systemd timer). */
   alarms?: boolean;
   /** Approval tokens of refused runs. */

@@ -1,3 +1,4 @@
+import type { LogLevel } from '../config/schema.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { coerceError, ConnectError } from '../errors.js';
 import { makeLogger } from '../logger.js';
@@ -13,7 +14,7 @@ export interface ReconcileArgs {
   nodes?: string[];
   json: boolean;
   removeOrphans: boolean;
-  logLevel?: string;
+  logLevel?: LogLevel;
 }
 
 /** `mft-retention reconcile`: expired hour folders against AFT_LOG, per node. */
@@ -21,7 +22,7 @@ export async function reconcileCommand(args: ReconcileArgs, io: Io): Promise<Exi
   const config = await loadConfig(args.config, io.env);
   const unknown = args.nodes?.filter((n) => !config.nodes.some((c) => c.name === n)) ?? [];
   if (unknown.length) throw new UsageError(`--node ${unknown.join(', ')} is not in ${config.file}; configured nodes: ${config.nodes.map((n) => n.name).join(', ')}`);
-  const log = makeLogger({ level: (args.logLevel ?? (args.removeOrphans ? config.log.level : 'warn')) as never, fd: 2 });
+  const log = makeLogger({ level: args.logLevel ?? (args.removeOrphans ? config.log.level : 'warn'), fd: 2 });
   const results: ReconcileResult[] = [];
   for (const node of config.nodes) {
     if (args.nodes && !args.nodes.includes(node.name)) continue;

@@ -200,6 +200,10 @@ export const daemonSchema = z.strictObject({
   stateDirectory: nonEmpty.optional(),
 });
 
+/** The levels of `log.level` and of the CLI's --log-level, quietest first. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export const configSchema = z.strictObject({
   policiesDirectory: nonEmpty.optional(),
   purge: z
@@ -215,7 +219,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   log: z
     .strictObject({
-      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+      level: z.enum(LOG_LEVELS).default('info'),
     })
     .prefault({}),
   daemon: daemonSchema.prefault({}),

@@ -25,6 +25,6 @@ export function sshCryptoCheck(bindingLoaded: boolean, cipher: string | undefine
   return warn(
     'SSH crypto',
     `ssh2's native crypto binding is not built${agreed}: purges work, with more CPU for each SSH packet`,
-    'install a compiler (apt-get install g++ make), then run `node scripts/build-ssh-crypto.mjs` in the directory mft-retention is installed in (/usr/lib/node_modules/mft-retention after npm install -g)',
+    'install a compiler (apt-get install g++ make), then run `node scripts/build-ssh-crypto.mjs` in the directory mft-retention is installed in ($(npm root -g)/mft-retention after npm install -g)',
   );
 }

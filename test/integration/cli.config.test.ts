@@ -193,7 +193,7 @@ describe('usage errors (exit 2)', () => {
     expect(r.stderr).toContain('Usage: mft-retention <command>');
   });
 
-  it('no command, "config" without "check", an unknown option and a missing --config exit 2 with the usage', async () => {
+  it('no command, "config" without "check", an unknown option, a missing --config and an unknown --log-level exit 2 with the usage', async () => {
     const none = await runCli([]);
     expect(none.code, show(none)).toBe(2);
     expect(none.stdout + none.stderr).toContain('Usage: mft-retention');
@@ -202,6 +202,10 @@ describe('usage errors (exit 2)', () => {
       expect(r.code, `${args.join(' ')}\n${show(r)}`).toBe(2);
       expect(r.stderr).toContain('Usage: mft-retention');
     }
+    const level = await runCli(['purge', '--config', 'x.yaml', '--dry-run', '--log-level', 'loud']);
+    expect(level.code, show(level)).toBe(2);
+    expect(level.stderr).toContain('--log-level: got "loud"; expected one of fatal, error, warn, info, debug, trace');
+    expect(level.stderr).not.toContain('    at ');
     const help = await runCli(['help']);
     expect(help.code, show(help)).toBe(0);
     expect(help.stdout).toContain('Usage: mft-retention');

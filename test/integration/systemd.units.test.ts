@@ -9,10 +9,12 @@ import { describe, expect, it } from 'vitest';
 const UNITS = ['mft-retention.service', 'mft-retention-purge.service'];
 const CLI = join(process.cwd(), 'bin/mft-retention.js');
 
-/** A copy whose ExecStart points at this checkout, since /usr/bin/mft-retention is not installed here. */
+/** A copy whose ExecStart points at this checkout, since mft-retention is not installed on the PATH here. */
 function localCopy(unit: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'mft-units-'));
-  const text = readFileSync(join('systemd', unit), 'utf8').replace(/^ExecStart=\/usr\/bin\/mft-retention/m, `ExecStart=${process.execPath} ${CLI}`);
+  const shipped = readFileSync(join('systemd', unit), 'utf8');
+  expect(shipped).toMatch(/^ExecStart=mft-retention /m);
+  const text = shipped.replace(/^ExecStart=mft-retention /m, `ExecStart=${process.execPath} ${CLI} `);
   const file = join(dir, unit);
   writeFileSync(file, text);
   return file;

@@ -69,9 +69,14 @@ export class PostgresCatalog implements Catalog {
     return new PostgresCatalog(client, db, node);
   }
 
-  private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[], types?: typeof TEXT_TYPES): Promise<pg.QueryResult<R>> {
+  private query<R extends pg.QueryResultRow>(text: string, values?: unknown[], types?: typeof TEXT_TYPES): Promise<pg.QueryResult<R>> {
+    return this.translated(() => (types ? this.client.query<R>({ text, values, types }) : this.client.query<R>(text, values)));
+  }
+
+  /** `fn`'s result, or its error as the purge reports it (see translate). */
+  private async translated<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await (types ? this.client.query<R>({ text, values, types }) : this.client.query<R>(text, values));
+      return await fn();
     } catch (err) {
       throw this.translate(err);
     }
@@ -127,13 +132,9 @@ export class PostgresCatalog implements Catalog {
     let ended = false;
     const groups = new RowGroups<CursorRow>((r) => r[0]);
     const fetch = async (n: number): Promise<void> => {
-      try {
-        const r = await this.client.query<CursorRow>({ text: sql.fetchExpiredCursor(n), rowMode: 'array', types: TEXT_TYPES });
-        groups.add(r.rows);
-        if (r.rows.length < n) ended = true;
-      } catch (err) {
-        throw this.translate(err);
-      }
+      const r = await this.translated(() => this.client.query<CursorRow>({ text: sql.fetchExpiredCursor(n), rowMode: 'array', types: TEXT_TYPES }));
+      groups.add(r.rows);
+      if (r.rows.length < n) ended = true;
     };
     return {
       highWaterIndex,

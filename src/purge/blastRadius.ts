@@ -19,8 +19,12 @@ export interface LimitGate {
   refusals: Refusal[];
   /** The refusal that stops this chat type (its own, or a node-wide one). */
   refusalFor(chatType: ChatType): Refusal | undefined;
-  /** An approved chat type counts, and is purged, as of its approval's instant. */
-  approvedAsOf(chatType: ChatType): Date | undefined;
+  /**
+   * The instant a chat type was counted as of, which its purge uses too, so that the purge
+   * reads exactly what was counted: its approval's instant, or the run's, rounded down to the
+   * second as approvals are.
+   */
+  countedAsOf(chatType: ChatType): Date;
   /** The expired uploads (and their bytes) counted for a chat type before the run (one with a finite retention, among those asked for). */
   expired(chatType: ChatType): Backlog;
   /** Remembers what the run counted for the chat types it purged (real runs only). */
@@ -47,11 +51,11 @@ export async function checkBlastRadius(
   const limits = node.limits;
   const tokens = validApprovals(node, times.now, opts.approvals ?? [], log);
   const asOf = (ct: ChatType): Date | undefined => earliest(tokens.filter((a) => a.scope === ct || a.scope === 'all').map((a) => a.asOf));
+  const countedAsOf = (ct: ChatType): Date => asOf(ct) ?? approvalInstant(times.now);
   const counted = chatTypes.flatMap((chatType) => {
     const policy = node.policies[chatType];
     if (!policy || policy.retention === 'forever') return [];
-    const basis = asOf(chatType) ?? approvalInstant(times.now);
-    return [{ chatType, policy, retention: policy.retention, before: retentionCutoff(basis, policy.retention) }];
+    return [{ chatType, policy, retention: policy.retention, before: retentionCutoff(countedAsOf(chatType), policy.retention) }];
   });
   // One scan for every chat type gives both counts; the total is kept only where a limit needs it.
   const counts = counted.length > 0 ? await catalog.countExpiredUploadsByChatType(counted.map(({ chatType, before }) => ({ chatType, before })), FAR_FUTURE) : [];
@@ -95,7 +99,7 @@ export async function checkBlastRadius(
   return {
     refusals,
     refusalFor: (ct) => refusals.find((r) => r.chatType === ct) ?? refusals.find((r) => r.chatType === 'all'),
-    approvedAsOf: (ct) => asOf(ct),
+    countedAsOf,
     expired: (ct) => {
       const m = measures.find((x) => x.chatType === ct);
       if (!m) throw new Error(`the expired uploads of chat type ${ct} were not counted before the run`);

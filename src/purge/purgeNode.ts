@@ -83,9 +83,8 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
       if (refusal) stats.refused = refusal;
       // The dry-run still shows what the refused run would have removed.
       if (refusal && !opts.dryRun) continue;
-      // Nothing expired when counted, a moment ago: reading would cost a pass over AFT_LOG for
-      // nothing. The count's cutoff is the run's own, rounded down to the second, so an upload
-      // that expired within that second waits for the next run; nothing is ever removed early.
+      // Nothing expired when counted, a moment ago, with the same cutoff as the read below:
+      // reading would cost a pass over AFT_LOG for nothing.
       const counted = gate.expired(chatType);
       if (counted.files === 0) {
         log.debug({ chatType }, 'no expired uploads counted; AFT_LOG not read for this chat type');
@@ -94,8 +93,9 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
       const ctx: EligibilityContext = {
         nodeDirectory: node.fileServer.directory,
         chatType,
-        // An approved run removes what its approval counted, as of the approval's instant.
-        retentionCutoff: retentionCutoff(gate.approvedAsOf(chatType) ?? times.now, policy.retention),
+        // The instant the chat type was counted as of: the run's (to the second) or, for an
+        // approved run, its approval's, so that it removes what the approval counted.
+        retentionCutoff: retentionCutoff(gate.countedAsOf(chatType), policy.retention),
         currentHourStart: times.currentHourStart,
         holds: node.holds,
         lastDownloadCutoff: policy.keepAfterLastDownload ? retentionCutoff(times.now, policy.keepAfterLastDownload) : undefined,

@@ -90,6 +90,21 @@ describe('checkBlastRadius', () => {
     ]);
   });
 
+  it('tells the purge the instant each chat type was counted as of, so that it reads with the same cutoff', async () => {
+    const { catalog, calls } = countingCatalog({ im: 10, groupchat: 20 });
+    const node = nodeWith([policy('im', 'P7D'), policy('groupchat', 'PT36H')]);
+    const at = { ...times, now: new Date('2026-11-21T12:30:00.750Z') };
+    const asOf = new Date(NOW.getTime() - 2 * H);
+    const gate = await checkBlastRadius(node, catalog, at, ['im', 'groupchat'], { approvals: [{ node: 'node_1', scope: 'groupchat', files: 20, bytes: 200, asOf }] }, log, false);
+    // The run's instant to the second, as approvals are; an approved chat type, its approval's.
+    expect(gate.countedAsOf('im')).toEqual(new Date('2026-11-21T12:30:00.000Z'));
+    expect(gate.countedAsOf('groupchat')).toEqual(asOf);
+    expect(calls[0]!.counts).toEqual([
+      { chatType: 'im', before: new Date(gate.countedAsOf('im').getTime() - 7 * 24 * H) },
+      { chatType: 'groupchat', before: new Date(asOf.getTime() - 36 * H) },
+    ]);
+  });
+
   it('asks nothing of the database when no chat type is purged', async () => {
     const { catalog, calls } = countingCatalog({});
     const node = nodeWith([policy('persistent', 'forever')]);

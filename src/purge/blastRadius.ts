@@ -25,7 +25,10 @@ export interface LimitGate {
    * second as approvals are.
    */
   countedAsOf(chatType: ChatType): Date;
-  /** The expired uploads (and their bytes) counted for a chat type before the run (one with a finite retention, among those asked for). */
+  /**
+   * The expired uploads (and their bytes) counted for a chat type before the run: one of those
+   * asked for, with a finite retention.
+   */
   expired(chatType: ChatType): Backlog;
   /** Remembers what the run counted for the chat types it purged (real runs only). */
   record(): void;
@@ -84,7 +87,7 @@ export async function checkBlastRadius(
       log.warn({ limit: r.limit, chatType: r.chatType, files: r.files, bytes: r.bytes, approval: formatApproval(token) }, 'limit lifted by an approval for this run');
       continue;
     }
-    const basis = r.chatType === 'all' ? earliest(measures.map((m) => asOf(m.chatType) ?? approvalInstant(times.now)))! : asOf(r.chatType) ?? approvalInstant(times.now);
+    const basis = r.chatType === 'all' ? earliest(measures.map((m) => countedAsOf(m.chatType)))! : countedAsOf(r.chatType);
     const approval = { node: node.name, scope: r.chatType, files: r.files, bytes: r.bytes, asOf: basis };
     const tooSmall = token ? ` (approval ${formatApproval(token)} covers only ${token.files} files and ${token.bytes} bytes)` : '';
     refusals.push({

@@ -158,8 +158,8 @@ export class OracleCatalog implements Catalog {
   }
 
   /**
-   * One count (one scan) a chat type, two with `totalBefore`. One scan for them all, as on PostgreSQL, would be new
-   * Oracle SQL: only a real server checks that (`npm run test:oracle`).
+   * One count (one scan) a chat type, two with `totalBefore`. One scan for them all, as on
+   * PostgreSQL, would be new Oracle SQL: only a real server checks that (`npm run test:oracle`).
    */
   async countExpiredUploadsByChatType(counts: ReadonlyArray<ExpiredCount>, totalBefore?: Date): Promise<ChatTypeCount[]> {
     const out: ChatTypeCount[] = [];

@@ -119,9 +119,9 @@ export const selectRowsByPath = (t: string): string => `
 /**
  * The expired `Post` rows (and their bytes) of `n` chat types, in one scan: a node purges up
  * to three, so one pass over the table instead of one each. With `withTotal`, each also gets
- * the count of its `Post` rows before a later instant (the total the blast-radius limits compare with). Parameters:
- * $1..$n the chat types, $n+1..$2n their cutoffs, $2n+1 the later instant; columns files<i>,
- * bytes<i> and total<i>.
+ * the count of its `Post` rows before a later instant (the total the blast-radius limits
+ * compare with). Parameters: $1..$n the chat types, $n+1..$2n their cutoffs, $2n+1 the later
+ * instant; columns files<i>, bytes<i> and total<i>.
  */
 export function countExpiredUploadsByChatType(t: string, n: number, withTotal: boolean): string {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`at least one chat type to count, not ${n}`);

@@ -68,11 +68,18 @@ function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return env;
 }
 
+type RunOptions = { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string };
+
 /** Spawns `node bin/mft-retention.js ...args` and collects its output; never throws for a non-zero exit. */
-export function runCli(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult> {
+  return runNodeScript(CLI, args, opts);
+}
+
+/** Spawns `node script ...args` as runCli does (its environment, SIGKILL at the timeout). */
+export function runNodeScript(script: string, args: string[], opts: RunOptions = {}): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [script, ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
       env: cliEnv(opts.env),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,39 +2,14 @@
 // the cross-checks of what each side removed, and the report. Functional only: it asserts what
 // the benchmark found and printed, never how fast anything went.
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../helpers/purgeFixture.js';
+import { REPO_ROOT, runNodeScript, show } from '../helpers/purgeFixture.js';
 
 const BENCH = join(REPO_ROOT, 'dist', 'bench', 'run.js');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runBench(args: string[], timeoutMs: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BENCH, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const show = (r: Run): string => `exit ${r.code}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
-
 describe('npm run bench, smallest size', () => {
   it('runs every side on the same 1,000 expired files, checks they removed the same ones and prints the report', async () => {
-    const r = await runBench(['--sizes', '1k', '--rounds', '1'], 150_000);
+    const r = await runNodeScript(BENCH, ['--sizes', '1k', '--rounds', '1'], { timeoutMs: 150_000 });
     expect(r.code, show(r)).toBe(0);
 
     // The cross-checks: find -delete and both purges removed exactly the expired files (one
@@ -64,7 +39,7 @@ describe('npm run bench, smallest size', () => {
   }, 180_000);
 
   it('refuses an unknown size with a clear message and exit 1, before starting any server', async () => {
-    const r = await runBench(['--sizes', 'lots'], 30_000);
+    const r = await runNodeScript(BENCH, ['--sizes', 'lots'], { timeoutMs: 30_000 });
     expect(r.code, show(r)).toBe(1);
     expect(r.stderr).toContain('--sizes: "lots" is not a number like 10000, 10k or 1M');
     expect(r.stderr).not.toContain('starting PostgreSQL');

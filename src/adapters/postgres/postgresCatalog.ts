@@ -38,6 +38,12 @@ const TEXT_TYPES = { getTypeParser: (() => (v: string) => v) as never };
 const MIN_FETCH = 1000;
 /** Rows fetched for each file a batch still needs. */
 const ROWS_A_FILE = 2;
+/**
+ * Expired Posts (estimated) from which a backlog is read in two parts computed at once, on two
+ * connections: below it, the one part takes a fraction of a second and a second connection
+ * would save less than it costs.
+ */
+const SPLIT_MIN_POSTS = 20_000;
 
 /** AFT_LOG on PostgreSQL, through one dedicated connection per node. */
 export class PostgresCatalog implements Catalog {
@@ -47,11 +53,16 @@ export class PostgresCatalog implements Catalog {
    * connection: a transaction's statements must not interleave with another call's.
    */
   private turn: Promise<unknown> = Promise.resolve();
+  /** The connection that computes and serves the second part of a large backlog (see splitPoint). */
+  private second: pg.Client | undefined;
+  /** The second part could not be had once: later chat types are read in one part. */
+  private splitUnavailable = false;
 
   private constructor(
     private readonly client: pg.Client,
     private readonly db: ResolvedPostgresDatabase,
     private readonly node: string,
+    private readonly env: NodeJS.ProcessEnv,
   ) {
     this.table = sql.tableName(db.schema, db.table);
   }
@@ -66,7 +77,7 @@ export class PostgresCatalog implements Catalog {
       await client.end().catch(() => undefined);
       throw new ConnectError('database', node, `cannot set DateStyle on PostgreSQL ${db.host}:${db.port}: ${(err as Error).message}`, { cause: err });
     }
-    return new PostgresCatalog(client, db, node);
+    return new PostgresCatalog(client, db, node, env);
   }
 
   private query<R extends pg.QueryResultRow>(text: string, values?: unknown[], types?: typeof TEXT_TYPES): Promise<pg.QueryResult<R>> {
@@ -118,23 +129,51 @@ export class PostgresCatalog implements Catalog {
   }
 
   async openExpiredUploads(chatType: string, before: Date): Promise<ExpiredUploadReader> {
-    const highWaterIndex = await this.exclusive(() =>
-      this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ', async () => {
-        await this.query(sql.tuneCursorTransaction);
-        // One snapshot for both: every row the cursor sees is at or below the high-water mark.
-        const max = (await this.query<{ idx: string }>(sql.selectMaxIndex(this.table))).rows[0]!.idx;
-        // The result is computed when this transaction commits and kept by the server (WITH HOLD).
-        await this.query(sql.declareExpiredCursor(this.table), [chatType, this.toWall(before)]);
-        return max;
-      }),
-    );
+    const cutoff = this.toWall(before);
+    const { highWaterIndex, parts } = await this.exclusive(async () => {
+      const split = await this.splitPoint(chatType, cutoff);
+      const second = split ? await this.secondConnection() : undefined;
+      let part2: pg.Client | undefined;
+      let part2Commit: Promise<unknown> | undefined;
+      try {
+        const max = await this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ', async () => {
+          await this.query(sql.tuneCursorTransaction);
+          // One snapshot for all: every row a part sees is at or below the high-water mark.
+          const snapshot = second ? (await this.query<{ id: string }>(sql.exportSnapshot)).rows[0]!.id : undefined;
+          const max = (await this.query<{ idx: string }>(sql.selectMaxIndex(this.table))).rows[0]!.idx;
+          if (second && split && snapshot && (await this.declareSecondPart(second, snapshot, chatType, cutoff, split.from))) part2 = second;
+          await this.query(sql.declareExpiredCursor(this.table), [chatType, cutoff, sql.BIGINT_MIN, part2 ? split!.upTo : sql.BIGINT_MAX]);
+          // Each result is computed when its transaction commits and kept by the server (WITH
+          // HOLD): the second part's COMMIT goes first, so both are computed at once.
+          if (part2) {
+            part2Commit = part2.query('COMMIT');
+            part2Commit.catch(() => undefined);
+          }
+          return max;
+        });
+        if (part2Commit) await this.translated(() => part2Commit!);
+        return { highWaterIndex: max, parts: part2 ? [this.client, part2] : [this.client] };
+      } catch (err) {
+        // Whichever part was computed, its cursor goes; the other was rolled back.
+        if (part2Commit) await part2Commit.catch(() => undefined);
+        if (part2) await part2.query('ROLLBACK').then(() => part2!.query(sql.closeExpiredCursor)).catch(() => undefined);
+        await this.client.query(sql.closeExpiredCursor).catch(() => undefined);
+        throw err;
+      }
+    });
     let open = true;
     let ended = false;
+    // The part being fetched: the first part's rows all come before the second's (by Post).
+    let part = 0;
     const groups = new RowGroups<CursorRow>((r) => r[0]);
     const fetch = async (n: number): Promise<void> => {
-      const r = await this.translated(() => this.client.query<CursorRow>({ text: sql.fetchExpiredCursor(n), rowMode: 'array', types: TEXT_TYPES }));
+      const client = parts[part]!;
+      const r = await this.translated(() => client.query<CursorRow>({ text: sql.fetchExpiredCursor(n), rowMode: 'array', types: TEXT_TYPES }));
       groups.add(r.rows);
-      if (r.rows.length < n) ended = true;
+      if (r.rows.length < n) {
+        if (part + 1 < parts.length) part++;
+        else ended = true;
+      }
     };
     return {
       highWaterIndex,
@@ -154,9 +193,66 @@ export class PostgresCatalog implements Catalog {
         this.exclusive(async () => {
           if (!open) return;
           open = false;
-          await this.client.query(sql.closeExpiredCursor).catch(() => undefined);
+          for (const c of parts) await c.query(sql.closeExpiredCursor).catch(() => undefined);
         }),
     };
+  }
+
+  /**
+   * Where to cut a chat type's backlog in two parts computed side by side, from a sample of
+   * AFT_LOG's pages; undefined when the backlog is small (or the sample cannot be taken): one
+   * part then. Run outside the reading transaction, which an error here would abort.
+   */
+  private async splitPoint(chatType: string, cutoff: string): Promise<{ upTo: string; from: string } | undefined> {
+    if (this.splitUnavailable) return undefined;
+    try {
+      const pct = (await this.query<{ pct: number }>(sql.selectSamplePercent(this.table))).rows[0]!.pct;
+      const s = (await this.query<{ n: number; mid: string | null }>(sql.selectSplitPoint(this.table), [chatType, cutoff, pct])).rows[0]!;
+      if (s.mid === null || s.mid === sql.BIGINT_MAX || (s.n * 100) / pct < SPLIT_MIN_POSTS) return undefined;
+      return { upTo: s.mid, from: (BigInt(s.mid) + 1n).toString() };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The reader's second connection, opened the first time a backlog is split; undefined if it cannot be. */
+  private async secondConnection(): Promise<pg.Client | undefined> {
+    if (this.second) return this.second;
+    try {
+      const c = await connectPostgres(this.node, this.db, this.env, {}, ' (second reading connection)');
+      await c.query(sql.setIsoDateStyle).catch(async (err: unknown) => {
+        await c.end().catch(() => undefined);
+        throw err;
+      });
+      this.second = c;
+      return c;
+    } catch {
+      // A server at its connection limit, say: the backlog is read in one part, as before.
+      this.splitUnavailable = true;
+      return undefined;
+    }
+  }
+
+  /**
+   * Declares the second part's cursor on `client`, in a transaction left open that reads the
+   * first part's snapshot. False (and the connection given up) when that cannot be done, for
+   * example behind a connection pooler that cannot import snapshots: the first part then
+   * covers the whole backlog.
+   */
+  private async declareSecondPart(client: pg.Client, snapshot: string, chatType: string, cutoff: string, from: string): Promise<boolean> {
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      await client.query(sql.setTransactionSnapshot(snapshot));
+      await client.query(sql.tuneCursorTransaction);
+      await client.query(sql.declareExpiredCursor(this.table), [chatType, cutoff, from, sql.BIGINT_MAX]);
+      return true;
+    } catch {
+      await client.query('ROLLBACK').catch(() => undefined);
+      this.splitUnavailable = true;
+      this.second = undefined;
+      await client.end().catch(() => undefined);
+      return false;
+    }
   }
 
   /**
@@ -282,6 +378,7 @@ export class PostgresCatalog implements Catalog {
   }
 
   async close(): Promise<void> {
+    await this.second?.end().catch(() => undefined);
     await this.client.end().catch(() => undefined);
   }
 }

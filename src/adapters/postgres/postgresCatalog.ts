@@ -45,7 +45,7 @@ const ROWS_A_FILE = 2;
  */
 const SPLIT_MIN_POSTS = 20_000;
 
-/** AFT_LOG on PostgreSQL, through one dedicated connection per node. */
+/** AFT_LOG on PostgreSQL, through one dedicated connection per node (and a second to compute a large backlog). */
 export class PostgresCatalog implements Catalog {
   private readonly table: string;
   /**

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillAftLog } from '../../bench/dataset.js';
 import { PostgresCatalog } from '../../src/adapters/postgres/postgresCatalog.js';
+import { ConnectError } from '../../src/errors.js';
 import type { ResolvedPostgresDatabase } from '../../src/config/loadConfig.js';
 import { startPostgres, type PgServer } from '../helpers/pgServer.js';
 
@@ -155,15 +156,81 @@ describe('PostgreSQL reader on a large backlog', () => {
         const got = await readAll(catalog, 1000);
         expect(got.connectionsWhileReading).toBe(1);
         expect(got.files).toEqual(want);
-        // The next chat type's read does not try again: still the one connection, same answer.
+        // Once refused, the catalog does not try again (the next chat type's read), even
+        // though a second connection could now be had.
+        await admin.query('ALTER ROLE mft CONNECTION LIMIT -1');
         const again = await readAll(catalog, 1000);
         expect(again.connectionsWhileReading).toBe(1);
-        expect(again.files.length).toBe(want.length);
+        expect(again.files).toEqual(want);
       } finally {
         await catalog.close();
       }
     } finally {
       await admin.query('ALTER ROLE mft CONNECTION LIMIT -1');
+    }
+  });
+
+  it('reads both parts in one snapshot: an expired upload committed between the two parts being declared is in neither', async () => {
+    const want = await expected();
+    const max = (await admin.query<{ m: string }>('SELECT max(aft_index)::text AS m FROM aft_log')).rows[0]!.m;
+    const late = String(BigInt(max) + 1n);
+    let inserted = false;
+    const catalog = await PostgresCatalog.open('node_1', database(), ENV, {
+      // Committed by another session after the first part's snapshot was taken and before the
+      // second connection imports it: a second part with a snapshot of its own would see it
+      // (its aft_index is above the cut, its upload time long expired).
+      beforeSecondPart: async () => {
+        await admin.query(
+          `INSERT INTO aft_log (aft_index, jid, to_jid, method, filename, real_filename, file_type, chat_type, file_server, file_path, file_size, bytes_transferred, timestampvalue)
+           VALUES ($1, 'a@example.com', 'b@example.com', 'Post', 'late.dat', 'late.dat', 'dat', 'im', 'files.example.com', '/srv/mft/node_1/files/im/20200101/00/late.dat', 1, 1, '2020-01-01 00:00:00')`,
+          [late],
+        );
+        inserted = true;
+      },
+    });
+    try {
+      const got = await readAll(catalog, 1000);
+      expect(inserted).toBe(true);
+      expect(got.connectionsWhileReading).toBe(2);
+      expect(got.highWater).toBe(max);
+      expect(got.files.map((f) => f.post)).not.toContain(late);
+      expect(got.files).toEqual(want);
+    } finally {
+      await catalog.close();
+      await admin.query('DELETE FROM aft_log WHERE aft_index = $1', [late]);
+    }
+  });
+
+  it('reports a lost second connection as a lost database when the second part is read', async () => {
+    const catalog = await PostgresCatalog.open('node_1', database(), ENV);
+    try {
+      const reader = await catalog.openExpiredUploads('im', CUTOFF);
+      expect(await connections()).toBe(2);
+      expect((await reader.next(1000)).length).toBe(1000);
+      // The second part's connection sits idle until the first part is read: the one of the
+      // two whose last statement was its COMMIT, not a FETCH.
+      const idle = await admin.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND usename = 'mft' AND query = 'COMMIT'`,
+        [DATABASE],
+      );
+      expect(idle.rows).toHaveLength(1);
+      await admin.query('SELECT pg_terminate_backend($1)', [idle.rows[0]!.pid]);
+      let error: unknown;
+      try {
+        for (let b = await reader.next(1000); b.length > 0; b = await reader.next(1000));
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConnectError);
+      expect((error as Error).message).toMatch(/lost the connection to PostgreSQL/);
+      expect((error as Error).message).not.toContain(server.mftUser.password);
+      await reader.close();
+      // The next read opens a new second connection and reads everything again.
+      const again = await readAll(catalog, 1000);
+      expect(again.connectionsWhileReading).toBe(2);
+      expect(again.files.length).toBe(SPEC.expired);
+    } finally {
+      await catalog.close();
     }
   });
 

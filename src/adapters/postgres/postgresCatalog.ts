@@ -45,6 +45,19 @@ const ROWS_A_FILE = 2;
  */
 const SPLIT_MIN_POSTS = 20_000;
 
+/** Points where a test can act at the moment that matters. */
+export interface CatalogHooks {
+  /** After the first part's snapshot is taken and before the second connection imports it. */
+  beforeSecondPart?: () => Promise<void>;
+}
+
+/** The first connection could not export its snapshot; nothing was declared. */
+class SnapshotNotExported extends Error {
+  constructor(cause: unknown) {
+    super(`cannot export the reading snapshot: ${(cause as Error)?.message}`, { cause });
+  }
+}
+
 /** AFT_LOG on PostgreSQL, through one dedicated connection per node (and a second to compute a large backlog). */
 export class PostgresCatalog implements Catalog {
   private readonly table: string;
@@ -63,11 +76,12 @@ export class PostgresCatalog implements Catalog {
     private readonly db: ResolvedPostgresDatabase,
     private readonly node: string,
     private readonly env: NodeJS.ProcessEnv,
+    private readonly hooks: CatalogHooks,
   ) {
     this.table = sql.tableName(db.schema, db.table);
   }
 
-  static async open(node: string, db: ResolvedPostgresDatabase, env: NodeJS.ProcessEnv = process.env): Promise<PostgresCatalog> {
+  static async open(node: string, db: ResolvedPostgresDatabase, env: NodeJS.ProcessEnv = process.env, hooks: CatalogHooks = {}): Promise<PostgresCatalog> {
     const client = await connectPostgres(node, db, env);
     try {
       // The expired-uploads cursor returns timestamps as the server renders them, in this
@@ -77,7 +91,7 @@ export class PostgresCatalog implements Catalog {
       await client.end().catch(() => undefined);
       throw new ConnectError('database', node, `cannot set DateStyle on PostgreSQL ${db.host}:${db.port}: ${(err as Error).message}`, { cause: err });
     }
-    return new PostgresCatalog(client, db, node, env);
+    return new PostgresCatalog(client, db, node, env, hooks);
   }
 
   private query<R extends pg.QueryResultRow>(text: string, values?: unknown[], types?: typeof TEXT_TYPES): Promise<pg.QueryResult<R>> {
@@ -131,34 +145,14 @@ export class PostgresCatalog implements Catalog {
   async openExpiredUploads(chatType: string, before: Date): Promise<ExpiredUploadReader> {
     const cutoff = this.toWall(before);
     const { highWaterIndex, parts } = await this.exclusive(async () => {
-      const split = await this.splitPoint(chatType, cutoff);
-      const second = split ? await this.secondConnection() : undefined;
-      let part2: pg.Client | undefined;
-      let part2Commit: Promise<unknown> | undefined;
       try {
-        const max = await this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ', async () => {
-          await this.query(sql.tuneCursorTransaction);
-          // One snapshot for all: every row a part sees is at or below the high-water mark.
-          const snapshot = second ? (await this.query<{ id: string }>(sql.exportSnapshot)).rows[0]!.id : undefined;
-          const max = (await this.query<{ idx: string }>(sql.selectMaxIndex(this.table))).rows[0]!.idx;
-          if (second && split && snapshot && (await this.declareSecondPart(second, snapshot, chatType, cutoff, split.from))) part2 = second;
-          await this.query(sql.declareExpiredCursor(this.table), [chatType, cutoff, sql.BIGINT_MIN, part2 ? split!.upTo : sql.BIGINT_MAX]);
-          // Each result is computed when its transaction commits and kept by the server (WITH
-          // HOLD): the second part's COMMIT goes first, so both are computed at once.
-          if (part2) {
-            part2Commit = part2.query('COMMIT');
-            part2Commit.catch(() => undefined);
-          }
-          return max;
-        });
-        if (part2Commit) await this.translated(() => part2Commit!);
-        return { highWaterIndex: max, parts: part2 ? [this.client, part2] : [this.client] };
+        return await this.declareCursors(chatType, cutoff, true);
       } catch (err) {
-        // Whichever part was computed, its cursor goes; the other was rolled back.
-        if (part2Commit) await part2Commit.catch(() => undefined);
-        if (part2) await part2.query('ROLLBACK').then(() => part2!.query(sql.closeExpiredCursor)).catch(() => undefined);
-        await this.client.query(sql.closeExpiredCursor).catch(() => undefined);
-        throw err;
+        if (!(err instanceof SnapshotNotExported)) throw err;
+        // Nothing was declared: the backlog is read in one part, as a small one is.
+        this.splitUnavailable = true;
+        await this.dropSecond();
+        return this.declareCursors(chatType, cutoff, false);
       }
     });
     let open = true;
@@ -168,17 +162,30 @@ export class PostgresCatalog implements Catalog {
     const groups = new RowGroups<CursorRow>((r) => r[0]);
     const fetch = async (n: number): Promise<void> => {
       const client = parts[part]!;
-      const r = await this.translated(() => client.query<CursorRow>({ text: sql.fetchExpiredCursor(n), rowMode: 'array', types: TEXT_TYPES }));
+      const q = (): Promise<pg.QueryResult<CursorRow>> => client.query<CursorRow>({ text: sql.fetchExpiredCursor(n), rowMode: 'array', types: TEXT_TYPES });
+      // The first connection also deletes the batches' rows: its FETCHes wait their turn there.
+      // The second part's come from a connection of its own, beside those deletes.
+      const r = await this.translated(() => (client === this.client ? this.exclusive(q) : q())).catch(async (err: unknown) => {
+        if (client !== this.client && client === this.second) await this.dropSecond();
+        throw err;
+      });
       groups.add(r.rows);
       if (r.rows.length < n) {
         if (part + 1 < parts.length) part++;
         else ended = true;
       }
     };
+    // One call of the reader at a time, whichever connection it uses.
+    let turn: Promise<unknown> = Promise.resolve();
+    const inTurn = <T>(fn: () => Promise<T>): Promise<T> => {
+      const run = turn.then(fn, fn);
+      turn = run.catch(() => undefined);
+      return run;
+    };
     return {
       highWaterIndex,
       next: (limit) =>
-        this.exclusive(async () => {
+        inTurn(async () => {
           if (!open) return [];
           const out: ExpiredUpload[] = [];
           for (;;) {
@@ -190,12 +197,64 @@ export class PostgresCatalog implements Catalog {
           }
         }),
       close: () =>
-        this.exclusive(async () => {
+        inTurn(async () => {
           if (!open) return;
           open = false;
-          for (const c of parts) await c.query(sql.closeExpiredCursor).catch(() => undefined);
+          await this.exclusive(() => this.client.query(sql.closeExpiredCursor).catch(() => undefined));
+          if (parts[1]) await parts[1].query(sql.closeExpiredCursor).catch(() => undefined);
         }),
     };
+  }
+
+  /**
+   * Declares the reader's cursor (or, with `trySplit` and a large backlog, its two parts) and
+   * has it computed. Throws SnapshotNotExported, having declared nothing, when the first
+   * connection could not export its snapshot.
+   */
+  private async declareCursors(chatType: string, cutoff: string, trySplit: boolean): Promise<{ highWaterIndex: string; parts: pg.Client[] }> {
+    const split = trySplit ? await this.splitPoint(chatType, cutoff) : undefined;
+    const second = split ? await this.secondConnection() : undefined;
+    let part2: pg.Client | undefined;
+    let part2Commit: Promise<unknown> | undefined;
+    let committed = false;
+    try {
+      const max = await this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ', async () => {
+        await this.query(sql.tuneCursorTransaction);
+        let snapshot: string | undefined;
+        if (second) {
+          // One snapshot for all: every row a part sees is at or below the high-water mark.
+          snapshot = await this.query<{ id: string }>(sql.exportSnapshot).then(
+            (r) => r.rows[0]!.id,
+            (err: unknown) => {
+              throw err instanceof ConnectError ? err : new SnapshotNotExported(err);
+            },
+          );
+        }
+        const max = (await this.query<{ idx: string }>(sql.selectMaxIndex(this.table))).rows[0]!.idx;
+        if (second && split && snapshot) {
+          await this.hooks.beforeSecondPart?.();
+          if (await this.declareSecondPart(second, snapshot, chatType, cutoff, split.from)) part2 = second;
+        }
+        await this.query(sql.declareExpiredCursor(this.table), [chatType, cutoff, sql.BIGINT_MIN, part2 ? split!.upTo : sql.BIGINT_MAX]);
+        // Each result is computed when its transaction commits and kept by the server (WITH
+        // HOLD): the second part's COMMIT goes first, so both are computed at once.
+        if (part2) {
+          part2Commit = part2.query('COMMIT');
+          part2Commit.catch(() => undefined);
+        }
+        return max;
+      });
+      committed = true;
+      if (part2Commit) await this.translated(() => part2Commit!);
+      return { highWaterIndex: max, parts: part2 ? [this.client, part2] : [this.client] };
+    } catch (err) {
+      // The first part's transaction was rolled back, or it committed and the second part
+      // failed: then its cursor goes. The second connection is given up rather than waited
+      // for (it may still be computing); the next read opens another.
+      if (committed) await this.client.query(sql.closeExpiredCursor).catch(() => undefined);
+      if (part2) await this.dropSecond();
+      throw err;
+    }
   }
 
   /**
@@ -219,10 +278,25 @@ export class PostgresCatalog implements Catalog {
   private async secondConnection(): Promise<pg.Client | undefined> {
     if (this.second) return this.second;
     try {
-      const c = await connectPostgres(this.node, this.db, this.env, {}, ' (second reading connection)');
-      await c.query(sql.setIsoDateStyle).catch(async (err: unknown) => {
-        await c.end().catch(() => undefined);
-        throw err;
+      const c = await connectPostgres(
+        this.node,
+        this.db,
+        this.env,
+        // It waits, idle, while the first part is purged (hours, over a slow network): TCP
+        // keepalives keep a firewall from dropping it meanwhile.
+        { keepAlive: true, keepAliveInitialDelayMillis: 60_000 },
+        ' (second reading connection)',
+      );
+      await c
+        .query(sql.setIsoDateStyle)
+        .then(() => c.query(sql.keepIdleSession))
+        .catch(async (err: unknown) => {
+          await c.end().catch(() => undefined);
+          throw err;
+        });
+      // A connection lost meanwhile is forgotten: the next large read opens another.
+      c.on('end', () => {
+        if (this.second === c) this.second = undefined;
       });
       this.second = c;
       return c;
@@ -247,12 +321,17 @@ export class PostgresCatalog implements Catalog {
       await client.query(sql.declareExpiredCursor(this.table), [chatType, cutoff, from, sql.BIGINT_MAX]);
       return true;
     } catch {
-      await client.query('ROLLBACK').catch(() => undefined);
       this.splitUnavailable = true;
-      this.second = undefined;
-      await client.end().catch(() => undefined);
+      await this.dropSecond();
       return false;
     }
+  }
+
+  /** Ends the second connection (whatever it is doing) and forgets it. */
+  private async dropSecond(): Promise<void> {
+    const c = this.second;
+    this.second = undefined;
+    await c?.end().catch(() => undefined);
   }
 
   /**

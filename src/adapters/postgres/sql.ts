@@ -116,6 +116,14 @@ export const selectSplitPoint = (t: string): string => `
     FROM ${t} TABLESAMPLE SYSTEM ($3::float8) REPEATABLE (0)
    WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp`;
 
+/**
+ * No idle_session_timeout (PostgreSQL 14 and later) for this session, whatever the server's:
+ * the second reading connection waits, idle, while the first part is purged. Changes nothing
+ * on a server without the setting.
+ */
+export const keepIdleSession = `
+  SELECT set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'`;
+
 /** The reading transaction's snapshot, for the second part's transaction to read the same rows. */
 export const exportSnapshot = `SELECT pg_export_snapshot() AS id`;
 

@@ -1,4 +1,5 @@
 import oracledb, { type DbType } from 'oracledb';
+import { oneAtATime, type OneAtATime } from '../oneAtATime.js';
 import { DateTime } from 'luxon';
 import type { ResolvedOracleDatabase } from '../../config/loadConfig.js';
 import type { ChatType } from '../../core/chatType.js';
@@ -68,7 +69,7 @@ export class OracleCatalog implements Catalog {
    * The purge reads the next batch while it deletes the rows of the previous one, on this one
    * connection: a transaction's statements must not interleave with another call's.
    */
-  private turn: Promise<unknown> = Promise.resolve();
+  private readonly exclusive: OneAtATime = oneAtATime();
 
   constructor(
     private readonly conn: OracleConnection,
@@ -80,13 +81,6 @@ export class OracleCatalog implements Catalog {
 
   static async open(node: string, db: ResolvedOracleDatabase, env: NodeJS.ProcessEnv = process.env, connector: OracleConnector = thinConnector): Promise<OracleCatalog> {
     return new OracleCatalog(await connectOracle(node, db, env, connector), db, node);
-  }
-
-  /** Runs `fn` when every call started before it has finished. */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.turn.then(fn, fn);
-    this.turn = run.catch(() => undefined);
-    return run;
   }
 
   private async query(text: string, binds: Record<string, unknown> = {}): Promise<Row[]> {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { oneAtATime, type OneAtATime } from '../oneAtATime.js';
 import { DateTime } from 'luxon';
 import type { ResolvedPostgresDatabase } from '../../config/loadConfig.js';
 import { connectPostgres } from './connect.js';
@@ -65,7 +66,7 @@ export class PostgresCatalog implements Catalog {
    * The purge reads the next batch while it deletes the rows of the previous one, on this one
    * connection: a transaction's statements must not interleave with another call's.
    */
-  private turn: Promise<unknown> = Promise.resolve();
+  private readonly exclusive: OneAtATime = oneAtATime();
   /** The connection that computes and serves the second part of a large backlog (see splitPoint). */
   private second: pg.Client | undefined;
   /** The second part could not be had once: later chat types are read in one part. */
@@ -105,13 +106,6 @@ export class PostgresCatalog implements Catalog {
     } catch (err) {
       throw this.translate(err);
     }
-  }
-
-  /** Runs `fn` when every call started before it has finished. */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.turn.then(fn, fn);
-    this.turn = run.catch(() => undefined);
-    return run;
   }
 
   private translate(err: unknown): Error {
@@ -166,7 +160,7 @@ export class PostgresCatalog implements Catalog {
       // The first connection also deletes the batches' rows: its FETCHes wait their turn there.
       // The second part's come from a connection of its own, beside those deletes.
       const r = await this.translated(() => (client === this.client ? this.exclusive(q) : q())).catch(async (err: unknown) => {
-        if (client !== this.client && client === this.second) await this.dropSecond();
+        if (client === this.second) await this.dropSecond();
         throw err;
       });
       groups.add(r.rows);
@@ -176,12 +170,7 @@ export class PostgresCatalog implements Catalog {
       }
     };
     // One call of the reader at a time, whichever connection it uses.
-    let turn: Promise<unknown> = Promise.resolve();
-    const inTurn = <T>(fn: () => Promise<T>): Promise<T> => {
-      const run = turn.then(fn, fn);
-      turn = run.catch(() => undefined);
-      return run;
-    };
+    const inTurn = oneAtATime();
     return {
       highWaterIndex,
       next: (limit) =>

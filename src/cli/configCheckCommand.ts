@@ -1,5 +1,6 @@
 import { loadConfig, type ResolvedConfig, type ResolvedDatabase } from '../config/loadConfig.js';
 import { describeSecretSource } from '../config/secrets.js';
+import { ConfigError } from '../config/configError.js';
 import type { ResolvedSink } from '../config/resolveAlarms.js';
 import { redactUrl } from '../alarms/sinks/sink.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
@@ -91,8 +92,16 @@ function databaseSettings(db: ResolvedDatabase): Record<string, unknown> {
 }
 
 export async function configCheckCommand(configFile: string, json: boolean, io: Io): Promise<ExitCode> {
-  const config = await loadConfig(configFile);
+  let config: ResolvedConfig;
+  try {
+    config = await loadConfig(configFile);
+  } catch (err) {
+    if (!json || !(err instanceof ConfigError)) throw err;
+    // --json always answers in JSON: a script reading stdout gets the problems, not silence.
+    io.out(JSON.stringify({ ok: false, configFile, problems: err.problems }, null, 2));
+    return EXIT.config;
+  }
   const settings = effectiveSettings(config);
-  io.out(json ? JSON.stringify(settings, null, 2) : `Configuration OK: ${config.file}\n\n${JSON.stringify(settings, null, 2)}`);
+  io.out(json ? JSON.stringify({ ok: true, ...settings }, null, 2) : `Configuration OK: ${config.file}\n\n${JSON.stringify(settings, null, 2)}`);
   return EXIT.ok;
 }

@@ -30,3 +30,38 @@ describe('config check --json', () => {
     expect(out.problems.find((p: { key: string }) => p.key === 'purge.batchSiz').fix).toMatch(/did you mean "batchSize"/);
   });
 });
+
+describe('config check: secret files others can read', () => {
+  it('warns, naming the file, its mode and the chmod that fixes it; never its content', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mft-cc-'));
+    dirs.push(dir);
+    mkdirSync(path.join(dir, 'policies'));
+    const pw = path.join(dir, 'db.password');
+    writeFileSync(pw, 'sup3r-secret-pw\n', { mode: 0o644 });
+    writeFileSync(path.join(dir, 'id_ed25519'), 'KEY', { mode: 0o640 });
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(
+      file,
+      [
+        'nodes:',
+        '  - name: node_1',
+        `    database: { type: postgres, host: 127.0.0.1, database: d, user: u, passwordFile: ${pw} }`,
+        `    fileServer: { type: sftp, host: 127.0.0.1, username: u, privateKeyFile: id_ed25519, hostKey: "SHA256:${'A'.repeat(43)}", directory: /srv/n1 }`,
+        '',
+      ].join('\n'),
+    );
+    const io = capture();
+    expect(await configCheckCommand(file, false, io)).toBe(0);
+    const warnings = io.stderr.filter((l) => /warning/.test(l));
+    expect(warnings).toHaveLength(1); // the key is 0640: group-readable is how the service reads it
+    expect(warnings[0]).toContain(pw);
+    expect(warnings[0]).toContain('mode 0644');
+    expect(warnings[0]).toContain(`chmod o-rwx ${pw}`);
+    expect([...io.stdout, ...io.stderr].join('\n')).not.toContain('sup3r-secret-pw');
+
+    const jsonIo = capture();
+    expect(await configCheckCommand(file, true, jsonIo)).toBe(0);
+    const out = JSON.parse(jsonIo.stdout.join('\n'));
+    expect(out.warnings).toEqual([expect.objectContaining({ node: 'node_1', what: 'database password', file: pw, mode: 0o644 })]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { configCheckCommand } from '../../src/cli/configCheckCommand.js';
@@ -63,5 +63,19 @@ describe('config check: secret files others can read', () => {
     expect(await configCheckCommand(file, true, jsonIo)).toBe(0);
     const out = JSON.parse(jsonIo.stdout.join('\n'));
     expect(out.warnings).toEqual([expect.objectContaining({ node: 'node_1', what: 'database password', file: pw, mode: 0o644 })]);
+  });
+});
+
+describe('the shipped example config', () => {
+  it('passes config check beside the shipped policies, and sends alarms nowhere but the log', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mft-cc-'));
+    dirs.push(dir);
+    const root = path.resolve(import.meta.dirname, '../..');
+    cpSync(path.join(root, 'examples/config.yaml'), path.join(dir, 'config.yaml'));
+    cpSync(path.join(root, 'policies'), path.join(dir, 'policies'), { recursive: true });
+    const io = capture();
+    expect(await configCheckCommand(path.join(dir, 'config.yaml'), true, io)).toBe(0);
+    const out = JSON.parse(io.stdout.join('\n'));
+    expect(out.alarms.sinks).toEqual([]); // the log always gets them; no other sink is set up
   });
 });

@@ -10,11 +10,12 @@ import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
 export const USAGE = `Usage: mft-retention <command> [options]
 
 Commands:
-  purge --config FILE [--dry-run [--offline]] [--json] [--node NAME]... [--chat-type TYPE]... [--as-of ISO8601]
+  purge --config FILE [--dry-run [--offline] [--html FILE]] [--json] [--node NAME]... [--chat-type TYPE]... [--as-of ISO8601]
         [--approve TOKEN]... [--alarms] [--log-level LEVEL]
         Run one purge cycle over the configured nodes and exit.
         --dry-run changes nothing and reports what would go; it logs in to each file server
-        read-only to check the host key and the node directory, unless --offline.
+        read-only to check the host key and the node directory, unless --offline; --html FILE
+        also writes it as a page (per day and chat type, what is kept and why, what is refused).
         --as-of (dry-run only) simulates a date.
         --approve lets a run that a blast-radius limit refused go ahead once (the token is printed
         by the refused run, and approves that run only: same node, chat type, no more files or bytes).
@@ -58,6 +59,7 @@ const OPTIONS = {
   check: { type: 'boolean', default: false },
   alarms: { type: 'boolean', default: false },
   offline: { type: 'boolean', default: false },
+  html: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
 } as const;
@@ -111,6 +113,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
             alarms: values.alarms,
             approve: values.approve,
             offline: values.offline,
+            html: values.html,
           },
           io,
         );

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { LogLevel } from '../config/schema.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { CHAT_TYPES, isChatType, type ChatType } from '../core/chatType.js';
@@ -27,6 +30,8 @@ export interface PurgeArgs {
   approve?: string[];
   /** A dry-run that does not log in to the file servers. */
   offline?: boolean;
+  /** Also write the dry-run as a self-contained HTML page to this file. */
+  html?: string;
 }
 
 export function parseAsOf(text: string): Date {
@@ -40,6 +45,8 @@ export function parseAsOf(text: string): Date {
 /** `mft-retention purge`: one purge cycle (or dry-run) over the configured nodes, then exit. */
 export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
   if (args.alarms && args.dryRun) throw new UsageError('--alarms is for a real purge (the systemd timer); a dry-run changes nothing, alarm state included');
+  if (args.html && !args.dryRun) throw new UsageError('--html FILE writes the page of a dry-run; add --dry-run');
+  if (args.html && !existsSync(dirname(resolve(args.html)))) throw new UsageError(`--html ${args.html}: the folder ${dirname(resolve(args.html))} does not exist`);
   if (args.offline && !args.dryRun) throw new UsageError('--offline is for a dry-run: a real purge must reach the file server');
   if (args.asOf && !args.dryRun) {
     throw new UsageError('--as-of simulates another date and is only allowed with --dry-run: a real purge always uses the real clock');
@@ -90,6 +97,11 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
     const { schedule, timezone } = config.daemon;
     io.out(renderReport(results, args.dryRun, started, { schedule, timezone, at: nextScheduledRun(schedule, timezone, started) }, config.file));
     if (args.dryRun) io.out(renderPreflight(preflight, Boolean(args.offline)).join('\n'));
+  }
+  if (args.html) {
+    const { renderDryRunHtml } = await import('./dryRunHtml.js');
+    await writeFile(args.html, renderDryRunHtml(results, started, config.file));
+    if (!args.json) io.out(`\nThe same as a page: ${args.html}`);
   }
   if (args.alarms) {
     const { raiseAlarmsAfterPurge } = await import('./purgeAlarms.js');

@@ -7,6 +7,9 @@ import { evaluateLimits, needsTotal, type ChatTypeMeasure, type Refusal } from '
 import type { Backlog, Catalog } from '../ports.js';
 import type { RunHistory } from './runHistory.js';
 
+/** What the limits read of a node's configuration. */
+export type LimitTarget = Pick<ResolvedNode, 'name' | 'policies' | 'limits'>;
+
 export interface LimitOptions {
   /** Recent run sizes; without it the limit on unusually large runs does not apply. */
   history?: RunHistory;
@@ -43,7 +46,7 @@ const FAR_FUTURE = new Date(Date.UTC(9999, 0, 1));
  * scope, and only when the run, counted as of the approval's instant, is no larger than it.
  */
 export async function checkBlastRadius(
-  node: ResolvedNode,
+  node: LimitTarget,
   catalog: Catalog,
   times: PurgeTimes,
   chatTypes: readonly ChatType[],
@@ -121,7 +124,7 @@ function earliest(dates: Date[]): Date | undefined {
 }
 
 /** This node's approvals that are still valid; the others are reported and ignored. */
-function validApprovals(node: ResolvedNode, now: Date, approvals: Approval[], log: Logger): Approval[] {
+function validApprovals(node: LimitTarget, now: Date, approvals: Approval[], log: Logger): Approval[] {
   return approvals.filter((a) => {
     if (a.node !== node.name) return false;
     const expired = now.getTime() - a.asOf.getTime() > node.limits.approvalValidityMs;

@@ -46,6 +46,9 @@ export interface NodeResult {
   finishedAt?: Date;
 }
 
+/** What the purge of one node reads of its configuration: never its connections or secrets. */
+export type PurgeTarget = Pick<ResolvedNode, 'name' | 'policies' | 'holds' | 'limits'> & { fileServer: Pick<ResolvedNode['fileServer'], 'directory'> };
+
 export interface NodePorts {
   catalog: Catalog;
   files: FileStore | undefined;
@@ -59,7 +62,7 @@ export interface NodePorts {
  * uploads are read once, a batch at a time, with every row of their files; each file is removed
  * first and its rows are deleted after, one atomic statement a batch (see executeBatch).
  */
-export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: PurgeOptions): Promise<NodeResult> {
+export async function purgeNode(node: PurgeTarget, ports: NodePorts, opts: PurgeOptions): Promise<NodeResult> {
   const result: NodeResult = { node: node.name, status: 'ok', chatTypes: [], startedAt: new Date() };
   const log = ports.log.child({ node: node.name });
   try {

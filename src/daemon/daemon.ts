@@ -111,7 +111,10 @@ export class Daemon {
         metrics: this.metrics,
         stopping: this.stopController.signal,
         onSuccess: (node, at) => this.saveSuccess(node, at),
-        onFinished: (result) => this.track(this.monitor.afterPurge(result)),
+        onFinished: (result) => {
+          this.track(this.alarms.purgeFinished(result));
+          this.track(this.monitor.afterPurge(result));
+        },
       }),
     );
     if (!this.state.watchedSince[name]) {

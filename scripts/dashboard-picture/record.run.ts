@@ -40,7 +40,7 @@ it(`records ${RUN_MINUTES} minutes of a real run`, async () => {
       extra: {
         alarms: {
           checkInterval: 'PT10S',
-          stalled: { maxTimeWithoutSuccess: 'PT5M', maxBacklogAge: 'PT4M' },
+          stalled: { maxTimeWithoutSuccess: 'PT5M', maxBacklogAge: 'PT2H' },
           delivery: { retryInitial: 'PT2S', retryMax: 'PT10S' },
           sinks: [{ type: 'webhook', name: 'evidence', url: hookUrl, purgeFinished: true }],
         },
@@ -72,11 +72,12 @@ it(`records ${RUN_MINUTES} minutes of a real run`, async () => {
     let tick = 0;
     while (Date.now() < end) {
       const phase = (RUN_MINUTES * 60_000 - (end - Date.now())) / (RUN_MINUTES * 60_000);
-      await pub.seed(20 + Math.round(15 * Math.sin(tick / 3)), { chatType: 'im' });
-      await pub.seed(6 + (tick % 5), { chatType: 'groupchat' });
-      await sub.seed(10 + (tick % 7), { chatType: 'im' });
-      if (tick === Math.round((RUN_MINUTES * 4) / 3)) await sub.seed(1500, { chatType: 'groupchat' });
-      else await sub.seed(3, { chatType: 'groupchat' });
+      // Uploads that expired (1-day policy) an hour or so ago; the burst has waited longer.
+      await pub.seed(20 + Math.round(15 * Math.sin(tick / 3)), { chatType: 'im', ageHours: 25.2 });
+      await pub.seed(6 + (tick % 5), { chatType: 'groupchat', ageHours: 25.2 });
+      await sub.seed(10 + (tick % 7), { chatType: 'im', ageHours: 25.2 });
+      if (tick === Math.round((RUN_MINUTES * 4) / 3)) await sub.seed(1500, { chatType: 'groupchat', ageHours: 26.5 });
+      else await sub.seed(3, { chatType: 'groupchat', ageHours: 25.2 });
       down = phase > 0.5 && phase < 0.65;
       tick++;
       await sleep(15_000);

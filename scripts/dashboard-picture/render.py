@@ -38,7 +38,7 @@ def human(v, unit):
         for size, name in ((1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
             if abs(v) >= size:
                 return f"{v / size:.1f} {name}{suffix}"
-        return f"{v:.0f} B{suffix}"
+        return f"{v:.2g} B{suffix}"
     suffix = "/s" if unit == "ops" else ""
     if abs(v) >= 1000:
         return f"{v / 1000:.1f}k{suffix}"
@@ -65,10 +65,11 @@ def main():
         "(queries of monitoring/dashboard.json answered by Prometheus, drawn with matplotlib)",
         color=TEXT, fontsize=12, y=0.998)
 
-    def box(grid):
+    def box(grid, left=0.032):
+        # Room on the left of each panel for its axis labels (Grafana draws them inside the panel too).
         x, y, w, h = grid["x"], grid["y"], grid["w"], grid["h"]
         pad = 0.004
-        return [x / 24 + pad, 1 - (y + h) / height_units + pad * 2, w / 24 - 2 * pad, h / height_units - pad * 5]
+        return [x / 24 + pad + left, 1 - (y + h) / height_units + pad * 2, w / 24 - 2 * pad - left, h / height_units - pad * 5]
 
     for r in rows:
         g = dashboard[r["id"]]["gridPos"]
@@ -76,8 +77,9 @@ def main():
 
     for p in panels:
         spec = dashboard[p["id"]]
-        ax = fig.add_axes(box(spec["gridPos"]), facecolor=PANEL)
-        ax.set_title(p["title"], color=TEXT, fontsize=10, loc="left")
+        left = {"state-timeline": 0.16, "timeseries": 0.032}.get(p["type"], 0.0)
+        ax = fig.add_axes(box(spec["gridPos"], left), facecolor=PANEL)
+        ax.set_title(p["title"], color=TEXT, fontsize=10, loc="left", x=-left / (spec["gridPos"]["w"] / 24) if left else 0)
         for side in ax.spines.values():
             side.set_color(GRID)
         ax.tick_params(colors=TEXT, labelsize=7)

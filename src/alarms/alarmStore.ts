@@ -1,10 +1,10 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { AlarmEvent } from './alarmEvent.js';
+import type { SinkEvent } from './sinkEvent.js';
 import { emptyAlarmState, parseAlarmState, type AlarmState } from './alarmState.js';
 
 export interface OutboxEntry {
-  event: AlarmEvent;
+  event: SinkEvent;
   /** A re-send of an active alarm (Alertmanager only): dropped first, never queued twice. */
   refresh?: boolean;
   enqueuedAt: string;

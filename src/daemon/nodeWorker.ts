@@ -155,6 +155,7 @@ export class NodeWorker {
       const error = coerceError(err);
       this.ctx.log.error({ node: this.name, err: error }, 'cannot take the node lock; the node is not purged this time');
       this.ctx.metrics.recordFailure(this.name, error);
+      this.ctx.metrics.countFailedStart(this.name);
       this.lastRun = { status: 'failed', startedAt: new Date().toISOString(), files: 0, bytes: 0, rows: 0, failures: 0, error: `${failureReason(error)}: ${error.message}` };
       return undefined;
     }

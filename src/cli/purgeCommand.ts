@@ -6,6 +6,7 @@ import { makeLogger } from '../logger.js';
 import { runPurge } from '../purge/runPurge.js';
 import type { NodeResult } from '../purge/purgeNode.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
+import { assertKnownNodes } from './knownNodes.js';
 import { fileRecord, renderReport, summaryRecord } from './purgeReport.js';
 import { UsageError, type Io } from './io.js';
 import { ProgressDisplay } from './progress.js';
@@ -46,10 +47,7 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
     return c as ChatType;
   });
   const config = await loadConfig(args.config);
-  const unknown = args.nodes?.filter((n) => !config.nodes.some((c) => c.name === n)) ?? [];
-  if (unknown.length) {
-    throw new UsageError(`--node ${unknown.join(', ')} is not in ${config.file}; configured nodes: ${config.nodes.map((n) => n.name).join(', ')}`);
-  }
+  assertKnownNodes(config, args.nodes);
   const approvals = (args.approve ?? []).map((token) => {
     const a = parseApproval(token);
     if (typeof a === 'string') throw new UsageError(`--approve ${a}`);

@@ -74,6 +74,7 @@ export async function checkBlastRadius(
       allowPurgeAll: policy.allowPurgeAll,
       recent: opts.history?.recent(node.name, chatType) ?? [],
       source: policy.source,
+      ...historyProblem(opts.history, node.name),
     };
   });
   const refusals: Refusal[] = [];
@@ -114,6 +115,11 @@ export async function checkBlastRadius(
       }
     },
   };
+}
+
+function historyProblem(history: RunHistory | undefined, node: string): { historyProblem?: string } {
+  const p = history?.problem(node);
+  return p ? { historyProblem: `the purge history ${p.file} ${p.problem}` } : {};
 }
 
 function earliest(dates: Date[]): Date | undefined {

@@ -21,22 +21,21 @@ export interface RunOptions extends Omit<PurgeOptions, 'batchSize' | 'maxClockSk
 export async function runPurge(config: ResolvedConfig, log: Logger, opts: RunOptions): Promise<NodeResult[]> {
   const results: NodeResult[] = [];
   const stateDirectory = config.daemon.stateDirectory;
-  const history = await openRunHistory(stateDirectory).catch((err) => {
-    log.warn({ stateDirectory, err: coerceError(err) }, 'the limit on unusually large runs (purge.limits.maxTimesUsual) does not apply to this run');
-    return undefined;
-  });
+  const history = await openRunHistory(stateDirectory);
+  const damaged = config.nodes.map((n) => history.problem(n.name)).find(Boolean);
+  if (damaged) log.error({ file: damaged.file, problem: damaged.problem }, `the purge history ${damaged.file} ${damaged.problem}: the limit on unusually large runs refuses what it cannot judge; see mft-retention state reset-history --help`);
   for (const node of config.nodes) {
     if (opts.nodes && !opts.nodes.includes(node.name)) continue;
     if (opts.signal?.aborted) break;
     results.push(await runNode(config, node, log, opts, history));
   }
   if (!opts.dryRun) {
-    await history?.save().catch((err) => log.warn({ stateDirectory, err: coerceError(err) }, 'cannot save the purge history; the limit on unusually large runs will not know this run'));
+    await history.save().catch((err) => log.warn({ stateDirectory, err: coerceError(err) }, 'cannot save the purge history; the limit on unusually large runs will not know this run'));
   }
   return results;
 }
 
-async function runNode(config: ResolvedConfig, node: ResolvedNode, log: Logger, opts: RunOptions, history: RunHistory | undefined): Promise<NodeResult> {
+async function runNode(config: ResolvedConfig, node: ResolvedNode, log: Logger, opts: RunOptions, history: RunHistory): Promise<NodeResult> {
   let catalog: Catalog | undefined;
   let files: FileStore | undefined;
   let audit: AuditExport | undefined;

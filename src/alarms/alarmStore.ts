@@ -1,5 +1,7 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { describeReadError, parseStateJson, StateFileError } from '../stateFiles/stateFileError.js';
+import { writeFileAtomic } from '../stateFiles/writeFileAtomic.js';
 import type { AlarmEvent } from './alarmEvent.js';
 import { emptyAlarmState, parseAlarmState, type AlarmState } from './alarmState.js';
 
@@ -20,8 +22,7 @@ export interface AlarmFile {
 export const ALARM_FILE = 'alarms.json';
 
 /**
- * Active alarms and the per-sink outboxes live in ONE file, replaced atomically (write, fsync,
- * rename): a crash can never leave an alarm marked raised whose event was not queued, nor an
+ * Active alarms and the per-sink outboxes live in ONE file, replaced atomically (see writeFileAtomic): a crash can never leave an alarm marked raised whose event was not queued, nor an
  * event queued for an alarm the state forgot.
  */
 export class AlarmStore {
@@ -48,13 +49,16 @@ export class AlarmStore {
       .catch(() => undefined)
       .then(() => {
         this.dirty = false;
-        return writeAtomically(this.file, `${JSON.stringify({ version: 1, active: this.data.state.active, outbox: this.data.outbox })}\n`);
+        return writeFileAtomic(this.file, `${JSON.stringify({ version: 1, active: this.data.state.active, outbox: this.data.outbox })}\n`);
       });
     return this.saving;
   }
 }
 
-/** Reads the alarm file; a missing one is empty. A damaged one is an error naming the file. */
+/** How to start again from a damaged alarm file, for the error messages. */
+export const RESET_ALARMS_HINT = 'look at the file, then start with no active alarms deliberately: mft-retention state reset-alarms --config FILE (alarms still shown at a receiver are then cleared there by hand)';
+
+/** Reads the alarm file; a missing one is empty. A damaged or unreadable one is a StateFileError naming the file. */
 export async function readAlarmFile(directory: string): Promise<AlarmFile> {
   const file = path.join(directory, ALARM_FILE);
   let text: string;
@@ -62,13 +66,17 @@ export async function readAlarmFile(directory: string): Promise<AlarmFile> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: emptyAlarmState(), outbox: {} };
-    throw err;
+    throw new StateFileError(file, describeReadError(err), RESET_ALARMS_HINT, { cause: err });
   }
-  let data: { outbox?: unknown };
-  try {
-    data = JSON.parse(text) as { outbox?: unknown };
-  } catch (err) {
-    throw new Error(`the alarm state file ${file} is damaged (${(err as Error).message}); move it aside to start with no active alarms`, { cause: err });
+  const parsed = parseStateJson(text);
+  if (!parsed.ok) throw new StateFileError(file, parsed.problem, RESET_ALARMS_HINT);
+  const data = parsed.value as { active?: unknown; outbox?: unknown } | null;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new StateFileError(file, `holds ${data === null ? 'null' : Array.isArray(data) ? 'a list' : `a ${typeof data}`} instead of the alarm state ({"version": 1, "active": {...}, "outbox": {...}})`, RESET_ALARMS_HINT);
+  }
+  for (const key of ['active', 'outbox'] as const) {
+    const v = data[key];
+    if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) throw new StateFileError(file, `has "${key}" that is not an object`, RESET_ALARMS_HINT);
   }
   const outbox: Record<string, OutboxEntry[]> = {};
   if (data.outbox && typeof data.outbox === 'object') {
@@ -79,15 +87,17 @@ export async function readAlarmFile(directory: string): Promise<AlarmFile> {
   return { state: parseAlarmState(data), outbox };
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  const handle = await open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, file);
+/** Moves a damaged alarm file aside (kept as alarms.json.damaged-<time>) and starts with none. */
+export async function resetAlarmFile(directory: string, now = new Date()): Promise<{ file: string; keptCopy?: string }> {
+  const file = path.join(directory, ALARM_FILE);
+  const keptCopy = `${file}.damaged-${now.toISOString().replace(/[:.]/g, '')}`;
+  const moved = await rename(file, keptCopy).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return false;
+      throw err;
+    },
+  );
+  await writeFileAtomic(file, `${JSON.stringify({ version: 1, active: {}, outbox: {} })}\n`);
+  return { file, ...(moved ? { keptCopy } : {}) };
 }

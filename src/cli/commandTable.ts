@@ -162,6 +162,19 @@ export const COMMANDS: CommandSpec[] = [
     exitCodes: [[0, 'the history was reset'], USAGE, INTERNAL],
   },
   {
+    words: ['state', 'reset-alarms'],
+    summary: 'Start with no active alarms after alarms.json was damaged (a copy is kept).',
+    description: [
+      'The daemon, alarms and purge --alarms refuse to start on a damaged alarms.json in',
+      'daemon.stateDirectory, so that no raised alarm is forgotten silently. This command moves the',
+      'file aside (alarms.json.damaged-<time>) and starts with no active alarms and no queued events.',
+      'Alarms still shown at a receiver are then cleared there by hand. Stop the daemon first.',
+    ].join('\n'),
+    options: [config],
+    examples: ['mft-retention state reset-alarms --config /etc/mft-retention/config.yaml'],
+    exitCodes: [[0, 'the alarm state was reset'], USAGE, INTERNAL],
+  },
+  {
     words: ['demo'],
     summary: 'Build a sandbox (embedded database, local file store), dry-run it, purge it.',
     description: 'Needs no config: builds a sandbox with an embedded PostgreSQL and a local file store, shows a dry-run and a purge, and what is left.',

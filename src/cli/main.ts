@@ -101,8 +101,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
         return await alarmsCommand({ config: v.config(), json: v.flag('json'), test: v.flag('test'), check: v.flag('check'), nodes }, io);
       }
       case 'state reset-history': {
-        const { resetHistoryCommand } = await import('./resetHistoryCommand.js');
+        const { resetHistoryCommand } = await import('./stateCommands.js');
         return await resetHistoryCommand({ config: v.config(), nodes, all: v.flag('all') }, io);
+      }
+      case 'state reset-alarms': {
+        const { resetAlarmsCommand } = await import('./stateCommands.js');
+        return await resetAlarmsCommand({ config: v.config() }, io);
       }
       case 'demo': {
         const { demoCommand } = await import('../demo/demoCommand.js');
@@ -113,7 +117,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
     }
   } catch (err) {
     if (err instanceof ConfigError || err instanceof StateFileError) {
-      io.err(`mft-retention: ${err.message}`);
+      const config = parsed?.values.config;
+      io.err(`mft-retention: ${typeof config === 'string' ? err.message.replace('--config FILE', `--config ${config}`) : err.message}`);
       return EXIT.config;
     }
     if (err instanceof UsageError) {

@@ -1,7 +1,8 @@
 import type { LogLevel } from '../config/schema.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { CHAT_TYPES, isChatType, type ChatType } from '../core/chatType.js';
-import { ConnectError } from '../errors.js';
+import { coerceError, ConnectError } from '../errors.js';
+import { readAlarmFile } from '../alarms/alarmStore.js';
 import { makeLogger } from '../logger.js';
 import { runPurge } from '../purge/runPurge.js';
 import type { NodeResult } from '../purge/purgeNode.js';
@@ -48,6 +49,8 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
   });
   const config = await loadConfig(args.config);
   assertKnownNodes(config, args.nodes);
+  // A damaged alarm file is a startup error: found before the purge, not after it.
+  if (args.alarms) await readAlarmFile(config.daemon.stateDirectory);
   const approvals = (args.approve ?? []).map((token) => {
     const a = parseApproval(token);
     if (typeof a === 'string') throw new UsageError(`--approve ${a}`);
@@ -79,12 +82,22 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
     const { schedule, timezone } = config.daemon;
     io.out(renderReport(results, args.dryRun, started, { schedule, timezone, at: nextScheduledRun(schedule, timezone, started) }, config.file));
   }
+  const code = exitCodeFor(results);
   if (args.alarms) {
+    // The purge's result is reported above whatever happens here; a failure here is said after it.
     const { raiseAlarmsAfterPurge } = await import('./purgeAlarms.js');
-    await raiseAlarmsAfterPurge(config, results, log, io.env);
+    try {
+      await raiseAlarmsAfterPurge(config, results, log, io.env);
+    } catch (err) {
+      const error = coerceError(err);
+      log.debug({ err: error }, 'alarm step failed');
+      io.err(`mft-retention: the purge finished (exit ${code}), but the alarm checks after it failed: ${error.message}`);
+      log.flush?.();
+      return code === EXIT.ok ? EXIT.partial : code;
+    }
   }
   log.flush?.();
-  return exitCodeFor(results);
+  return code;
 }
 
 export function exitCodeFor(results: NodeResult[]): ExitCode {

@@ -1,5 +1,6 @@
 import { loadConfig } from '../config/loadConfig.js';
 import { resetHistory } from '../purge/runHistory.js';
+import { resetAlarmFile } from '../alarms/alarmStore.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
 import { UsageError, type Io } from './io.js';
 import { assertKnownNodes } from './knownNodes.js';
@@ -25,5 +26,14 @@ export async function resetHistoryCommand(opts: { config: string; nodes?: string
     io.out(`The history of ${r.stillDamaged.join(', ')} is still damaged; reset it with --node too.`);
     return EXIT.partial;
   }
+  return EXIT.ok;
+}
+
+/** `mft-retention state reset-alarms`: the deliberate way back from a damaged alarms.json. */
+export async function resetAlarmsCommand(opts: { config: string }, io: Io): Promise<ExitCode> {
+  const config = await loadConfig(opts.config, io.env);
+  const r = await resetAlarmFile(config.daemon.stateDirectory);
+  io.out(`The alarm state ${r.file} starts again with no active alarm and no queued event.${r.keptCopy ? ` The previous file was kept as ${r.keptCopy}.` : ''}`);
+  io.out('Alarms still shown at a receiver are cleared there by hand; the next alarm checks raise again what is still wrong.');
   return EXIT.ok;
 }

@@ -2,6 +2,7 @@ import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { describeReadError, parseStateJson, StateFileError } from '../stateFiles/stateFileError.js';
 import { writeFileAtomic } from '../stateFiles/writeFileAtomic.js';
+import { coerceError } from '../errors.js';
 import type { AlarmEvent } from './alarmEvent.js';
 import { emptyAlarmState, parseAlarmState, type AlarmState } from './alarmState.js';
 
@@ -28,6 +29,12 @@ export const ALARM_FILE = 'alarms.json';
 export class AlarmStore {
   private saving: Promise<void> = Promise.resolve();
   private dirty = false;
+  private retryTimer?: NodeJS.Timeout;
+  private retryMs = RETRY_FIRST_MS;
+  /** The last write's error while writes fail; undefined once one succeeds. */
+  writeError?: Error;
+  /** Told of each change between "writes fail" (with the error) and "writes work" (undefined). */
+  onWriteProblem: (file: string, error?: Error) => void = () => undefined;
 
   private constructor(
     readonly file: string,
@@ -39,21 +46,44 @@ export class AlarmStore {
   }
 
   /**
-   * Writes the current data. Calls made while a write is running are folded into one more
-   * write after it, so a burst of deliveries costs two writes, not one per event.
+   * Writes the current data; never rejects. Calls made while a write is running are folded into
+   * one more write after it, so a burst of deliveries costs two writes, not one per event. A
+   * failed write (directory read-only, disk full) keeps the data in memory, is reported through
+   * onWriteProblem, and is retried with a growing delay until it works.
    */
   save(): Promise<void> {
     if (this.dirty) return this.saving;
     this.dirty = true;
-    this.saving = this.saving
-      .catch(() => undefined)
-      .then(() => {
-        this.dirty = false;
-        return writeFileAtomic(this.file, `${JSON.stringify({ version: 1, active: this.data.state.active, outbox: this.data.outbox })}\n`);
-      });
+    this.saving = this.saving.then(async () => {
+      this.dirty = false;
+      clearTimeout(this.retryTimer);
+      try {
+        await writeFileAtomic(this.file, `${JSON.stringify({ version: 1, active: this.data.state.active, outbox: this.data.outbox })}\n`);
+        this.retryMs = RETRY_FIRST_MS;
+        if (this.writeError) {
+          this.writeError = undefined;
+          this.onWriteProblem(this.file);
+        }
+      } catch (err) {
+        const first = !this.writeError;
+        this.writeError = coerceError(err);
+        if (first) this.onWriteProblem(this.file, this.writeError);
+        this.retryTimer = setTimeout(() => void this.save(), this.retryMs);
+        this.retryTimer.unref();
+        this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
+      }
+    });
     return this.saving;
   }
+
+  /** At shutdown: no more retries (what could not be written is lost with the process). */
+  stopRetrying(): void {
+    clearTimeout(this.retryTimer);
+  }
 }
+
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 60_000;
 
 /** How to start again from a damaged alarm file, for the error messages. */
 export const RESET_ALARMS_HINT = 'look at the file, then start with no active alarms deliberately: mft-retention state reset-alarms --config FILE (alarms still shown at a receiver are then cleared there by hand)';

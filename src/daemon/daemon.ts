@@ -12,6 +12,13 @@ import { NodeWorker } from './nodeWorker.js';
 import { diffConfigs, loadNewConfig, logNewlyEligible } from './reload.js';
 import { scheduleIntervalMs, startSchedule, type Schedule } from './scheduler.js';
 import { readState, writeState, type DaemonState } from './stateFile.js';
+import { StateWriteHealth } from './stateHealth.js';
+import { HistoryKeeper } from './historyKeeper.js';
+import type { Observation } from '../alarms/alarmState.js';
+import path from 'node:path';
+
+/** How soon a failed write of daemon-state.json is tried again. */
+const STATE_RETRY_MS = 30_000;
 
 export interface DaemonDeps {
   log: Logger;
@@ -35,6 +42,10 @@ export class Daemon {
   private alarms!: AlarmService;
   private monitor!: AlarmMonitor;
   private readonly startedAt = new Date();
+  /** State files that cannot be written now: the daemon carries on with them in memory. */
+  private readonly stateHealth = new StateWriteHealth((o) => this.onStateWriteChange(o));
+  private readonly history = new HistoryKeeper(() => this.config.daemon.stateDirectory, this.stateHealth);
+  private stateRetry?: NodeJS.Timeout;
   private settle: (code: ExitCode) => void = () => undefined;
   /** Resolves with the exit code once a stop (see stop()) has finished. */
   readonly stopped = new Promise<ExitCode>((resolve) => (this.settle = resolve));
@@ -62,6 +73,7 @@ export class Daemon {
       await d.http?.close();
       throw err;
     });
+    d.alarms.onWriteProblem((file, error) => d.stateHealth.report(file, error));
     for (const a of d.alarms.active()) d.metrics.setAlarm(a.name, a.node, a.chatType, true);
     d.monitor = new AlarmMonitor({
       service: d.alarms,
@@ -112,6 +124,7 @@ export class Daemon {
         stopping: this.stopController.signal,
         onSuccess: (node, at) => this.saveSuccess(node, at),
         onFinished: (result) => this.track(this.monitor.afterPurge(result)),
+        history: this.history,
       }),
     );
     if (!this.state.watchedSince[name]) {
@@ -159,10 +172,39 @@ export class Daemon {
     this.track(worker.tick('alarm'));
   }
 
+  /** Writes daemon-state.json; while that fails the state stays in memory and the write is retried. */
   private saveState(): void {
     const dir = this.config.daemon.stateDirectory;
+    const file = path.join(dir, 'daemon-state.json');
+    clearTimeout(this.stateRetry);
+    this.stateRetry = undefined;
     this.track(
-      writeState(dir, this.state).catch((err) => this.deps.log.warn({ stateDirectory: dir, err: coerceError(err) }, 'cannot save the daemon state; a restart will purge at once')),
+      writeState(dir, this.state).then(
+        () => this.stateHealth.report(file),
+        (err) => {
+          const error = coerceError(err);
+          this.deps.log.warn({ stateDirectory: dir, err: error }, 'cannot save the daemon state; it is kept in memory and saved again in 30 s');
+          this.stateHealth.report(file, error);
+          if (!this.stopping) {
+            this.stateRetry = setTimeout(() => this.saveState(), STATE_RETRY_MS);
+            this.stateRetry.unref();
+          }
+        },
+      ),
+    );
+  }
+
+  /** The state directory became unwritable (or writable again): the daemon's own alarm says so. */
+  private onStateWriteChange(o: Observation): void {
+    const log = this.deps.log;
+    if (o.verdict === 'raise') log.error({ problems: this.stateHealth.list() }, `cannot write the state directory ${this.config.daemon.stateDirectory}: carrying on with the state in memory and retrying`);
+    else log.info({ stateDirectory: this.config.daemon.stateDirectory }, 'the state directory can be written again');
+    if (!this.alarms) return;
+    this.track(
+      this.alarms.observe([o]).then(
+        () => this.metrics.setAlarm(o.key.name, o.key.node, undefined, o.verdict === 'raise'),
+        () => undefined,
+      ),
     );
   }
 
@@ -215,6 +257,7 @@ export class Daemon {
     const running = [...this.workers.values()].filter((w) => w.isRunning).map((w) => w.name);
     log.info({ reason, running, drainTimeoutMs: timeoutMs }, 'stopping: no new purges; purges in progress finish their batch in flight');
     for (const s of this.schedules) s.stop();
+    clearTimeout(this.stateRetry);
     this.stopController.abort(new Error(`daemon stopping (${reason})`));
     const checks = this.monitor.stop();
     const work = Promise.all([...[...this.workers.values()].map((w) => w.idle()), ...this.background, this.reloading, checks]);
@@ -236,10 +279,13 @@ export class Daemon {
 
   private health(): { ok: boolean; body: unknown } {
     const nextRuns = new Map(this.schedules.map((s) => [s.name, s.nextRun()]));
+    const stateProblems = this.stateHealth.list();
     return {
       ok: !this.stopping,
       body: {
-        status: this.stopping ? 'stopping' : 'ok',
+        status: this.stopping ? 'stopping' : stateProblems.length > 0 ? 'degraded' : 'ok',
+        ...(stateProblems.length > 0 ? { degraded: `cannot write the state directory ${this.config.daemon.stateDirectory}; the state is kept in memory and the writes are retried` } : {}),
+        stateDirectory: { path: this.config.daemon.stateDirectory, writable: stateProblems.length === 0, problems: stateProblems },
         pid: process.pid,
         startedAt: this.startedAt.toISOString(),
         uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),

@@ -5,7 +5,7 @@ import { coerceError } from '../errors.js';
 import type { NodeLock } from '../ports.js';
 import { tryAcquireNodeLock } from '../purge/openPorts.js';
 import type { NodeResult } from '../purge/purgeNode.js';
-import { runPurge } from '../purge/runPurge.js';
+import { runPurge, type RunOptions } from '../purge/runPurge.js';
 import { totalFailed } from '../purge/stats.js';
 import { failureReason, type PurgeMetrics } from './metrics.js';
 import type { Refusal } from '../core/limits.js';
@@ -21,6 +21,8 @@ export interface WorkerContext {
   onSuccess(node: string, at: Date): void;
   /** Every finished purge, whatever its status (the alarm checks follow it). */
   onFinished(result: NodeResult): void;
+  /** The run history, kept in memory while it cannot be written. */
+  history?: RunOptions['history'];
 }
 
 /** Why a purge started: its schedule, the catch-up after downtime, or a raised disk-space alarm. */
@@ -119,6 +121,7 @@ export class NodeWorker {
         env: this.ctx.env,
         signal: AbortSignal.any([this.ctx.stopping, lock.lost]),
         onProgress: (n, stats) => this.ctx.metrics.recordProgress(n, stats),
+        history: this.ctx.history,
       });
     } finally {
       this.ctx.metrics.setRunning(this.name, false);

@@ -8,7 +8,7 @@ import type { Transition } from '../alarms/alarmState.js';
 import { AlarmMonitor } from './alarmMonitor.js';
 import { startHttpServer, type HttpServerHandle } from './httpServer.js';
 import { PurgeMetrics } from './metrics.js';
-import { NodeWorker } from './nodeWorker.js';
+import { NodeWorker, type LockState } from './nodeWorker.js';
 import { diffConfigs, loadNewConfig, logNewlyEligible } from './reload.js';
 import { scheduleIntervalMs, startSchedule, type Schedule } from './scheduler.js';
 import { readState, writeState, type DaemonState } from './stateFile.js';
@@ -19,6 +19,8 @@ import path from 'node:path';
 
 /** How soon a failed write of daemon-state.json is tried again. */
 const STATE_RETRY_MS = 30_000;
+/** How often a node not held here is tried (its owner may have died): well within a minute. */
+const LOCK_POLL_MS = 15_000;
 
 export interface DaemonDeps {
   log: Logger;
@@ -46,6 +48,8 @@ export class Daemon {
   private readonly stateHealth = new StateWriteHealth((o) => this.onStateWriteChange(o));
   private readonly history = new HistoryKeeper(() => this.config.daemon.stateDirectory, this.stateHealth);
   private stateRetry?: NodeJS.Timeout;
+  private lockPoll?: NodeJS.Timeout;
+  private lockPollMs = 0;
   private settle: (code: ExitCode) => void = () => undefined;
   /** Resolves with the exit code once a stop (see stop()) has finished. */
   readonly stopped = new Promise<ExitCode>((resolve) => (this.settle = resolve));
@@ -89,7 +93,10 @@ export class Daemon {
     d.reschedule();
     deps.log.info({ url: d.http.url, configFile: config.file, nodes: config.nodes.map((n) => n.name), schedule: config.daemon.schedule, timezone: config.daemon.timezone, pid: process.pid }, 'daemon started');
     d.catchUp();
-    d.monitor.start();
+    // The alarm checks start once each node's lock has been tried, so that a standby never
+    // speaks for a node whose owner is alive.
+    d.track(Promise.all([...d.workers.values()].map((w) => w.claim())).then(() => d.monitor.start()));
+    d.pollLocks();
     return d;
   }
 
@@ -125,6 +132,7 @@ export class Daemon {
         onSuccess: (node, at) => this.saveSuccess(node, at),
         onFinished: (result) => this.track(this.monitor.afterPurge(result)),
         history: this.history,
+        onLockChange: (node, state) => this.onLockChange(node, state),
       }),
     );
     if (!this.state.watchedSince[name]) {
@@ -143,6 +151,46 @@ export class Daemon {
     this.schedules = [...this.workers.values()].map((w) =>
       startSchedule({ expression: schedule, timezone, jitterMs, name: `purge:${w.name}` }, () => w.tick('schedule'), this.deps.log, () => w.reportOverlap('schedule')),
     );
+  }
+
+  /**
+   * A standby notices a lost owner within LOCK_POLL_MS (or the alarm check interval, if shorter),
+   * not only at its next scheduled purge: every node not held here is tried again on that beat.
+   */
+  private pollLocks(): void {
+    const ms = Math.min(LOCK_POLL_MS, this.config.alarms.checkIntervalMs);
+    if (this.lockPoll && ms === this.lockPollMs) return;
+    clearInterval(this.lockPoll);
+    this.lockPollMs = ms;
+    this.lockPoll = setInterval(() => {
+      for (const w of this.workers.values()) {
+        this.track(
+          w.claim().then((took) => {
+            if (took && !this.stopping) this.takeOver(w);
+          }),
+        );
+      }
+    }, ms);
+    this.lockPoll.unref();
+  }
+
+  /**
+   * This instance just took a node's lock between purges: its owner is gone, perhaps in the
+   * middle of a purge, and when it last succeeded is not known here. Purge and check it now.
+   */
+  private takeOver(w: NodeWorker): void {
+    this.deps.log.info({ node: w.name }, 'the node lock was free: this instance takes over the node (purge and alarm checks)');
+    void this.monitor.check(w.name, 'takeover');
+    this.track(w.tick('takeover'));
+  }
+
+  /** Alarm state of a node this instance does not hold is not reported here (its owner reports it). */
+  private onLockChange(node: string, state: LockState): void {
+    if (!this.alarms) return;
+    for (const a of this.alarms.active().filter((x) => x.node === node)) {
+      if (state === 'elsewhere') this.metrics.forgetAlarm(a.name, a.node, a.chatType);
+      else this.metrics.setAlarm(a.name, a.node, a.chatType, true);
+    }
   }
 
   /** After downtime: purge now every node whose last success is older than one schedule interval. */
@@ -232,6 +280,7 @@ export class Daemon {
     if (changes.scheduleChanged || changes.added.length > 0 || changes.removed.length > 0) this.reschedule();
     this.alarms.reconfigure(next.alarms);
     this.monitor.reschedule();
+    this.pollLocks();
     if (changes.listenChanged) log.warn({ listen: next.daemon.http, serving: this.url }, 'daemon.http.listen changed: restart the service to apply it');
     this.metrics.recordReload('applied');
     log.info({ nodes: next.nodes.map((n) => n.name), schedule: next.daemon.schedule, ...changes }, 'config reloaded');
@@ -258,6 +307,7 @@ export class Daemon {
     log.info({ reason, running, drainTimeoutMs: timeoutMs }, 'stopping: no new purges; purges in progress finish their batch in flight');
     for (const s of this.schedules) s.stop();
     clearTimeout(this.stateRetry);
+    clearInterval(this.lockPoll);
     this.stopController.abort(new Error(`daemon stopping (${reason})`));
     const checks = this.monitor.stop();
     const work = Promise.all([...[...this.workers.values()].map((w) => w.idle()), ...this.background, this.reloading, checks]);
@@ -299,7 +349,7 @@ export class Daemon {
           lastSuccessAt: w.lastSuccessAt?.toISOString() ?? null,
           lastRun: w.lastRun ?? null,
         })),
-        alarms: this.alarms.active().map((a) => ({ alarm: a.name, node: a.node, chatType: a.chatType ?? null, severity: a.severity, raisedAt: a.raisedAt, value: a.value })),
+        alarms: this.alarms.active().filter((a) => this.workers.get(a.node)?.lockState !== 'elsewhere').map((a) => ({ alarm: a.name, node: a.node, chatType: a.chatType ?? null, severity: a.severity, raisedAt: a.raisedAt, value: a.value })),
         alarmOutbox: this.alarms.pending(),
       },
     };

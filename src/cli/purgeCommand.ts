@@ -4,17 +4,19 @@ import { dirname, resolve } from 'node:path';
 import type { LogLevel } from '../config/schema.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { CHAT_TYPES, isChatType, type ChatType } from '../core/chatType.js';
-import { ConnectError } from '../errors.js';
+import { coerceError, ConnectError } from '../errors.js';
+import { readAlarmFile } from '../alarms/alarmStore.js';
 import { makeLogger } from '../logger.js';
 import { runPurge } from '../purge/runPurge.js';
 import type { NodeResult } from '../purge/purgeNode.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
+import { assertKnownNodes } from './knownNodes.js';
 import { fileRecord, renderReport, summaryRecord } from './purgeReport.js';
 import { UsageError, type Io } from './io.js';
 import { ProgressDisplay } from './progress.js';
 import { nextScheduledRun } from '../daemon/nextRun.js';
 import { parseApproval } from '../core/approval.js';
-import { checkFileServerReadOnly, renderPreflight } from '../purge/fileServerPreflight.js';
+import { checkFileServerReadOnly, renderPreflight, type FileServerPreflight } from '../purge/fileServerPreflight.js';
 
 export interface PurgeArgs {
   config: string;
@@ -57,10 +59,9 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
     return c as ChatType;
   });
   const config = await loadConfig(args.config);
-  const unknown = args.nodes?.filter((n) => !config.nodes.some((c) => c.name === n)) ?? [];
-  if (unknown.length) {
-    throw new UsageError(`--node ${unknown.join(', ')} is not in ${config.file}; configured nodes: ${config.nodes.map((n) => n.name).join(', ')}`);
-  }
+  assertKnownNodes(config, args.nodes);
+  // A damaged alarm file is a startup error: found before the purge, not after it.
+  if (args.alarms) await readAlarmFile(config.daemon.stateDirectory);
   const approvals = (args.approve ?? []).map((token) => {
     const a = parseApproval(token);
     if (typeof a === 'string') throw new UsageError(`--approve ${a}`);
@@ -103,12 +104,26 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
     await writeFile(args.html, renderDryRunHtml(results, started, config.file));
     if (!args.json) io.out(`\nThe same as a page: ${args.html}`);
   }
+  const code = withPreflight(exitCodeFor(results), preflight);
   if (args.alarms) {
+    // The purge's result is reported above whatever happens here; a failure here is said after it.
     const { raiseAlarmsAfterPurge } = await import('./purgeAlarms.js');
-    await raiseAlarmsAfterPurge(config, results, log, io.env);
+    try {
+      await raiseAlarmsAfterPurge(config, results, log, io.env);
+    } catch (err) {
+      const error = coerceError(err);
+      log.debug({ err: error }, 'alarm step failed');
+      io.err(`mft-retention: the purge finished (exit ${code}), but the alarm checks after it failed: ${error.message}`);
+      log.flush?.();
+      return code === EXIT.ok ? EXIT.partial : code;
+    }
   }
   log.flush?.();
-  const code = exitCodeFor(results);
+  return code;
+}
+
+/** A dry-run whose file server check failed does not exit 0: 3 for a login, 1 for the rest. */
+function withPreflight(code: ExitCode, preflight: FileServerPreflight[]): ExitCode {
   if (code !== EXIT.ok) return code;
   if (preflight.some((p) => p.connectionFailed)) return EXIT.connection;
   return preflight.some((p) => p.status !== 'ok') ? EXIT.partial : code;

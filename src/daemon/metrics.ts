@@ -134,6 +134,11 @@ export class PurgeMetrics {
     this.alarmActive.set({ alarm, node, chat_type: chatType ?? '' }, active ? 1 : 0);
   }
 
+  /** Drops an alarm's series: another instance speaks for the node now. */
+  forgetAlarm(alarm: string, node: string, chatType: string | undefined): void {
+    this.alarmActive.remove({ alarm, node, chat_type: chatType ?? '' });
+  }
+
   /** The measurements of an alarm check (absent ones are left as they were). */
   recordMeasurements(node: string, m: NodeMeasurements, now: Date): void {
     if (m.freeSpace) {

@@ -77,6 +77,7 @@ export async function checkBlastRadius(
       allowPurgeAll: policy.allowPurgeAll,
       recent: opts.history?.recent(node.name, chatType) ?? [],
       source: policy.source,
+      ...historyProblem(opts.history, node.name),
     };
   });
   const refusals: Refusal[] = [];
@@ -117,6 +118,11 @@ export async function checkBlastRadius(
       }
     },
   };
+}
+
+function historyProblem(history: RunHistory | undefined, node: string): { historyProblem?: string } {
+  const p = history?.problem(node);
+  return p ? { historyProblem: `the purge history ${p.file} ${p.problem}` } : {};
 }
 
 function earliest(dates: Date[]): Date | undefined {

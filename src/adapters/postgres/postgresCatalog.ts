@@ -426,11 +426,11 @@ export class PostgresCatalog implements Catalog {
       this.transaction(
         text,
         async (began) => {
-          // Two statements: node-postgres gives a result each (BEGIN's, then the DELETE's).
+          // Several statements: node-postgres gives a result each (BEGIN's, the SET's, the DELETE's).
           // RETURNING *: every column of what was deleted, as text (no driver conversion), so
           // the export holds exactly what the table held. The export is written (and synced)
           // before COMMIT; if it fails, the transaction rolls back and no row goes unexported.
-          const [, deleted] = began as [pg.QueryResult, pg.QueryResult<AuditRow>];
+          const deleted = (began as pg.QueryResult<AuditRow>[])[sql.RESULTS_BEFORE_DELETE]!;
           if (beforeCommit) await beforeCommit(deleted.rows);
           return beforeCommit ? deleted.rows.length : (deleted.rowCount ?? 0);
         },

@@ -37,7 +37,8 @@ Options: -c is short for --config. --log-level (fatal, error, warn, info, debug,
 overrides the level of the log on standard error (purge, reconcile).
 
 Exit codes: 0 ok, 1 partial failure, 2 config or usage error, 3 connection error,
-            4 refused by a safety limit, 70 internal error.`;
+            4 refused by a safety limit, 5 stopped by a signal, 6 the database refuses
+            the DELETE (privilege, read-only standby), 70 internal error.`;
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },

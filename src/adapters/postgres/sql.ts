@@ -134,6 +134,15 @@ export const selectSplitPoint = (t: string): string => `
 export const keepIdleSession = `
   SELECT set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'`;
 
+/**
+ * The server checks every second, while a statement of this session runs, that the purge is
+ * still connected (PostgreSQL 14 and later): a purge killed outright leaves nothing running
+ * for long. Only ever more often than the server's own setting; nothing on an older server.
+ */
+export const checkClientConnection = `
+  SELECT set_config(name, '1000', false) FROM pg_settings
+   WHERE name = 'client_connection_check_interval' AND (setting::bigint = 0 OR setting::bigint > 1000)`;
+
 /** The reading transaction's snapshot, for the second part's transaction to read the same rows. */
 export const exportSnapshot = `SELECT pg_export_snapshot() AS id`;
 

@@ -76,6 +76,7 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
       log.warn({ skewMs: times.skewMs, hostNow, databaseNow: dbNow }, 'host and database clocks disagree; using the earlier one so nothing recent can be purged');
     }
     const selected = (Object.keys(node.policies) as ChatType[]).filter((ct) => !opts.chatTypes || opts.chatTypes.includes(ct));
+    if (opts.signal?.aborted) throw stoppedBeforeStart(node.name);
     // Counted before anything is removed: a refused chat type is not touched at all.
     const gate = await checkBlastRadius(node, ports.catalog, times, selected, opts.limits ?? {}, log, opts.dryRun);
     if (gate.refusals.length) result.refused = gate.refusals;
@@ -94,6 +95,10 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
       if (counted.files === 0) {
         log.debug({ chatType }, 'no expired uploads counted; AFT_LOG not read for this chat type');
         continue;
+      }
+      if (opts.signal?.aborted) {
+        result.status = 'stopped';
+        break;
       }
       const ctx: EligibilityContext = {
         nodeDirectory: node.fileServer.directory,
@@ -374,4 +379,9 @@ function reportGone(run: ChatTypeRun, gone: FileDecision[], outcomeByPath: Map<s
   }
   infoMany(log, 'removed', lines);
   if (rowsPending) log.warn({ files: gone.length }, 'these files were removed but their AFT_LOG rows could not be deleted; the next run deletes them');
+}
+
+/** A stop that came before the node's first long read: nothing was read or removed. */
+function stoppedBeforeStart(node: string): StatementCancelledError {
+  return new StatementCancelledError(node, 'stopped', 'the purge was stopped before it read AFT_LOG');
 }

@@ -49,7 +49,6 @@ interface BackendKey {
 interface Running {
   client: pg.Client;
   long: boolean;
-  reason?: CancelReason;
   cancelled?: Promise<void>;
 }
 
@@ -64,6 +63,14 @@ const WATCHDOG_SLACK_MS = 1000;
  */
 export class StatementWatch {
   private readonly running = new Set<Running>();
+  /**
+   * Why each connection had a statement cancelled. A cancel request may land on the next
+   * statement of the connection when the one it was meant for had just finished: an error of
+   * that connection is then the cancel's all the same.
+   */
+  private readonly reasons = new Map<pg.Client, CancelReason>();
+  /** After a stop, no new long read starts; after giving up, no statement at all. */
+  private refused: { scope: 'long' | 'all'; reason: CancelReason } | undefined;
 
   constructor(
     private readonly target: CancelTarget,
@@ -77,6 +84,7 @@ export class StatementWatch {
    * watch cancelled.
    */
   async run<T>(client: pg.Client, long: boolean, fn: () => Promise<T>, cancelled: (reason: CancelReason, err: unknown) => Error): Promise<T> {
+    if (this.refused && (this.refused.scope === 'all' || long)) throw cancelled(this.refused.reason, undefined);
     const r: Running = { client, long };
     this.running.add(r);
     const timer = this.timeoutMs > 0 ? setTimeout(() => void this.cancelOne(r, 'timeout'), this.timeoutMs + WATCHDOG_SLACK_MS) : undefined;
@@ -84,7 +92,8 @@ export class StatementWatch {
     try {
       return await fn();
     } catch (err) {
-      if (r.reason && (err as { code?: string }).code === QUERY_CANCELED) throw cancelled(r.reason, err);
+      const reason = this.reasons.get(client);
+      if (reason && (err as { code?: string }).code === QUERY_CANCELED) throw cancelled(reason, err);
       throw err;
     } finally {
       clearTimeout(timer);
@@ -94,6 +103,7 @@ export class StatementWatch {
 
   /** Cancels the long reads in progress (`long`) or every statement (`all`); resolves when the requests are sent. */
   async cancel(scope: 'long' | 'all', reason: CancelReason): Promise<void> {
+    if (reason !== 'timeout' && this.refused?.scope !== 'all') this.refused = { scope, reason };
     await Promise.all([...this.running].filter((r) => scope === 'all' || r.long).map((r) => this.cancelOne(r, reason)));
   }
 
@@ -101,7 +111,7 @@ export class StatementWatch {
     if (r.cancelled) return r.cancelled;
     const key = r.client as unknown as BackendKey;
     if (key.processID === null || key.secretKey === null) return Promise.resolve();
-    r.reason = reason;
+    if (!this.reasons.has(r.client)) this.reasons.set(r.client, reason);
     r.cancelled = sendCancelRequest(this.target, key.processID, key.secretKey);
     return r.cancelled;
   }

@@ -79,7 +79,7 @@ export const COMMANDS: CommandSpec[] = [
       logLevel,
     ],
     examples: ['mft-retention purge --config /etc/mft-retention/config.yaml --dry-run', 'mft-retention purge -c /etc/mft-retention/config.yaml --node cup1 --json'],
-    exitCodes: [OK, [1, 'some files or rows could not be purged (the next run retries them)'], USAGE, CONNECTION, [4, 'refused by a safety limit (a dry-run says the same)'], INTERNAL],
+    exitCodes: [OK, [1, 'some files or rows could not be purged (the next run retries them)'], USAGE, CONNECTION, [4, 'refused by a safety limit (a dry-run says the same)'], [5, 'stopped by SIGTERM or SIGINT: the batch in flight was finished, the next run goes on'], [6, 'the database refuses the DELETE (a missing privilege, a read-only standby): the message names the GRANT'], INTERNAL],
     hints: {
       'remove-orphans': 'orphans are removed by: mft-retention reconcile --config FILE --remove-orphans',
     },

@@ -4,8 +4,10 @@ import { dirname, resolve } from 'node:path';
 import type { LogLevel } from '../config/schema.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { CHAT_TYPES, isChatType, type ChatType } from '../core/chatType.js';
-import { coerceError, ConnectError } from '../errors.js';
+import { coerceError, ConnectError, DatabaseRefusedError } from '../errors.js';
 import { readAlarmFile } from '../alarms/alarmStore.js';
+import { handleSignals, type SignalSource } from '../daemon/signals.js';
+import { StopControl } from '../purge/stopControl.js';
 import { makeLogger } from '../logger.js';
 import { runPurge } from '../purge/runPurge.js';
 import type { NodeResult } from '../purge/purgeNode.js';
@@ -44,8 +46,24 @@ export function parseAsOf(text: string): Date {
   return t;
 }
 
-/** `mft-retention purge`: one purge cycle (or dry-run) over the configured nodes, then exit. */
-export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
+/** The process edges a purge touches on a stop, injectable for in-process tests. */
+export interface PurgeProcess {
+  signals: SignalSource;
+  /** Ends the process at once (a second stop signal). */
+  exit(code: number): void;
+}
+
+const realProcess: PurgeProcess = { signals: process, exit: (code) => process.exit(code) };
+
+/**
+ * `mft-retention purge`: one purge cycle (or dry-run) over the configured nodes, then exit.
+ * The first SIGTERM or SIGINT (systemctl stop, Ctrl-C) stops it as the daemon stops: no new
+ * batch, the batch in flight finishes, the database's long reads are cancelled, the report says
+ * `stopped`, exit code 5. A second one gives up at once: every statement of the purge is
+ * cancelled on the server and the process exits (5); rows of files already removed are then
+ * deleted by the next run.
+ */
+export async function purgeCommand(args: PurgeArgs, io: Io, proc: PurgeProcess = realProcess): Promise<ExitCode> {
   if (args.alarms && args.dryRun) throw new UsageError('--alarms is for a real purge (the systemd timer); a dry-run changes nothing, alarm state included');
   if (args.html && !args.dryRun) throw new UsageError('--html FILE writes the page of a dry-run; add --dry-run');
   if (args.html && !existsSync(dirname(resolve(args.html)))) throw new UsageError(`--html ${args.html}: the folder ${dirname(resolve(args.html))} does not exist`);
@@ -76,7 +94,27 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
   // warnings are shown there unless --log-level asks for more (the journal gets everything).
   const level = args.logLevel ?? (args.dryRun || progress ? 'warn' : config.log.level);
   const log = makeLogger({ level: level as never, fd: 2 });
+  const stop = new StopControl();
+  const removeHandlers = handleSignals(
+    proc.signals,
+    {
+      shutdown: (signal) => {
+        log.warn({ signal }, 'stopping: the batch in flight finishes, no new one starts; send the signal again to give up at once');
+        void stop.stop();
+      },
+      ignored: () => undefined,
+      force: (signal) => {
+        log.error({ signal }, 'second stop signal: giving up at once; statements in progress are cancelled and the next run finishes the work');
+        log.flush?.();
+        // Exit once the cancel requests have reached the server (each gives up after 2 s).
+        void stop.giveUp().finally(() => proc.exit(EXIT.stopped));
+      },
+    },
+    { graceMs: 0 },
+  );
   const results = await runPurge(config, log, {
+    stop,
+    signal: stop.signal,
     dryRun: args.dryRun,
     nodes: args.nodes,
     chatTypes,
@@ -86,7 +124,7 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
     approvals,
     onProgress: progress ? (node, stats, backlog) => progress.update(node, stats, backlog) : undefined,
     onFile: args.json ? (node, f, outcome) => io.out(JSON.stringify(fileRecord(node, f, outcome))) : undefined,
-  });
+  }).finally(removeHandlers);
   progress?.finish();
   // A dry-run reads only the database; one read-only login per file server catches a wrong host
   // key, key or directory before the real purge does.
@@ -130,7 +168,11 @@ function withPreflight(code: ExitCode, preflight: FileServerPreflight[]): ExitCo
 }
 
 export function exitCodeFor(results: NodeResult[]): ExitCode {
+  if (results.some((r) => r.status === 'failed' && r.error instanceof DatabaseRefusedError)) return EXIT.databaseRefused;
   if (results.some((r) => r.status === 'failed' && r.error instanceof ConnectError)) return EXIT.connection;
+  // A DELETE that failed after its files were removed (a lock timeout, say): not a success either.
+  if (results.some((r) => r.status === 'failed' && r.chatTypes.some((s) => s.rowsPending > 0))) return EXIT.databaseRefused;
+  if (results.some((r) => r.status === 'stopped')) return EXIT.stopped;
   // A dry-run that a limit would refuse says so in its exit code too.
   if (results.some((r) => r.refused?.length)) return EXIT.refused;
   if (results.some((r) => r.status !== 'ok')) return EXIT.partial;

@@ -44,6 +44,11 @@ export interface ChatTypeMeasure {
   recent: number[];
   /** Where the policy comes from, for the fix text. */
   source: string;
+  /**
+   * This run continues a catch-up in capped steps that an earlier run began (and that the
+   * limits let through): the size of the step before, which counts as usual.
+   */
+  catchUpStep?: number;
 }
 
 export function median(values: readonly number[]): number {
@@ -95,8 +100,9 @@ function chatTypeLimits(m: ChatTypeMeasure, limits: ResolvedLimits): Draft[] {
   }
   if (m.files === 0 || m.files < limits.minFiles) return out;
   const recent = m.recent.slice(-limits.usualRuns);
-  if (limits.maxTimesUsual !== undefined && recent.length >= MIN_RUNS_FOR_USUAL) {
-    const usual = median(recent);
+  if (limits.maxTimesUsual !== undefined && (recent.length >= MIN_RUNS_FOR_USUAL || m.catchUpStep !== undefined)) {
+    // A step of a known catch-up is as large as the step before it: that is not unusual.
+    const usual = Math.max(recent.length >= MIN_RUNS_FOR_USUAL ? median(recent) : 0, m.catchUpStep ?? 0);
     const threshold = usual * limits.maxTimesUsual;
     if (m.files > threshold) {
       out.push({

@@ -11,12 +11,24 @@ export interface RunHistory {
   recent(node: string, chatType: string): number[];
   /** Adds a run's count (runs that found nothing are not kept: idle hours are not "usual"). */
   record(node: string, chatType: string, files: number): void;
+  /** The last run of the chat type, when a per-run cap stopped it: its size and what it left. */
+  catchUp(node: string, chatType: string): CatchUpStep | undefined;
+  /** Remembers (or, undefined, forgets) the capped step a run of the chat type was. */
+  recordCatchUp(node: string, chatType: string, step: CatchUpStep | undefined): void;
   save(): Promise<void>;
+}
+
+/** A capped run: the files it was to remove, and the expired files it left for later runs. */
+export interface CatchUpStep {
+  files: number;
+  left: number;
 }
 
 interface HistoryFile {
   version: 1;
   nodes: Record<string, Record<string, number[]>>;
+  /** Per node and chat type: the last run, when it was a capped step of a catch-up. */
+  catchUp?: Record<string, Record<string, CatchUpStep>>;
 }
 
 export const HISTORY_FILE = 'purge-history.json';
@@ -37,6 +49,11 @@ export async function openRunHistory(directory: string): Promise<RunHistory> {
         if (Array.isArray(runs)) data.nodes[node]![chatType] = runs.filter((v): v is number => Number.isFinite(v) && v > 0);
       }
     }
+    for (const [node, byType] of Object.entries(parsed.catchUp ?? {})) {
+      for (const [chatType, step] of Object.entries(byType ?? {})) {
+        if (Number.isFinite(step?.files) && Number.isFinite(step?.left)) ((data.catchUp ??= {})[node] ??= {})[chatType] = { files: step.files, left: step.left };
+      }
+    }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new Error(`cannot read the purge history ${file}: ${(err as Error).message}; fix or remove the file (the limit on unusually large runs starts again from scratch)`, { cause: err });
@@ -50,6 +67,13 @@ export async function openRunHistory(directory: string): Promise<RunHistory> {
       const runs = ((data.nodes[node] ??= {})[chatType] ??= []);
       runs.push(files);
       if (runs.length > KEEP) runs.splice(0, runs.length - KEEP);
+      dirty = true;
+    },
+    catchUp: (node, chatType) => data.catchUp?.[node]?.[chatType],
+    recordCatchUp(node, chatType, step) {
+      if (step) ((data.catchUp ??= {})[node] ??= {})[chatType] = step;
+      else if (data.catchUp?.[node]?.[chatType]) delete data.catchUp[node]![chatType];
+      else return;
       dirty = true;
     },
     async save() {

@@ -10,8 +10,10 @@ export const USAGE = `Usage: mft-retention <command> [options]
 
 Commands:
   purge --config FILE [--dry-run] [--json] [--node NAME]... [--chat-type TYPE]... [--as-of ISO8601]
-        [--approve TOKEN]... [--alarms] [--log-level LEVEL]
+        [--approve TOKEN]... [--alarms] [--log-level LEVEL] [--until TIME] [--max-duration DURATION]
         Run one purge cycle over the configured nodes and exit.
+        --until (HH:MM in daemon.timezone, or ISO-8601 with offset) and --max-duration (PT2H, 90m)
+        stop the purge cleanly between batches at that time; the next run carries on.
         --dry-run changes nothing and reports what would go; --as-of (dry-run only) simulates a date.
         --approve lets a run that a blast-radius limit refused go ahead once (the token is printed
         by the refused run, and approves that run only: same node, chat type, no more files or bytes).
@@ -47,6 +49,8 @@ const OPTIONS = {
   'chat-type': { type: 'string', multiple: true },
   'as-of': { type: 'string' },
   approve: { type: 'string', multiple: true },
+  until: { type: 'string' },
+  'max-duration': { type: 'string' },
   'remove-orphans': { type: 'boolean', default: false },
   'log-level': { type: 'string' },
   keep: { type: 'boolean', default: false },
@@ -93,6 +97,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
             logLevel: logLevel(values['log-level']),
             alarms: values.alarms,
             approve: values.approve,
+            until: values.until,
+            maxDuration: values['max-duration'],
           },
           io,
         );

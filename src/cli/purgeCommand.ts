@@ -11,6 +11,8 @@ import { UsageError, type Io } from './io.js';
 import { ProgressDisplay } from './progress.js';
 import { nextScheduledRun } from '../daemon/nextRun.js';
 import { parseApproval } from '../core/approval.js';
+import { commandDeadline } from './stopBy.js';
+import { catchUpPlans, renderCatchUp, renderEnded } from './catchUpReport.js';
 
 export interface PurgeArgs {
   config: string;
@@ -24,6 +26,10 @@ export interface PurgeArgs {
   alarms?: boolean;
   /** Approval tokens of refused runs. */
   approve?: string[];
+  /** Stop between batches at this time (HH:MM in daemon.timezone, or ISO-8601 with offset). */
+  until?: string;
+  /** Stop between batches after this long (PT2H, 90m). */
+  maxDuration?: string;
 }
 
 export function parseAsOf(text: string): Date {
@@ -58,6 +64,8 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
     return a;
   });
   const started = asOf ?? new Date();
+  // A dry-run changes nothing and takes no time to speak of: the time to stop by is for real runs.
+  const deadline = commandDeadline({ until: args.until, maxDuration: args.maxDuration }, config.daemon.timezone, new Date());
   // A progress bar only for a person watching a real purge: never in JSON or when piped.
   const progress = !args.dryRun && !args.json && io.progress ? new ProgressDisplay(io.progress) : undefined;
   // On a terminal with a progress bar, one log line per removed file would bury it: only
@@ -72,14 +80,18 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
     simulated: Boolean(asOf),
     env: io.env,
     approvals,
-    onProgress: progress ? (node, stats, backlog) => progress.update(node, stats, backlog) : undefined,
+    deadline: args.dryRun ? undefined : deadline,
+    onProgress: progress ? (node, stats, backlog, step) => progress.update(node, stats, backlog, step) : undefined,
     onFile: args.json ? (node, f, outcome) => io.out(JSON.stringify(fileRecord(node, f, outcome))) : undefined,
   });
   progress?.finish();
-  if (args.json) io.out(JSON.stringify(summaryRecord(results, args.dryRun, started)));
+  const plans = args.dryRun ? catchUpPlans(config, results, started) : [];
+  if (args.json) io.out(JSON.stringify({ ...summaryRecord(results, args.dryRun, started), ...(plans.length ? { catchUp: plans } : {}) }));
   else {
     const { schedule, timezone } = config.daemon;
     io.out(renderReport(results, args.dryRun, started, { schedule, timezone, at: nextScheduledRun(schedule, timezone, started) }, config.file));
+    const more = [...renderCatchUp(plans, config), ...(args.dryRun ? [] : renderEnded(results))];
+    if (more.length) io.out(more.join('\n'));
   }
   if (args.alarms) {
     const { raiseAlarmsAfterPurge } = await import('./purgeAlarms.js');

@@ -87,7 +87,7 @@ export interface CatchUpPlan {
   unbounded?: boolean;
 }
 
-const MAX_RUNS = 100_000;
+const MAX_RUNS = 10_000;
 
 /**
  * Runs needed to clear a node's backlog, taking the caps, the rate and the windows into account.

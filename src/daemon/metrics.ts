@@ -4,6 +4,7 @@ import type { NodeResult } from '../purge/purgeNode.js';
 import type { ChatTypeStats } from '../purge/stats.js';
 import type { DeliveryObserver } from '../alarms/delivery.js';
 import type { NodeMeasurements } from '../alarms/nodeChecks.js';
+import { CatchUpMetrics } from './catchUpMetrics.js';
 
 /** What has already been counted of one ChatTypeStats (stats are cumulative within a run). */
 interface Counted {
@@ -48,6 +49,10 @@ export class PurgeMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
+
+  // ---- Catch-up (rate, caps, windows): remaining backlog and ETA, in catchUpMetrics.ts ----
+  readonly catchUp = new CatchUpMetrics(this.registry);
+  // ---- end of catch-up ----
 
   get contentType(): string {
     return this.registry.contentType;

@@ -23,6 +23,11 @@ export interface ChatTypeStep extends Amount {
   maxBytes: number;
   /** The cap leaves part of the backlog for later runs. */
   capped: boolean;
+  /**
+   * The bytes the step should come to, in proportion to its files (for the log and the plan);
+   * `bytes` is the bound the limits judge: with a file cap only, the backlog's bytes.
+   */
+  estimatedBytes: number;
 }
 
 /**
@@ -43,7 +48,9 @@ export function planStep(backlogs: ReadonlyArray<Amount & { chatType: ChatType }
     const capped = b.files > maxFiles || b.bytes > maxBytes;
     // With a byte cap only, the files are in proportion to the bytes (at least one).
     const filesByBytes = b.bytes > maxBytes && b.files > 0 ? Math.max(1, Math.floor((b.files * maxBytes) / b.bytes)) : b.files;
-    return { chatType: b.chatType, maxFiles, maxBytes, files: Math.min(files, filesByBytes), bytes, capped };
+    const stepFiles = Math.min(files, filesByBytes);
+    const estimatedBytes = b.files > 0 ? Math.min(bytes, Math.round((b.bytes * stepFiles) / b.files)) : 0;
+    return { chatType: b.chatType, maxFiles, maxBytes, files: stepFiles, bytes, capped, estimatedBytes };
   });
 }
 

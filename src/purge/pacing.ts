@@ -117,7 +117,7 @@ export function formatSeconds(seconds: number | undefined): string {
  */
 export function logRunPlan(log: Logger, steps: ReadonlyArray<{ chatType: ChatType; backlog: Backlog; step: ChatTypeStep }>, pacing: RunPacing | undefined, caps: { maxFilesPerRun?: number; maxBytesPerRun?: number }, now: Date, dryRun: boolean): void {
   const files = steps.reduce((a, s) => a + s.step.files, 0);
-  const bytes = steps.reduce((a, s) => a + s.step.bytes, 0);
+  const bytes = steps.reduce((a, s) => a + s.step.estimatedBytes, 0);
   if (files === 0) return;
   const backlogFiles = steps.reduce((a, s) => a + s.backlog.files, 0);
   const rate = pacing?.pacer?.perSecond;
@@ -126,10 +126,10 @@ export function logRunPlan(log: Logger, steps: ReadonlyArray<{ chatType: ChatTyp
   const capped = steps.some((s) => s.step.capped);
   const endsBy: RunEnd | 'backlog cleared' =
     deadline && etaSeconds !== undefined && now.getTime() + etaSeconds * 1000 > deadline.at.getTime() ? deadline.reason : capped ? 'cap' : deadline && etaSeconds === undefined ? deadline.reason : 'backlog cleared';
-  const chatTypes = Object.fromEntries(steps.map((s) => [s.chatType, { files: s.step.files, bytes: s.step.bytes, backlogFiles: s.backlog.files, backlogBytes: s.backlog.bytes, capped: s.step.capped }]));
+  const chatTypes = Object.fromEntries(steps.map((s) => [s.chatType, { files: s.step.files, bytes: s.step.estimatedBytes, backlogFiles: s.backlog.files, backlogBytes: s.backlog.bytes, capped: s.step.capped }]));
   const end = endsBy === 'cap' ? `at the per-run cap (${caps.maxFilesPerRun !== undefined ? `maxFilesPerRun ${caps.maxFilesPerRun}` : ''}${caps.maxFilesPerRun !== undefined && caps.maxBytesPerRun !== undefined ? ', ' : ''}${caps.maxBytesPerRun !== undefined ? `maxBytesPerRun ${caps.maxBytesPerRun}` : ''}), ${backlogFiles - files} expired files left for the next runs` : endsBy === 'backlog cleared' ? 'when the backlog is cleared' : `at ${deadline!.at.toISOString()} (${deadline!.reason})`;
   log.info(
     { files, bytes, backlogFiles, chatTypes, endsBy, ...(caps.maxFilesPerRun !== undefined ? { maxFilesPerRun: caps.maxFilesPerRun } : {}), ...(caps.maxBytesPerRun !== undefined ? { maxBytesPerRun: caps.maxBytesPerRun } : {}), ...(deadline ? { stopBy: deadline.at.toISOString(), stopReason: deadline.reason } : {}), ...(rate ? { maxFilesPerSecond: rate, etaSeconds: Math.round(etaSeconds!) } : {}) },
-    `${dryRun ? 'a purge would remove' : 'about to remove'} ${files} files (${bytes} bytes); the run ends ${end}${rate ? `; about ${formatSeconds(etaSeconds)} at ${rate} files/s` : ''}`,
+    `${dryRun ? 'a purge would remove' : 'about to remove'} ${files} files (about ${bytes} bytes); the run ends ${end}${rate ? `; about ${formatSeconds(etaSeconds)} at ${rate} files/s` : ''}`,
   );
 }

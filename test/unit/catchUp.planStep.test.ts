@@ -5,7 +5,7 @@ import type { FileDecision } from '../../src/purge/planBatch.js';
 
 describe('planStep', () => {
   it('without caps, a run takes the whole backlog', () => {
-    expect(planStep([{ chatType: 'im', files: 500, bytes: 9000 }], {})).toEqual([{ chatType: 'im', files: 500, bytes: 9000, maxFiles: Infinity, maxBytes: Infinity, capped: false }]);
+    expect(planStep([{ chatType: 'im', files: 500, bytes: 9000 }], {})).toEqual([{ chatType: 'im', files: 500, bytes: 9000, estimatedBytes: 9000, maxFiles: Infinity, maxBytes: Infinity, capped: false }]);
   });
 
   it('splits a file cap between the chat types in proportion to their backlogs', () => {

@@ -97,7 +97,8 @@ export class StepBudget {
       this.taken += 1;
     }
     const cut = i < files.length;
-    if (cut || (this.exhausted && moreToRead)) this.capped = Number.isFinite(this.step.maxFiles) || Number.isFinite(this.step.maxBytes);
+    // Only a step the plan capped reports it: one whose share was its whole backlog ends with it.
+    if (cut || (this.exhausted && moreToRead)) this.capped = this.step.capped;
     return { files: files.slice(0, i), last: cut || this.exhausted || !moreToRead };
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { ResolvedConfig } from '../config/loadConfig.js';
 import { planCatchUp, type Amount, type CatchUpPlan } from '../core/catchUp.js';
-import { nextScheduledRun } from '../daemon/nextRun.js';
+import { createTask } from 'node-cron';
 import { purgeWindowVerdict } from '../daemon/windowGate.js';
 import { formatSeconds } from '../purge/pacing.js';
 import type { NodeResult } from '../purge/purgeNode.js';
@@ -20,19 +20,40 @@ export interface NodeCatchUp extends CatchUpPlan {
   maxFilesPerSecond?: number;
 }
 
-/** The next daemon run at or after an instant that falls inside a purge window. */
-function nextStartIn(config: ResolvedConfig): (after: Date) => Date | undefined {
+/**
+ * The next daemon run at or after an instant that falls inside a purge window. One node-cron
+ * matcher for the whole plan (a plan may step through thousands of runs), stepped by minute
+ * (5 fields) or second (6 fields) as nextScheduledRun does, for up to a year.
+ */
+function nextStartIn(config: ResolvedConfig, use: (next: (after: Date) => Date | undefined) => void): void {
   const { schedule, timezone } = config.daemon;
-  return (after) => {
-    let t = nextScheduledRun(schedule, timezone, new Date(after.getTime() - 1));
-    for (let i = 0; i < 1000 && t; i++) {
-      const v = purgeWindowVerdict(config.daemon, t);
-      if (v.start) return t;
-      if (!v.opensAt) return undefined;
-      t = nextScheduledRun(schedule, timezone, new Date(v.opensAt.getTime() - 1));
+  const task = createTask(schedule, () => undefined, { timezone });
+  const step = schedule.trim().split(/\s+/).length === 6 ? 1000 : 60_000;
+  // node-cron (pinned) has a direct "next match" on the task's matcher; stepping is the fallback.
+  const matcher = (task as unknown as { timeMatcher?: { getNextMatch?: (d: Date) => Date } }).timeMatcher;
+  const scheduled = (from: Date): Date | undefined => {
+    if (typeof matcher?.getNextMatch === 'function') {
+      const next = matcher.getNextMatch(new Date(Math.ceil(from.getTime() / 1000) * 1000 - 1000));
+      if (next instanceof Date && !Number.isNaN(next.getTime()) && next.getTime() >= from.getTime()) return next;
     }
+    let t = Math.ceil(from.getTime() / step) * step;
+    for (let i = 0, limit = (366 * 86_400_000) / step; i < limit; i++, t += step) if (task.match(new Date(t))) return new Date(t);
     return undefined;
   };
+  try {
+    use((after) => {
+      let t = scheduled(after);
+      for (let i = 0; i < 1000 && t; i++) {
+        const v = purgeWindowVerdict(config.daemon, t);
+        if (v.start) return t;
+        if (!v.opensAt) return undefined;
+        t = scheduled(v.opensAt);
+      }
+      return undefined;
+    });
+  } finally {
+    void task.destroy();
+  }
 }
 
 /** The catch-up plan of each node that has a per-run cap or a rate. */
@@ -45,15 +66,18 @@ export function catchUpPlans(config: ResolvedConfig, results: NodeResult[], now:
     const rate = node.maxFilesPerSecond;
     if (maxFilesPerRun === undefined && maxBytesPerRun === undefined && !rate) continue;
     const backlog = r.steps.reduce((a, s) => ({ files: a.files + s.backlog.files, bytes: a.bytes + s.backlog.bytes }), { files: 0, bytes: 0 });
-    const plan = planCatchUp(backlog, now, {
-      maxFilesPerRun,
-      maxBytesPerRun,
-      maxFilesPerSecond: rate,
-      nextStart: nextStartIn(config),
-      stopBy: (start) => {
-        const v = purgeWindowVerdict(config.daemon, start);
-        return v.start ? v.deadline?.at : start;
-      },
+    let plan!: CatchUpPlan;
+    nextStartIn(config, (nextStart) => {
+      plan = planCatchUp(backlog, now, {
+        maxFilesPerRun,
+        maxBytesPerRun,
+        maxFilesPerSecond: rate,
+        nextStart,
+        stopBy: (start) => {
+          const v = purgeWindowVerdict(config.daemon, start);
+          return v.start ? v.deadline?.at : start;
+        },
+      });
     });
     out.push({ node: r.node, backlog, ...plan, ...(maxFilesPerRun !== undefined ? { maxFilesPerRun } : {}), ...(maxBytesPerRun !== undefined ? { maxBytesPerRun } : {}), ...(rate ? { maxFilesPerSecond: rate } : {}) });
   }

@@ -6,6 +6,8 @@ import { parseIsoDuration } from './duration.js';
 import { alarmsSchema, nodeAlarmsSchema } from './alarmSchema.js';
 import { parseWindow } from '../core/purgeWindows.js';
 
+const WINDOW_FORM = 'a window such as "01:00-05:00" or "Sat,Sun 00:00-24:00" (24-hour local times, optional days Mon..Sun)';
+
 const duration = (what: string) =>
   z.string().refine((s) => parseIsoDuration(s) !== undefined, {
     message: `${what}: an ISO-8601 duration greater than zero and at most 1000 years, such as PT36H, P7D, P30D or P1Y`,
@@ -216,9 +218,9 @@ export const daemonSchema = z.strictObject({
    */
   windows: z
     .array(
-      z.string().superRefine((s, ctx) => {
-        const w = parseWindow(s);
-        if (typeof w === 'string') ctx.addIssue({ code: 'custom', message: w });
+      z.string().refine((s) => typeof parseWindow(s) !== 'string', {
+        // What is wrong with this window; the general form for the key reference.
+        error: (issue) => (typeof issue.input === 'string' ? (parseWindow(issue.input) as string) : WINDOW_FORM),
       }),
     )
     .optional(),

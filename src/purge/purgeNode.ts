@@ -124,7 +124,8 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
         holds: node.holds,
         lastDownloadCutoff: policy.keepAfterLastDownload ? retentionCutoff(times.now, policy.keepAfterLastDownload) : undefined,
       };
-      const budget = new StepBudget(gate.step(chatType), pacing);
+      // A dry-run reads in whole batches: it removes nothing, so there is nothing to pace.
+      const budget = new StepBudget(gate.step(chatType), opts.dryRun ? undefined : pacing);
       await purgeChatType({ node: node.name, ctx, ports, opts, stats, log: log.child({ chatType }), budget, pacing, signal: stop.signal }, counted);
       if (budget.capped) result.ended ??= 'cap';
       if (opts.signal?.aborted) {

@@ -94,6 +94,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
             approve: v.list('approve'),
             offline: v.flag('offline'),
             html: v.str('html'),
+            until: v.str('until'),
+            maxDuration: v.str('max-duration'),
           },
           io,
         );

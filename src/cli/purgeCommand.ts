@@ -19,6 +19,8 @@ import { ProgressDisplay } from './progress.js';
 import { nextScheduledRun } from '../daemon/nextRun.js';
 import { parseApproval } from '../core/approval.js';
 import { checkFileServerReadOnly, renderPreflight, type FileServerPreflight } from '../purge/fileServerPreflight.js';
+import { commandDeadline } from './stopBy.js';
+import { catchUpPlans, renderCatchUp, renderEnded } from './catchUpReport.js';
 
 export interface PurgeArgs {
   config: string;
@@ -36,6 +38,10 @@ export interface PurgeArgs {
   offline?: boolean;
   /** Also write the dry-run as a self-contained HTML page to this file. */
   html?: string;
+  /** Stop between batches at this time (HH:MM in daemon.timezone, or ISO-8601 with offset). */
+  until?: string;
+  /** Stop between batches after this long (PT2H, 90m). */
+  maxDuration?: string;
 }
 
 export function parseAsOf(text: string): Date {
@@ -88,6 +94,8 @@ export async function purgeCommand(args: PurgeArgs, io: Io, proc: PurgeProcess =
     return a;
   });
   const started = asOf ?? new Date();
+  // A dry-run changes nothing and takes no time to speak of: the time to stop by is for real runs.
+  const deadline = commandDeadline({ until: args.until, maxDuration: args.maxDuration }, config.daemon.timezone, new Date());
   // A progress bar only for a person watching a real purge: never in JSON or when piped.
   const progress = !args.dryRun && !args.json && io.progress ? new ProgressDisplay(io.progress) : undefined;
   // On a terminal with a progress bar, one log line per removed file would bury it: only
@@ -122,19 +130,23 @@ export async function purgeCommand(args: PurgeArgs, io: Io, proc: PurgeProcess =
     simulated: Boolean(asOf),
     env: io.env,
     approvals,
-    onProgress: progress ? (node, stats, backlog) => progress.update(node, stats, backlog) : undefined,
+    deadline: args.dryRun ? undefined : deadline,
+    onProgress: progress ? (node, stats, backlog, step) => progress.update(node, stats, backlog, step) : undefined,
     onFile: args.json ? (node, f, outcome) => io.out(JSON.stringify(fileRecord(node, f, outcome))) : undefined,
   }).finally(removeHandlers);
   progress?.finish();
   // A dry-run reads only the database; one read-only login per file server catches a wrong host
   // key, key or directory before the real purge does.
   const preflight = args.dryRun && !args.offline ? await Promise.all(config.nodes.filter((n) => !args.nodes || args.nodes.includes(n.name)).map((n) => checkFileServerReadOnly(n, io.env))) : [];
+  const plans = args.dryRun ? catchUpPlans(config, results, started) : [];
   if (args.json) {
     for (const p of preflight) io.out(JSON.stringify({ type: 'file-server-check', ...p }));
-    io.out(JSON.stringify(summaryRecord(results, args.dryRun, started)));
+    io.out(JSON.stringify({ ...summaryRecord(results, args.dryRun, started), ...(plans.length ? { catchUp: plans } : {}) }));
   } else {
     const { schedule, timezone } = config.daemon;
     io.out(renderReport(results, args.dryRun, started, { schedule, timezone, at: nextScheduledRun(schedule, timezone, started) }, config.file));
+    const more = [...renderCatchUp(plans, config), ...(args.dryRun ? [] : renderEnded(results))];
+    if (more.length) io.out(more.join('\n'));
     if (args.dryRun) io.out(renderPreflight(preflight, Boolean(args.offline)).join('\n'));
   }
   if (args.html) {

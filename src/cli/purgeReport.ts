@@ -63,6 +63,7 @@ export function summaryRecord(results: NodeResult[], dryRun: boolean, asOf: Date
       ...(r.error ? { error: r.error.message } : {}),
       clockSkewMs: r.clockSkewMs,
       ...(r.refused ? { refused: r.refused } : {}),
+      ...(r.ended ? { ended: r.ended } : {}),
       chatTypes: r.chatTypes,
     })),
   };

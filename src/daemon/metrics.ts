@@ -6,6 +6,7 @@ import type { ChatTypeStats } from '../purge/stats.js';
 import type { DeliveryObserver } from '../alarms/delivery.js';
 import type { NodeMeasurements } from '../alarms/nodeChecks.js';
 import { readBuildInfo } from './buildInfo.js';
+import { CatchUpMetrics } from './catchUpMetrics.js';
 
 /** What has already been counted of one ChatTypeStats (stats are cumulative within a run). */
 interface Counted {
@@ -66,6 +67,10 @@ export class PurgeMetrics {
     const build = readBuildInfo();
     this.buildInfo.set({ version: build.version, runtime: build.runtime, runtime_version: build.runtimeVersion }, 1);
   }
+
+  // ---- Catch-up (rate, caps, windows): remaining backlog and ETA, in catchUpMetrics.ts ----
+  readonly catchUp = new CatchUpMetrics(this.registry);
+  // ---- end of catch-up ----
 
   get contentType(): string {
     return this.registry.contentType;

@@ -12,6 +12,8 @@ import { countFailed, countGone, countKept, emptyStats, type ChatTypeStats } fro
 import type { AuditExport } from './auditExport.js';
 import { checkBlastRadius, type LimitOptions, type Refusal } from './blastRadius.js';
 import { deleteFailure, type RowsPendingLedger } from './rowsPending.js';
+import type { ChatTypeStep } from '../core/catchUp.js';
+import { logRunPlan, paceRemovals, runPacing, StepBudget, stopSignal, type Deadline, type RunEnd, type RunPacing } from './pacing.js';
 
 export interface PurgeOptions {
   dryRun: boolean;
@@ -29,8 +31,13 @@ export interface PurgeOptions {
   signal?: AbortSignal;
   /** Called for every file considered, in order (the dry-run's per-file output). */
   onFile?: (node: string, file: FileDecision, outcome?: string) => void;
-  /** Called after each batch, for progress, with the chat type's backlog as counted before the run. */
-  onProgress?: (node: string, stats: ChatTypeStats, backlog: Backlog) => void;
+  /**
+   * Called after each batch, for progress, with the chat type's backlog as counted before the
+   * run, and what this run is to take of it (less with a per-run cap).
+   */
+  onProgress?: (node: string, stats: ChatTypeStats, backlog: Backlog, step?: StepProgress) => void;
+  /** When the run must stop between batches (a purge window's end, --until, --max-duration). */
+  deadline?: Deadline;
   /** Run history and approvals for the blast-radius limits (the limits themselves are the node's). */
   limits?: LimitOptions;
 }
@@ -45,10 +52,22 @@ export interface NodeResult {
   clockSkewMs?: number;
   startedAt: Date;
   finishedAt?: Date;
+  /** What ended the run before its backlog was cleared: a per-run cap, or the time to stop by. */
+  ended?: RunEnd;
+  /** Per chat type: the expired backlog counted before the run, and the step this run took of it. */
+  steps?: Array<{ chatType: ChatType; backlog: Backlog; step: ChatTypeStep }>;
+  /** The node's files-per-second limit in force (undefined: none). */
+  maxFilesPerSecond?: number;
+}
+
+/** What a run is to take of a chat type's backlog, for progress and its ETA. */
+export interface StepProgress {
+  step: ChatTypeStep;
+  maxFilesPerSecond?: number;
 }
 
 /** What the purge of one node reads of its configuration: never its connections or secrets. */
-export type PurgeTarget = Pick<ResolvedNode, 'name' | 'policies' | 'holds' | 'limits'> & { fileServer: Pick<ResolvedNode['fileServer'], 'directory'> };
+export type PurgeTarget = Pick<ResolvedNode, 'name' | 'policies' | 'holds' | 'limits' | 'maxFilesPerSecond'> & { fileServer: Pick<ResolvedNode['fileServer'], 'directory'> };
 
 export interface NodePorts {
   catalog: Catalog;
@@ -83,6 +102,11 @@ export async function purgeNode(node: PurgeTarget, ports: NodePorts, opts: Purge
     // Counted before anything is removed: a refused chat type is not touched at all.
     const gate = await checkBlastRadius(node, ports.catalog, times, selected, opts.limits ?? {}, log, opts.dryRun);
     if (gate.refusals.length) result.refused = gate.refusals;
+    const pacing = runPacing(node.maxFilesPerSecond, opts.deadline);
+    result.maxFilesPerSecond = node.maxFilesPerSecond;
+    result.steps = planned(node, selected, gate);
+    logRunPlan(log, result.steps.filter((s) => !gate.refusalFor(s.chatType) || opts.dryRun), pacing, node.limits, hostNow, opts.dryRun);
+    const stop = stopSignal(opts.signal, opts.deadline);
     for (const [chatType, policy] of Object.entries(node.policies) as Array<[ChatType, NonNullable<ResolvedNode['policies'][ChatType]>]>) {
       if (opts.chatTypes && !opts.chatTypes.includes(chatType)) continue;
       const stats = emptyStats(chatType, policy.retentionText);
@@ -113,12 +137,22 @@ export async function purgeNode(node: PurgeTarget, ports: NodePorts, opts: Purge
         holds: node.holds,
         lastDownloadCutoff: policy.keepAfterLastDownload ? retentionCutoff(times.now, policy.keepAfterLastDownload) : undefined,
       };
-      await purgeChatType({ node: node.name, ctx, ports, opts, stats, log: log.child({ chatType }) }, counted);
+      // A dry-run reads in whole batches: it removes nothing, so there is nothing to pace.
+      const budget = new StepBudget(gate.step(chatType), opts.dryRun ? undefined : pacing);
+      await purgeChatType({ node: node.name, ctx, ports, opts, stats, log: log.child({ chatType }), budget, pacing, signal: stop.signal }, counted);
+      if (budget.capped) result.ended ??= 'cap';
       if (opts.signal?.aborted) {
         result.status = 'stopped';
         break;
       }
+      if (stop.reached()) {
+        // The time to stop by: the batches in flight finished; the rest waits for the next run.
+        result.ended = opts.deadline!.reason;
+        log.info({ stopBy: opts.deadline!.at.toISOString(), reason: opts.deadline!.reason }, 'time to stop reached: the purge stopped between batches; the next run carries on');
+        break;
+      }
     }
+    stop.dispose();
     if (!opts.dryRun) gate.record();
   } catch (err) {
     const error = coerceError(err);
@@ -148,6 +182,16 @@ interface ChatTypeRun {
   opts: PurgeOptions;
   stats: ChatTypeStats;
   log: Logger;
+  /** This chat type's share of a capped run (unbounded without a cap). */
+  budget: StepBudget;
+  pacing: RunPacing;
+  /** The caller's stop signal and the deadline's together. */
+  signal: AbortSignal | undefined;
+}
+
+/** The chat types a run counted, with their backlogs and what this run takes of each. */
+function planned(node: PurgeTarget, selected: ChatType[], gate: Awaited<ReturnType<typeof checkBlastRadius>>): NonNullable<NodeResult['steps']> {
+  return selected.filter((ct) => node.policies[ct] && node.policies[ct]!.retention !== 'forever').map((chatType) => ({ chatType, backlog: gate.expired(chatType), step: gate.step(chatType) }));
 }
 
 /** The hour folders a chat type's purge emptied, and the ones already removed on the way. */
@@ -229,21 +273,32 @@ async function readBatch(reader: ExpiredUploadReader, ctx: EligibilityContext, b
 const PIPELINE_DEPTH = 2;
 
 async function purgeBatches(run: ChatTypeRun, folders: EmptiedFolders, backlog: Backlog): Promise<void> {
-  const { node, ctx, ports, opts, stats } = run;
+  const { node, ctx, ports, opts, stats, budget, pacing } = run;
+  const progress: StepProgress = { step: budget.step, maxFilesPerSecond: pacing.pacer?.perSecond };
   // The backlog is the count taken before the run (blast-radius limits): counting again would
   // cost another pass over AFT_LOG.
-  opts.onProgress?.(node, stats, backlog);
+  opts.onProgress?.(node, stats, backlog, progress);
   const reader = await ports.catalog.openExpiredUploads(ctx.chatType, ctx.retentionCutoff);
   const afterBatch = (batch: PlannedBatch): void => {
     stats.handled += batch.handled;
-    opts.onProgress?.(node, stats, backlog);
+    opts.onProgress?.(node, stats, backlog, progress);
+  };
+  // With a cap, a batch is cut to the chat type's share and the step ends there; with a rate,
+  // batches are one chunk of it.
+  const read = async (): Promise<PlannedBatch | undefined> => {
+    if (budget.exhausted) return undefined;
+    const batch = await readBatch(reader, ctx, budget.readSize(opts.batchSize));
+    if (!batch) return undefined;
+    const fit = budget.take(batch.files, !batch.last);
+    return { ...batch, files: fit.files, last: fit.last };
   };
   try {
-    await runPipeline(() => readBatch(reader, ctx, opts.batchSize), opts.signal, async (batch, previous) => {
+    await runPipeline(read, run.signal, async (batch, previous) => {
       if (opts.dryRun) {
         await previous;
         countDryRun(run, batch.files);
       } else {
+        await paceRemovals(pacing, batch.files.filter((f) => f.decision === 'delete').length);
         const gone = await executeBatch(run, batch.files, previous, reader.highWaterIndex);
         for (const f of gone) folders.emptied.set(f.hourDir!, f.hourStart!);
         if (opts.removeEmptyFolders && ports.files) removeFinishedFolders(gone, ctx, ports.files, folders);

@@ -215,6 +215,8 @@ export const configSchema = z.strictObject({
       /** After a purge, remove hour and date folders it left empty (never the current hour's or today's). */
       removeEmptyFolders: z.boolean().default(true),
       limits: limitsSchema.optional(),
+      /** A plan (purge --dry-run --save-plan) older than this is refused by purge --plan. */
+      planMaxAge: duration('planMaxAge').default('PT24H'),
     })
     .prefault({}),
   log: z

@@ -10,12 +10,14 @@ export const USAGE = `Usage: mft-retention <command> [options]
 
 Commands:
   purge --config FILE [--dry-run] [--json] [--node NAME]... [--chat-type TYPE]... [--as-of ISO8601]
-        [--approve TOKEN]... [--alarms] [--log-level LEVEL]
+        [--approve TOKEN]... [--alarms] [--log-level LEVEL] [--save-plan FILE | --plan FILE]
         Run one purge cycle over the configured nodes and exit.
         --dry-run changes nothing and reports what would go; --as-of (dry-run only) simulates a date.
         --approve lets a run that a blast-radius limit refused go ahead once (the token is printed
         by the refused run, and approves that run only: same node, chat type, no more files or bytes).
         --alarms then runs the alarm checks and delivers raises and clears (for the systemd timer).
+        --dry-run --save-plan FILE writes what would go (one node) as a plan to review; --plan FILE
+        then removes exactly the files of that plan that have not changed since (docs/plans.md).
   reconcile --config FILE [--node NAME]... [--json] [--remove-orphans] [--log-level LEVEL]
         Compare the expired hour folders with AFT_LOG: files without a Post row (orphans) and
         Post rows whose file is missing. Read-only unless --remove-orphans.
@@ -47,6 +49,8 @@ const OPTIONS = {
   'chat-type': { type: 'string', multiple: true },
   'as-of': { type: 'string' },
   approve: { type: 'string', multiple: true },
+  'save-plan': { type: 'string' },
+  plan: { type: 'string' },
   'remove-orphans': { type: 'boolean', default: false },
   'log-level': { type: 'string' },
   keep: { type: 'boolean', default: false },
@@ -93,6 +97,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
             logLevel: logLevel(values['log-level']),
             alarms: values.alarms,
             approve: values.approve,
+            savePlan: values['save-plan'],
+            plan: values.plan,
           },
           io,
         );

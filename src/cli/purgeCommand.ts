@@ -24,6 +24,10 @@ export interface PurgeArgs {
   alarms?: boolean;
   /** Approval tokens of refused runs. */
   approve?: string[];
+  /** With --dry-run: write what would go to this plan file. */
+  savePlan?: string;
+  /** Apply this plan file (and nothing else). */
+  plan?: string;
 }
 
 export function parseAsOf(text: string): Date {
@@ -36,6 +40,10 @@ export function parseAsOf(text: string): Date {
 
 /** `mft-retention purge`: one purge cycle (or dry-run) over the configured nodes, then exit. */
 export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
+  if (args.plan !== undefined || args.savePlan !== undefined) {
+    const { planCommand } = await import('./planCommand.js');
+    return planCommand(args, io);
+  }
   if (args.alarms && args.dryRun) throw new UsageError('--alarms is for a real purge (the systemd timer); a dry-run changes nothing, alarm state included');
   if (args.asOf && !args.dryRun) {
     throw new UsageError('--as-of simulates another date and is only allowed with --dry-run: a real purge always uses the real clock');

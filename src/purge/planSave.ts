@@ -10,6 +10,8 @@ import { openCatalog, openFileStore } from './openPorts.js';
 import type { FileDecision } from './planBatch.js';
 import { purgeNode, type NodeResult } from './purgeNode.js';
 import type { RunHistory } from './runHistory.js';
+import type { Refusal } from '../core/limits.js';
+import { checkPlanLimits } from './planLimits.js';
 
 export interface SavePlanOptions {
   hostNow: () => Date;
@@ -28,6 +30,8 @@ export interface SavedPlan {
   plan?: Plan;
   /** Files the dry-run listed that changed while the plan was being made: left out of it. */
   leftOut: Array<{ path: string; reason: string }>;
+  /** What the blast-radius limits would refuse when the plan is applied, with tokens bound to it. */
+  refusals?: Refusal[];
 }
 
 /** What the dry-run saw of the catalog that the plan records: each chat type's cutoff and high-water mark. */
@@ -128,7 +132,8 @@ export async function makePlan(config: ResolvedConfig, node: ResolvedNode, log: 
       },
       files: planned,
     });
-    return { result, plan, leftOut };
+    const gate = await checkPlanLimits(node, plan, catalog, { history: opts.history, now: times.now, log, applying: false });
+    return { result, plan, leftOut, refusals: gate.refusals };
   } catch (err) {
     if (err instanceof PlanError) throw err;
     const error = coerceError(err);

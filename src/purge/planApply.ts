@@ -94,7 +94,7 @@ export async function applyPlan(config: ResolvedConfig, node: ResolvedNode, plan
     result.clockSkewMs = times.skewMs;
     const gate = await checkPlanLimits(node, plan, catalog, { history: opts.history, approvals: opts.approvals, now: times.now, log: plog, applying: true });
     if (gate.refusals.length) result.refused = gate.refusals;
-    if (plan.files.length > 0 && gate.refusals.length < plan.rules.chatTypes.length) files = await openFileStore(node, opts.env);
+    if (plan.files.some((f) => !gate.refusalFor(f.chatType))) files = await openFileStore(node, opts.env);
     // Every exported row names the plan it was deleted by.
     const ports: NodePorts = { catalog, files, log: plog, audit: audit && { append: (rows) => audit!.append(rows.map((r) => ({ ...r, plan_checksum: plan.checksum }))) } };
     const onFile: PurgeOptions['onFile'] = (n, f, outcome) => {

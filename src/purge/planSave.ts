@@ -5,7 +5,7 @@ import type { ChatType } from '../core/chatType.js';
 import { resolvePurgeTimes } from '../core/clock.js';
 import { configFingerprint, plannedHold, PlanError, rowDigest, sealPlan, type Plan, type PlannedChatType, type PlannedFile, type PlannedServerFile } from '../core/planFile.js';
 import { coerceError } from '../errors.js';
-import type { Catalog, FileState, FileStore } from '../ports.js';
+import type { Catalog, FileState, FileStore, PlanRow } from '../ports.js';
 import { openCatalog, openFileStore } from './openPorts.js';
 import type { FileDecision } from './planBatch.js';
 import { purgeNode, type NodeResult } from './purgeNode.js';
@@ -151,11 +151,21 @@ async function recordBatch(batch: FileDecision[], catalog: Catalog, files: FileS
   // The chat types of a batch share one mark: the lowest, so that no late row is missed.
   const marks = [...new Set(batch.map((f) => seen.readers.get(f.chatType)!.highWaterIndex))].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
   const [rows, states] = await Promise.all([catalog.findPlanRows(batch.flatMap((f) => f.rowIndexes), paths, marks[0]!), files.statFiles(paths)]);
+  // Each row to the file it belongs to: by its aft_index when planned, else by its path.
+  const fileOfIndex = new Map<string, string>();
+  for (const f of batch) for (const idx of f.rowIndexes) fileOfIndex.set(idx, f.filePath!);
+  const rowsOf = new Map<string, PlanRow[]>();
+  for (const r of rows) {
+    const owner = fileOfIndex.get(r.aftIndex) ?? r.filePath;
+    const list = rowsOf.get(owner);
+    if (list) list.push(r);
+    else rowsOf.set(owner, [r]);
+  }
   const out: PlannedFile[] = [];
   batch.forEach((f, i) => {
     const state = states[i]!;
     if (state instanceof Error) throw new Error(`cannot examine ${f.filePath} on the file server for the plan: ${state.message}; no plan was written`, { cause: state });
-    const mine = rows.filter((r) => r.filePath === f.filePath || f.rowIndexes.includes(r.aftIndex));
+    const mine = rowsOf.get(f.filePath!) ?? [];
     const expected = new Set(f.rowIndexes);
     if (mine.length !== expected.size || mine.some((r) => !expected.has(r.aftIndex) || r.filePath !== f.filePath)) {
       leftOut.push({ path: f.filePath!, reason: 'its rows changed while the plan was made' });

@@ -76,6 +76,8 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'as-of', type: 'string', value: 'ISO8601', default: 'now', summary: 'with --dry-run: simulate this date (no offset means UTC)' },
       { name: 'approve', type: 'string', multiple: true, value: 'TOKEN', default: 'none', summary: 'let a run that a limit refused go ahead once (token printed by the refused run)' },
       { name: 'alarms', type: 'boolean', default: 'off', summary: 'after the purge, run the alarm checks and deliver raises and clears (systemd timer)' },
+      { name: 'save-plan', type: 'string', value: 'FILE', default: 'none', summary: 'with --dry-run (one node): write what would go as a plan to review' },
+      { name: 'plan', type: 'string', value: 'FILE', default: 'none', summary: 'remove exactly the files of a reviewed plan that have not changed since (docs/plans.md)' },
       { name: 'until', type: 'string', value: 'TIME', default: 'no end', summary: 'stop cleanly between batches at this time (HH:MM in daemon.timezone, or ISO-8601 with offset); the next run carries on' },
       { name: 'max-duration', type: 'string', value: 'DURATION', default: 'no limit', summary: 'stop cleanly between batches after this long (PT2H, 90m); the next run carries on' },
       logLevel,

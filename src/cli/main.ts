@@ -96,6 +96,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
             html: v.str('html'),
             until: v.str('until'),
             maxDuration: v.str('max-duration'),
+            savePlan: v.str('save-plan'),
+            plan: v.str('plan'),
           },
           io,
         );

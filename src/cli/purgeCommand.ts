@@ -42,6 +42,10 @@ export interface PurgeArgs {
   until?: string;
   /** Stop between batches after this long (PT2H, 90m). */
   maxDuration?: string;
+  /** With --dry-run: write what would go to this plan file. */
+  savePlan?: string;
+  /** Apply this plan file (and nothing else). */
+  plan?: string;
 }
 
 export function parseAsOf(text: string): Date {
@@ -70,6 +74,10 @@ const realProcess: PurgeProcess = { signals: process, exit: (code) => process.ex
  * deleted by the next run.
  */
 export async function purgeCommand(args: PurgeArgs, io: Io, proc: PurgeProcess = realProcess): Promise<ExitCode> {
+  if (args.plan !== undefined || args.savePlan !== undefined) {
+    const { planCommand } = await import('./planCommand.js');
+    return planCommand(args, io);
+  }
   if (args.alarms && args.dryRun) throw new UsageError('--alarms is for a real purge (the systemd timer); a dry-run changes nothing, alarm state included');
   if (args.html && !args.dryRun) throw new UsageError('--html FILE writes the page of a dry-run; add --dry-run');
   if (args.html && !existsSync(dirname(resolve(args.html)))) throw new UsageError(`--html ${args.html}: the folder ${dirname(resolve(args.html))} does not exist`);

@@ -157,6 +157,10 @@ function earliest(dates: Date[]): Date | undefined {
 function validApprovals(node: LimitTarget, now: Date, approvals: Approval[], log: Logger): Approval[] {
   return approvals.filter((a) => {
     if (a.node !== node.name) return false;
+    if (a.plan) {
+      log.warn({ approval: formatApproval(a) }, 'this approval is bound to a plan and approves only purge --plan with that plan; it is ignored');
+      return false;
+    }
     const expired = now.getTime() - a.asOf.getTime() > node.limits.approvalValidityMs;
     if (a.asOf.getTime() > now.getTime() || expired) {
       log.warn({ approval: formatApproval(a), validUntil: new Date(a.asOf.getTime() + node.limits.approvalValidityMs).toISOString() }, expired ? 'approval expired; it is ignored (see purge.limits.approvalValidity)' : 'approval is dated in the future; it is ignored');

@@ -74,7 +74,7 @@ export interface NodePorts {
   files: FileStore | undefined;
   log: Logger;
   /** When set, every row is exported there before it is deleted. */
-  audit?: AuditExport;
+  audit?: Pick<AuditExport, 'append'>;
   /** Files an earlier run removed without deleting their rows, and this run's. */
   pending?: RowsPendingLedger;
 }
@@ -174,8 +174,8 @@ export async function purgeNode(node: PurgeTarget, ports: NodePorts, opts: Purge
   return result;
 }
 
-/** What every step of one chat type's purge works with. */
-interface ChatTypeRun {
+/** What every step of one chat type's purge works with (a plan's application too). */
+export interface ChatTypeRun {
   node: string;
   ctx: EligibilityContext;
   ports: NodePorts;
@@ -245,7 +245,7 @@ function removeFinishedFolders(gone: FileDecision[], ctx: EligibilityContext, fi
 }
 
 /** One batch of expired uploads, decided. */
-interface PlannedBatch {
+export interface PlannedBatch {
   files: FileDecision[];
   /** `Post` rows read for this batch, whatever their outcome (for progress). */
   handled: number;
@@ -327,7 +327,7 @@ function countDryRun({ node, opts, stats }: ChatTypeRun, files: FileDecision[]):
  * After a failure or a stop no new batch is read, but the batches in flight always finish:
  * their files are already being removed, and the rows of the ones confirmed gone must go too.
  */
-async function runPipeline(
+export async function runPipeline(
   read: () => Promise<PlannedBatch | undefined>,
   signal: AbortSignal | undefined,
   step: (batch: PlannedBatch, previous: Promise<void>) => Promise<void>,
@@ -358,7 +358,7 @@ async function runPipeline(
  * files are removed at once, side by side with the previous batch; the rows wait for the
  * previous batch's turn, so rows are deleted (and files reported) in batch order.
  */
-async function executeBatch(run: ChatTypeRun, files: FileDecision[], previous: Promise<void>, newerThanIndex: string): Promise<FileDecision[]> {
+export async function executeBatch(run: ChatTypeRun, files: FileDecision[], previous: Promise<void>, newerThanIndex: string): Promise<FileDecision[]> {
   const { node, ports, opts, stats, log } = run;
   const toRemove = files.filter((f) => f.decision === 'delete');
   if (toRemove.length > 0 && !ports.files) throw new Error('no file store is open for this node');

@@ -4,6 +4,7 @@ import type { NodeResult } from '../purge/purgeNode.js';
 import type { ChatTypeStats } from '../purge/stats.js';
 import type { DeliveryObserver } from '../alarms/delivery.js';
 import type { NodeMeasurements } from '../alarms/nodeChecks.js';
+import { droppedLogLines } from '../logger.js';
 
 /** What has already been counted of one ChatTypeStats (stats are cumulative within a run). */
 interface Counted {
@@ -47,6 +48,15 @@ export class PurgeMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    new Counter({
+      name: 'mft_log_lines_dropped_total',
+      help: 'Log lines dropped because the log reader (journald, a pipe) did not keep up and the log buffer was full',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(droppedLogLines());
+      },
+    });
   }
 
   get contentType(): string {

@@ -7,6 +7,7 @@ import type { DeliveryObserver } from '../alarms/delivery.js';
 import type { NodeMeasurements } from '../alarms/nodeChecks.js';
 import { readBuildInfo } from './buildInfo.js';
 import { CatchUpMetrics } from './catchUpMetrics.js';
+import { droppedLogLines } from '../logger.js';
 
 /** What has already been counted of one ChatTypeStats (stats are cumulative within a run). */
 interface Counted {
@@ -66,6 +67,15 @@ export class PurgeMetrics {
     collectDefaultMetrics({ register: this.registry });
     const build = readBuildInfo();
     this.buildInfo.set({ version: build.version, runtime: build.runtime, runtime_version: build.runtimeVersion }, 1);
+    new Counter({
+      name: 'mft_log_lines_dropped_total',
+      help: 'Log lines dropped because the log reader (journald, a pipe) did not keep up and the log buffer was full',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(droppedLogLines());
+      },
+    });
   }
 
   // ---- Catch-up (rate, caps, windows): remaining backlog and ETA, in catchUpMetrics.ts ----

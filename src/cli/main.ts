@@ -5,6 +5,7 @@ import { processIo, UsageError, type Io } from './io.js';
 import { purgeCommand } from './purgeCommand.js';
 import { configCheckCommand } from './configCheckCommand.js';
 import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
+import { versionText } from './version.js';
 
 export const USAGE = `Usage: mft-retention <command> [options]
 
@@ -31,7 +32,7 @@ Commands:
         --test sends a test alarm to every sink (exit 3 if one cannot be reached).
   demo [--keep]
         Build a sandbox (embedded database, local file store), dry-run it, purge it, show what is left.
-  help  Show this text.
+  help  Show this text.  --version [--verbose]  The version (and the Node.js runtime running it).
 
 Options: -c is short for --config. --log-level (fatal, error, warn, info, debug, trace)
 overrides the level of the log on standard error (purge, reconcile).
@@ -55,6 +56,7 @@ const OPTIONS = {
   alarms: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
+  verbose: { type: 'boolean', default: false },
 } as const;
 
 function logLevel(value: string | undefined): LogLevel | undefined {
@@ -73,7 +75,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
     const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     const [command, sub] = positionals;
     if (values.version) {
-      io.out('mft-retention 0.1.0');
+      io.out(versionText(values.verbose));
       return EXIT.ok;
     }
     if (values.help || !command || command === 'help') {

@@ -2,9 +2,10 @@
 # Installs the Debian packages the integration tests need (real PostgreSQL, OpenSSH,
 # Prometheus Alertmanager and rsyslog as alarm receivers, systemd-analyze for the unit
 # files, util-linux's script for a pseudo-terminal), and GNU time, with which `npm run bench`
-# reads the purge's peak memory, and g++ and make, which build ssh2's native crypto binding
-# (scripts/build-ssh-crypto.mjs; doctor's "SSH crypto" check expects it). Idempotent: does nothing when
-# everything is present.
+# reads the purge's peak memory, g++ and make, which build ssh2's native crypto binding
+# (scripts/build-ssh-crypto.mjs; doctor's "SSH crypto" check expects it), and systemd-nspawn
+# (systemd-container) and debootstrap, with which the systemd tests boot Debian 12's systemd in a
+# container (scripts/build-systemd-test-tree.sh). Idempotent: does nothing when everything is present.
 #
 # Never starts or enables a system service: during the install a policy-rc.d that
 # answers 101 ("action forbidden") is put in place, and units of packages installed by
@@ -25,8 +26,10 @@ declare -A PROBE=(
   [time]='/usr/bin/time'
   [g++]='/usr/bin/g++'
   [make]='/usr/bin/make'
+  [systemd-container]='/usr/bin/systemd-nspawn'
+  [debootstrap]='/usr/sbin/debootstrap'
 )
-ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager rsyslog time g++ make)
+ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager rsyslog time g++ make systemd-container debootstrap)
 
 present() {
   local pattern=$1 f

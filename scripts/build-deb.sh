@@ -69,11 +69,15 @@ say "laying out the package"
 mkdir -p "$lib" "$root/usr/bin" "$root/lib/systemd/system" "$root/usr/lib/sysusers.d" \
   "$root/etc/mft-retention" "$doc" "$lib/node/bin"
 cp -r "$src/bin" "$src/package.json" "$lib/"
+# Run by the launcher with the bundled node, never by its #! line (which names a node in $PATH).
+chmod 0644 "$lib"/bin/*
 mkdir -p "$lib/dist" && cp -r "$src/dist/src" "$lib/dist/"
 find "$lib/dist" -name '*.map' -delete
 cp -r "$src/node_modules" "$lib/"
 bash "$repo/packaging/deb/trim-node-modules.sh" "$lib/node_modules"
 install -m 0755 "$runtime/bin/node" "$lib/node/bin/node"
+# The official build carries its symbols (about 40 MB); Debian ships binaries without them.
+strip --strip-unneeded "$lib/node/bin/node"
 install -m 0644 "$runtime/LICENSE" "$lib/node/LICENSE"
 install -m 0755 "$repo/packaging/deb/launcher.sh" "$root/usr/bin/mft-retention"
 install -m 0644 "$repo/packaging/deb/sysusers.conf" "$root/usr/lib/sysusers.d/mft-retention.conf"
@@ -124,7 +128,7 @@ Version: $version
 Architecture: amd64
 Maintainer: ${DEB_MAINTAINER:-mft-retention maintainers <mft-retention@users.noreply.github.com>}
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
-Depends: $depends, adduser | systemd
+Depends: $depends, systemd
 Section: admin
 Priority: optional
 Description: retention and purge daemon for Cisco IM and Presence MFT

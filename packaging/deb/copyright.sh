@@ -13,7 +13,7 @@ Upstream-Name: mft-retention
 Source: the mft-retention source tree (npm run package)
 
 Files: *
-Copyright: mft-retention contributors
+Copyright: 2026 mft-retention contributors
 License: Apache-2.0
 
 Files: usr/lib/mft-retention/node/*

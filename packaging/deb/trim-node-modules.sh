@@ -18,7 +18,7 @@ find "$crypto/Release" -mindepth 1 -maxdepth 1 ! -name sshcrypto.node -exec rm -
 
 # Each package's tests, benchmarks, examples and web docs (at its top level only: lib/test may be code).
 find "$nm" -mindepth 2 -maxdepth 3 -type d \( -name test -o -name tests -o -name __tests__ \
-  -o -name benchmarks -o -name example -o -name examples -o -name docs -o -name .github \) \
+  -o -name benchmarks -o -name example -o -name examples -o -name docs -o -name .github -o -name .husky \) \
   -path "$nm/*" -exec sh -c 'for d; do p=$(dirname "$d"); [ -f "$p/package.json" ] && rm -rf "$d"; done; true' _ {} +
 find "$nm" -type f \( -name '.eslintrc*' -o -name 'eslint.config.*' -o -name .npmignore -o -name .gitattributes \
   -o -name .travis.yml -o -name '.prettierrc*' -o -name .editorconfig -o -name '*.html' -o -name '*.map' \) -delete

@@ -204,6 +204,7 @@ export const COMMANDS: CommandSpec[] = [
 export const GLOBAL_OPTIONS: OptionSpec[] = [
   { name: 'help', short: 'h', type: 'boolean', default: 'off', summary: "show the command's help" },
   { name: 'version', type: 'boolean', default: 'off', summary: 'show the version' },
+  { name: 'verbose', type: 'boolean', default: 'off', summary: 'with --version: also the Node.js runtime that runs it' },
 ];
 
 export const commandName = (c: CommandSpec): string => c.words.join(' ');

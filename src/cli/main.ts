@@ -9,6 +9,7 @@ import { commandName, COMMANDS } from './commandTable.js';
 import { commandHelp, overviewHelp, usageLine } from './helpText.js';
 import { CommandUsageError, parseCommandLine, type OptionValue } from './parseCommandLine.js';
 import { StateFileError } from '../stateFiles/stateFileError.js';
+import { versionText } from './version.js';
 
 export const USAGE = overviewHelp();
 
@@ -57,9 +58,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
     parsed = parseCommandLine(argv);
     const { command, positionals } = parsed;
     if (parsed.version) {
-      io.out('mft-retention 0.1.0');
+      io.out(versionText(parsed.values.verbose === true));
       return EXIT.ok;
     }
+    if (parsed.values.verbose === true) throw new UsageError('--verbose goes with --version: mft-retention --version --verbose');
     if (!command) {
       io.out(overviewHelp());
       return parsed.help ? EXIT.ok : EXIT.config;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { defOf } from './schemaKeys.js';
+import { defOf, type Def } from './schemaKeys.js';
 
 /** One key of the config file, as the reference page lists it. */
 export interface KeyReference {

@@ -4,10 +4,11 @@
 # unit-test the alert and recording rules and the dashboard's queries (the Prometheus server
 # itself is never started), systemd-analyze for the unit
 # files, util-linux's script for a pseudo-terminal), and GNU time, with which `npm run bench`
-# reads the purge's peak memory, and g++ and make, which build ssh2's native crypto binding
-# (scripts/build-ssh-crypto.mjs; doctor's "SSH crypto" check expects it), and headless Chromium
-# with poppler's pdftotext, which render and read the dry-run's HTML page. Idempotent: does nothing when
-# everything is present.
+# reads the purge's peak memory, g++ and make, which build ssh2's native crypto binding
+# (scripts/build-ssh-crypto.mjs; doctor's "SSH crypto" check expects it), headless Chromium
+# with poppler's pdftotext, which render and read the dry-run's HTML page, and systemd-nspawn
+# (systemd-container) and debootstrap, with which the systemd tests boot Debian 12's systemd in a
+# container (scripts/build-systemd-test-tree.sh). Idempotent: does nothing when everything is present.
 #
 # Never starts or enables a system service: during the install a policy-rc.d that
 # answers 101 ("action forbidden") is put in place, and units of packages installed by
@@ -31,8 +32,10 @@ declare -A PROBE=(
   [make]='/usr/bin/make'
   [chromium]='/usr/bin/chromium'
   [poppler-utils]='/usr/bin/pdftotext'
+  [systemd-container]='/usr/bin/systemd-nspawn'
+  [debootstrap]='/usr/sbin/debootstrap'
 )
-ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager prometheus rsyslog time g++ make chromium poppler-utils)
+ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager prometheus rsyslog time g++ make chromium poppler-utils systemd-container debootstrap)
 
 present() {
   local pattern=$1 f

@@ -71,6 +71,16 @@ export class AlarmService {
     return this.delivery.pending();
   }
 
+  /** Reports whether alarms.json can be written (the daemon's health and its own alarm). */
+  onWriteProblem(report: (file: string, error?: Error) => void): void {
+    this.store.onWriteProblem = report;
+  }
+
+  /** The error of the last write of alarms.json while writes fail. */
+  get writeError(): Error | undefined {
+    return this.store.writeError;
+  }
+
   reconfigure(alarms: ResolvedAlarms): void {
     this.delivery.reconfigure(makeSinks(alarms, this.log, this.env), alarms.delivery);
   }
@@ -81,5 +91,6 @@ export class AlarmService {
     const all = await this.delivery.flush(flushMs);
     if (!all) this.log.warn({ pending: this.delivery.pending() }, 'stopping with undelivered alarm events; they are kept on disk and sent after the next start');
     await this.delivery.stop();
+    this.store.stopRetrying();
   }
 }

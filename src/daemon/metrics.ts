@@ -6,6 +6,8 @@ import type { ChatTypeStats } from '../purge/stats.js';
 import type { DeliveryObserver } from '../alarms/delivery.js';
 import type { NodeMeasurements } from '../alarms/nodeChecks.js';
 import { readBuildInfo } from './buildInfo.js';
+import { CatchUpMetrics } from './catchUpMetrics.js';
+import { droppedLogLines } from '../logger.js';
 
 /** What has already been counted of one ChatTypeStats (stats are cumulative within a run). */
 interface Counted {
@@ -65,7 +67,20 @@ export class PurgeMetrics {
     collectDefaultMetrics({ register: this.registry });
     const build = readBuildInfo();
     this.buildInfo.set({ version: build.version, runtime: build.runtime, runtime_version: build.runtimeVersion }, 1);
+    new Counter({
+      name: 'mft_log_lines_dropped_total',
+      help: 'Log lines dropped because the log reader (journald, a pipe) did not keep up and the log buffer was full',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(droppedLogLines());
+      },
+    });
   }
+
+  // ---- Catch-up (rate, caps, windows): remaining backlog and ETA, in catchUpMetrics.ts ----
+  readonly catchUp = new CatchUpMetrics(this.registry);
+  // ---- end of catch-up ----
 
   get contentType(): string {
     return this.registry.contentType;
@@ -132,6 +147,11 @@ export class PurgeMetrics {
 
   setAlarm(alarm: string, node: string, chatType: string | undefined, active: boolean): void {
     this.alarmActive.set({ alarm, node, chat_type: chatType ?? '' }, active ? 1 : 0);
+  }
+
+  /** Drops an alarm's series: another instance speaks for the node now. */
+  forgetAlarm(alarm: string, node: string, chatType: string | undefined): void {
+    this.alarmActive.remove({ alarm, node, chat_type: chatType ?? '' });
   }
 
   /** The measurements of an alarm check (absent ones are left as they were). */

@@ -109,8 +109,8 @@ export const ALERT_CASES: AlertCase[] = [
     ],
     checks: [quiet('5m'), { at: '20m', fires: [{ instance: 'mft1:9464', sink: 'webhook' }] }, quiet('80m')],
   },
-  // Cisco's alarms: raised by the daemon at 11m, cleared at 31m, while another alarm of the node is raised throughout.
-  ...ALARM_NAMES.filter((a) => a.startsWith('XcpMFT') && !['XcpMFTPurgeStalledWarn', 'XcpMFTPurgeRefusedWarn'].includes(a)).map(
+  // The mirrored alarms: raised by the daemon at 11m, cleared at 31m, while another alarm of the node is raised throughout.
+  ...ALARM_NAMES.filter((a) => !['XcpMFTPurgeStalledWarn', 'XcpMFTPurgeRefusedWarn'].includes(a)).map(
     (alarm): AlertCase => ({
       alert: alarm,
       title: `the daemon raises ${alarm} on n1 at 11m and clears it at 31m`,

@@ -3,7 +3,8 @@
 # Prometheus Alertmanager and rsyslog as alarm receivers, systemd-analyze for the unit
 # files, util-linux's script for a pseudo-terminal), and GNU time, with which `npm run bench`
 # reads the purge's peak memory, g++ and make, which build ssh2's native crypto binding
-# (scripts/build-ssh-crypto.mjs; doctor's "SSH crypto" check expects it), and systemd-nspawn
+# (scripts/build-ssh-crypto.mjs; doctor's "SSH crypto" check expects it), headless Chromium
+# with poppler's pdftotext, which render and read the dry-run's HTML page, and systemd-nspawn
 # (systemd-container) and debootstrap, with which the systemd tests boot Debian 12's systemd in a
 # container (scripts/build-systemd-test-tree.sh). Idempotent: does nothing when everything is present.
 #
@@ -26,10 +27,12 @@ declare -A PROBE=(
   [time]='/usr/bin/time'
   [g++]='/usr/bin/g++'
   [make]='/usr/bin/make'
+  [chromium]='/usr/bin/chromium'
+  [poppler-utils]='/usr/bin/pdftotext'
   [systemd-container]='/usr/bin/systemd-nspawn'
   [debootstrap]='/usr/sbin/debootstrap'
 )
-ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager rsyslog time g++ make systemd-container debootstrap)
+ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager rsyslog time g++ make chromium poppler-utils systemd-container debootstrap)
 
 present() {
   local pattern=$1 f

@@ -3,15 +3,19 @@ import pino from 'pino';
 
 /**
  * Characters of log lines waiting for a slow reader (a pipe, journald) before new lines are
- * dropped: about 27,000 per-file lines. The memory stays bounded however long the reader stalls.
+ * dropped: about 55,000 per-file lines, 16 MiB of the heap at most, however long the reader stalls.
  */
-export const LOG_BUFFER_CHARS = 8 * 1024 * 1024;
+export const LOG_BUFFER_CHARS = 16 * 1024 * 1024;
 /** Bytes handed to one write(2): few calls for a purge's thousands of lines a second. */
 const CHUNK_CHARS = 1024 * 1024;
-/** A full non-blocking pipe (EAGAIN): retry after 1 ms, doubling up to this while it stays full. */
-const MAX_RETRY_MS = 50;
-/** At exit, how long the last lines may wait for a reader that does not read. */
-const EXIT_FLUSH_MS = 5_000;
+/**
+ * A full non-blocking pipe or socket (EAGAIN; Node.js makes standard output non-blocking once it
+ * writes the report there, and standard error shares it): retry after 1 ms, doubling up to this.
+ * Short, so that a reader as fast as journald is never waited on; cheap while a reader is stopped.
+ */
+const MAX_RETRY_MS = 5;
+/** At exit (process.exit), how long the last lines may wait for a reader that does not read. */
+const EXIT_FLUSH_MS = 30_000;
 
 /** sd-daemon(3) priorities for pino's levels: journald files each line under its own. */
 const PRIORITY: Record<number, string> = { 10: '<7>', 20: '<7>', 30: '<6>', 40: '<4>', 50: '<3>', 60: '<2>' };
@@ -110,7 +114,8 @@ export function makeLogStream(opts: LogStreamOptions): LogStream {
         if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
           rest = buf;
           retryMs = Math.min(MAX_RETRY_MS, retryMs ? retryMs * 2 : 1);
-          setTimeout(pump, retryMs).unref();
+          // Not unref'd: a command that is done still waits for its log to be written.
+          setTimeout(pump, retryMs);
           return;
         }
         // EPIPE, EBADF...: nobody can read the log any more; stop writing it, as pino does.

@@ -17,6 +17,8 @@
 //   sshd on 127.0.0.1 are reachable from inside, and a port a unit listens on is reachable from
 //   the test, so pick free ports (procUtil.freePort).
 // - The host's /usr/bin/node is bound in read-only unless hostNode: false.
+// - The tree is Debian 12 minbase plus systemd, dbus and procps, without apt lists: install a
+//   package built for it with `dpkg -i` from a file brought in (its dependencies must be there).
 // - Needs root, systemd-nspawn (systemd-container), nsenter and debootstrap: a missing one throws
 //   saying how to install it (scripts/install-test-deps.sh).
 // - In unit files written by a test, a literal `$` is `$$` and `%` is `%%`.

@@ -15,7 +15,7 @@ describe('logger with a slow or stopped reader', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mft-log-'));
     const result = join(dir, 'result.json');
     const out = join(dir, 'out.log');
-    // 60,000 lines of ~300 bytes: far more than the pipe (64 KiB) and the buffer (8 Mi characters) hold.
+    // 100,000 lines of ~360 bytes: far more than the pipe (64 KiB) and the buffer (16 Mi characters) hold.
     const script = `
       import { writeFileSync } from 'node:fs';
       const { makeLogger, infoMany, droppedLogLines } = await import(${JSON.stringify(LOGGER)});
@@ -23,7 +23,7 @@ describe('logger with a slow or stopped reader', () => {
       let last = performance.now(), maxLagMs = 0;
       const tick = setInterval(() => { const now = performance.now(); maxLagMs = Math.max(maxLagMs, now - last); last = now; }, 5);
       const pad = 'x'.repeat(180);
-      for (let b = 0; b < 60; b++) {
+      for (let b = 0; b < 100; b++) {
         const rs = [];
         for (let i = 0; i < 1000; i++) rs.push({ path: '/opt/mftFileStore/node_1/files/im/20261121/03/' + (b * 1000 + i) + '-' + pad, size: 1, rows: 1 });
         infoMany(log, 'removed', rs);
@@ -51,7 +51,7 @@ describe('logger with a slow or stopped reader', () => {
       expect(n.msg).toMatch(/^\d+ log lines? dropped: the log reader \(journald, a pipe\) did not keep up$/);
     }
     // Every line is either written or counted, and the lines written are whole, in order.
-    expect(removed.length + notices.reduce((a, n) => a + (n.droppedLines as number), 0)).toBe(60_000);
+    expect(removed.length + notices.reduce((a, n) => a + (n.droppedLines as number), 0)).toBe(100_000);
     expect(notices.reduce((a, n) => a + (n.droppedLines as number), 0)).toBe(dropped);
     const seq = removed.map((l) => Number(String(l.path).split('/').pop()!.split('-')[0]));
     expect(seq).toEqual([...seq].sort((a, b) => a - b));

@@ -2,11 +2,11 @@ import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
 import type { ResolvedFileServer } from '../config/loadConfig.js';
 import { readSecret, readSecretBuffer } from '../config/secrets.js';
 import { ConnectError, HostKeyMismatchError } from '../errors.js';
-import type { DirectoryEntry, FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
+import type { DirectoryEntry, FileState, FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
 import { SftpRequestChannel, sftpStatusOf } from './sftp/requestChannel.js';
 import { sshLogin, SshLoginError, type SshSession } from './sftp/sshLogin.js';
 import { FX, FXP } from './sftp/wire.js';
-import { MISSING, NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
+import { eachLimited, makeLimiter, MISSING, NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
 
 type SftpConfig = Extract<ResolvedFileServer, { type: 'sftp' }>;
 
@@ -165,6 +165,25 @@ export class SftpFileStore implements FileStore {
       if (sftpStatusOf(err) === FX.NO_SUCH_FILE) return false;
       throw err;
     }
+  }
+
+  /** A few dozen lstat requests in flight through ssh2's own SFTP client (read-only, for plans). */
+  private readonly statLimit = makeLimiter(64);
+
+  async statFiles(paths: string[]): Promise<FileState[]> {
+    this.assertAlive();
+    return eachLimited(paths, this.statLimit, async (p): Promise<FileState> => {
+      try {
+        const st = await call<Stats>((cb) => this.sftp.lstat(p, cb));
+        const type = st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
+        // SFTP version 3 gives whole seconds, and only when the server sends the times.
+        const mtime = (st as { mtime?: number }).mtime;
+        return { type, size: Number(st.size ?? 0), ...(typeof mtime === 'number' && Number.isFinite(mtime) ? { mtimeMs: mtime * 1000 } : {}) };
+      } catch (err) {
+        if (sftpStatusOf(err) === FX.NO_SUCH_FILE) return 'missing';
+        throw this.lostOr(err as Error);
+      }
+    });
   }
 
   async freeSpace(): Promise<FreeSpace | 'unsupported'> {

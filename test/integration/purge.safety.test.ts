@@ -55,7 +55,7 @@ describe('purge safety', () => {
     expect(s).toMatchObject({ files: 0, rows: 0 });
   });
 
-  it('file first: when the rows cannot be deleted the files are already gone, and the next run deletes the rows', async () => {
+  it('file first: when the rows cannot be deleted no file goes (exit 6); once granted, the next run purges both', async () => {
     const f = await env.fixture({ policies: { im: 'PT1H' } });
     const a = await f.node.upload({ at: ago(10), gets: [ago(9), ago(8)] });
     const b = await f.node.upload({ at: ago(12) });
@@ -63,21 +63,20 @@ describe('purge safety', () => {
     await f.node.sql('REVOKE DELETE ON aft_log FROM mft');
 
     const r1 = await f.purge('--json');
-    expect(r1.code, show(r1)).toBe(1);
-    // The files went first ...
-    expect(present(a.path)).toBe(false);
-    expect(present(b.path)).toBe(false);
-    expect(present(keep.path)).toBe(true);
-    // ... and every row is still there, to be finished by the next run.
+    expect(r1.code, show(r1)).toBe(6);
+    // Checked before any removal: every file and every row stays.
+    expect(present(a.path)).toBe(true);
+    expect(present(b.path)).toBe(true);
     expect((await f.node.indexes()).sort()).toEqual([...a.indexes, ...b.indexes, ...keep.indexes].sort());
-    expect(r1.stderr + r1.stdout).toMatch(/permission denied/i);
+    expect(summaryRecord(r1.stdout).nodes[0].error).toContain('GRANT DELETE ON public.aft_log TO mft;');
 
     await f.node.sql('GRANT DELETE ON aft_log TO mft');
     const r2 = await f.purge('--json');
     expect(r2.code, show(r2)).toBe(0);
     expect(await f.node.indexes()).toEqual(keep.indexes);
-    expect(recordFor(r2.stdout, a.path)[0]).toMatchObject({ decision: 'delete', outcome: 'missing', rows: 3 });
-    expect(recordFor(r2.stdout, b.path)[0]).toMatchObject({ decision: 'delete', outcome: 'missing', rows: 1 });
+    expect(present(a.path)).toBe(false);
+    expect(present(b.path)).toBe(false);
+    expect(recordFor(r2.stdout, a.path)[0]).toMatchObject({ decision: 'delete', outcome: 'removed', rows: 3 });
     expect(summaryRecord(r2.stdout)).toMatchObject({ files: 2, rows: 4, failed: 0 });
   });
 

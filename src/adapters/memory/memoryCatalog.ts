@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { ChatType } from '../../core/chatType.js';
 import type { UploadRow } from '../../core/eligibility.js';
-import type { AuditRow, Catalog, ChatTypeCount, CompanionRow, DatabaseUsage, ExpiredCount, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
+import type { AuditRow, Catalog, ChatTypeCount, CompanionRow, DatabaseUsage, ExpiredCount, ExpiredUploadQuery, ExpiredUploadReader, PlanRow } from '../../ports.js';
 import { KEYSET_START, openKeysetUploadReader } from '../keysetUploadReader.js';
 
 /** One AFT_LOG row, every column of Cisco's table. */
@@ -124,6 +124,25 @@ export class MemoryCatalog implements Catalog {
     return this.all()
       .filter((r) => wanted.has(r.filePath))
       .map((r) => ({ aftIndex: r.aftIndex.toString(), filePath: r.filePath, method: r.method, chatType: r.chatType, uploadedAt: r.timestamp }));
+  }
+
+  async findPlanRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<PlanRow[]> {
+    const ids = new Set(aftIndexes.map((i) => BigInt(i)));
+    const wanted = new Set(paths);
+    const mark = BigInt(newerThanIndex);
+    return this.all()
+      .filter((r) => ids.has(r.aftIndex) || (wanted.has(r.filePath) && r.aftIndex > mark))
+      .map((r) => ({
+        aftIndex: r.aftIndex.toString(),
+        method: r.method,
+        chatType: r.chatType,
+        filePath: r.filePath,
+        uploadedAt: r.timestamp,
+        fileSize: r.fileSize,
+        bytesTransferred: r.bytesTransferred,
+        jid: r.jid,
+        toJid: r.toJid,
+      }));
   }
 
   async countExpiredUploadsByChatType(counts: ReadonlyArray<ExpiredCount>, totalBefore?: Date): Promise<ChatTypeCount[]> {

@@ -4,16 +4,11 @@
  */
 import type { ChatType } from './core/chatType.js';
 import type { UploadRow } from './core/eligibility.js';
+import type { CompanionRow } from './core/planBatch.js';
 import type { CancelReason } from './errors.js';
 
-/** Another AFT_LOG row sharing a file_path with a candidate upload (its `Get` rows, or a duplicate `Post`). */
-export interface CompanionRow {
-  aftIndex: string;
-  filePath: string;
-  method: string;
-  chatType: string;
-  uploadedAt: Date;
-}
+/** Another AFT_LOG row sharing a file_path with a candidate upload; defined with the rules that read it. */
+export type { CompanionRow };
 
 /** One chat type's expired `Post` rows to count: those uploaded strictly before `before`. */
 export interface ExpiredCount {

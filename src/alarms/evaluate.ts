@@ -3,7 +3,7 @@
  * thresholds differ (hysteresis), so a value hovering near one of them never flaps.
  */
 import type { DatabaseThresholds, FreeSpaceThresholds, StalledThresholds } from '../config/resolveAlarms.js';
-import { humanBytes } from '../cli/format.js';
+import { humanBytes } from '../shared/format.js';
 import type { DatabaseUsage, FreeSpace } from '../ports.js';
 
 export interface Verdict {

@@ -5,7 +5,7 @@ import { resolvePurgeTimes, retentionCutoff } from '../core/clock.js';
 import type { EligibilityContext } from '../core/eligibility.js';
 import { coerceError, ConnectError, DatabaseFullError } from '../errors.js';
 import type { Catalog, DatabaseUsage, FileStore, FreeSpace } from '../ports.js';
-import { decideRows } from '../purge/planBatch.js';
+import { decideRows } from '../core/planBatch.js';
 import type { Observation } from './alarmState.js';
 import { backlogVerdict, databaseUsageVerdict, freeSpaceVerdict, noSuccessVerdict, type Verdict } from './evaluate.js';
 

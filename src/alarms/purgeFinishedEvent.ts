@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { NodeResult } from '../purge/purgeNode.js';
-import { totalFailed } from '../purge/stats.js';
+import { totalFailed } from '../core/purgeStats.js';
 
 const count = z.number().int().min(0);
 const counts = z.record(z.string(), count);

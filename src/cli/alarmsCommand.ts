@@ -8,7 +8,7 @@ import { loadConfig } from '../config/loadConfig.js';
 import { coerceError } from '../errors.js';
 import { openCatalog, openFileStore } from '../purge/openPorts.js';
 import { readState } from '../daemon/stateFile.js';
-import { EXIT, type ExitCode } from './exitCodes.js';
+import { EXIT, type ExitCode } from '../shared/exitCodes.js';
 import { assertKnownNodes } from './knownNodes.js';
 import type { Io } from './io.js';
 

@@ -9,7 +9,7 @@ import { createTask } from 'node-cron';
 import { purgeWindowVerdict } from '../daemon/windowGate.js';
 import { formatSeconds } from '../purge/pacing.js';
 import type { NodeResult } from '../purge/purgeNode.js';
-import { humanBytes, thousands } from './format.js';
+import { humanBytes, thousands } from '../shared/format.js';
 
 export interface NodeCatchUp extends CatchUpPlan {
   node: string;

@@ -4,7 +4,7 @@ import { ConfigError } from '../config/configError.js';
 import { describeExposure, exposureFix, findSecretExposures } from '../config/secretExposure.js';
 import type { ResolvedSink } from '../config/resolveAlarms.js';
 import { redactUrl } from '../alarms/sinks/sink.js';
-import { EXIT, type ExitCode } from './exitCodes.js';
+import { EXIT, type ExitCode } from '../shared/exitCodes.js';
 import type { Io } from './io.js';
 
 /** The effective settings, with every secret replaced by where it is read from. */

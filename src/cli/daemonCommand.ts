@@ -4,7 +4,7 @@ import { handleSignals, type SignalSource } from '../daemon/signals.js';
 import { coerceError } from '../errors.js';
 import { makeLogger } from '../logger.js';
 import { systemdNotifier } from '../daemon/sdNotify.js';
-import { EXIT, type ExitCode } from './exitCodes.js';
+import { EXIT, type ExitCode } from '../shared/exitCodes.js';
 import type { Io } from './io.js';
 
 export interface DaemonArgs {

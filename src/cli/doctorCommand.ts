@@ -2,7 +2,7 @@ import { loadConfig } from '../config/loadConfig.js';
 import { renderReport, reportJson } from '../doctor/render.js';
 import { runDoctor } from '../doctor/runDoctor.js';
 import { allChecks, type DoctorReport } from '../doctor/types.js';
-import { EXIT, type ExitCode } from './exitCodes.js';
+import { EXIT, type ExitCode } from '../shared/exitCodes.js';
 import { assertKnownNodes } from './knownNodes.js';
 import { UsageError, type Io } from './io.js';
 

@@ -1,5 +1,5 @@
 import type { NodeResult } from '../purge/purgeNode.js';
-import { humanBytes, thousands } from './format.js';
+import { humanBytes, thousands } from '../shared/format.js';
 import { totals } from './purgeReport.js';
 
 const COLORS: Record<string, string> = { im: '#2f6db5', groupchat: '#d08a1e', persistent: '#5a9b4c' };

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../config/configError.js';
-import { EXIT, type ExitCode } from './exitCodes.js';
+import { EXIT, type ExitCode } from '../shared/exitCodes.js';
 import { processIo, UsageError, type Io } from './io.js';
 import { purgeCommand } from './purgeCommand.js';
 import { configCheckCommand } from './configCheckCommand.js';
@@ -131,7 +131,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
         return await resetAlarmsCommand({ config: v.config() }, io);
       }
       case 'demo': {
-        const { demoCommand } = await import('../demo/demoCommand.js');
+        const { demoCommand } = await import('./demoCommand.js');
         return await demoCommand({ keep: v.flag('keep') }, io);
       }
       default:

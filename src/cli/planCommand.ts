@@ -11,10 +11,10 @@ import { makePlan } from '../purge/planSave.js';
 import { readPlanFile, resultFileOf, writeFileAtomically, writePlanFile } from '../purge/planStore.js';
 import { openRunHistory, type RunHistory } from '../purge/runHistory.js';
 import { nextScheduledRun } from '../daemon/nextRun.js';
-import { EXIT, type ExitCode } from './exitCodes.js';
-import { humanBytes, table, thousands } from './format.js';
+import { EXIT, type ExitCode } from '../shared/exitCodes.js';
+import { humanBytes, table, thousands } from '../shared/format.js';
 import { UsageError, type Io } from './io.js';
-import { exitCodeFor, parseAsOf, type PurgeArgs } from './purgeCommand.js';
+import { exitCodeFor, parseAsOf, type PurgeArgs } from './purgeArgs.js';
 import { fileRecord, renderReport, summaryRecord } from './purgeReport.js';
 
 /** `purge --dry-run --save-plan FILE` and `purge --plan FILE`. */

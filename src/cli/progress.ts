@@ -1,6 +1,6 @@
-import type { ChatTypeStats } from '../purge/stats.js';
+import type { ChatTypeStats } from '../core/purgeStats.js';
 import type { StepProgress } from '../purge/purgeNode.js';
-import { humanBytes, thousands } from './format.js';
+import { humanBytes, thousands } from '../shared/format.js';
 
 export interface ProgressStream {
   write(text: string): unknown;

@@ -1,17 +1,16 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { LogLevel } from '../config/schema.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { CHAT_TYPES, isChatType, type ChatType } from '../core/chatType.js';
-import { coerceError, ConnectError, DatabaseRefusedError } from '../errors.js';
+import { coerceError } from '../errors.js';
 import { readAlarmFile } from '../alarms/alarmStore.js';
 import { handleSignals, type SignalSource } from '../daemon/signals.js';
 import { StopControl } from '../purge/stopControl.js';
 import { makeLogger } from '../logger.js';
 import { runPurge } from '../purge/runPurge.js';
-import type { NodeResult } from '../purge/purgeNode.js';
-import { EXIT, type ExitCode } from './exitCodes.js';
+import { EXIT, type ExitCode } from '../shared/exitCodes.js';
+import { exitCodeFor, parseAsOf, type PurgeArgs } from './purgeArgs.js';
 import { assertKnownNodes } from './knownNodes.js';
 import { fileRecord, renderReport, summaryRecord } from './purgeReport.js';
 import { UsageError, type Io } from './io.js';
@@ -21,40 +20,6 @@ import { parseApproval } from '../core/approval.js';
 import { checkFileServerReadOnly, renderPreflight, type FileServerPreflight } from '../purge/fileServerPreflight.js';
 import { commandDeadline } from './stopBy.js';
 import { catchUpPlans, renderCatchUp, renderEnded } from './catchUpReport.js';
-
-export interface PurgeArgs {
-  config: string;
-  dryRun: boolean;
-  json: boolean;
-  nodes?: string[];
-  chatTypes?: string[];
-  asOf?: string;
-  logLevel?: LogLevel;
-  /** After the purge, run the alarm checks and deliver raises and clears (the systemd timer). */
-  alarms?: boolean;
-  /** Approval tokens of refused runs. */
-  approve?: string[];
-  /** A dry-run that does not log in to the file servers. */
-  offline?: boolean;
-  /** Also write the dry-run as a self-contained HTML page to this file. */
-  html?: string;
-  /** Stop between batches at this time (HH:MM in daemon.timezone, or ISO-8601 with offset). */
-  until?: string;
-  /** Stop between batches after this long (PT2H, 90m). */
-  maxDuration?: string;
-  /** With --dry-run: write what would go to this plan file. */
-  savePlan?: string;
-  /** Apply this plan file (and nothing else). */
-  plan?: string;
-}
-
-export function parseAsOf(text: string): Date {
-  const t = new Date(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(t.getTime())) {
-    throw new UsageError(`--as-of "${text}" is not an ISO-8601 date or time; expected e.g. 2026-12-01 or 2026-12-01T08:00:00Z`);
-  }
-  return t;
-}
 
 /** The process edges a purge touches on a stop, injectable for in-process tests. */
 export interface PurgeProcess {
@@ -187,14 +152,3 @@ function withPreflight(code: ExitCode, preflight: FileServerPreflight[]): ExitCo
   return preflight.some((p) => p.status !== 'ok') ? EXIT.partial : code;
 }
 
-export function exitCodeFor(results: NodeResult[]): ExitCode {
-  if (results.some((r) => r.status === 'failed' && r.error instanceof DatabaseRefusedError)) return EXIT.databaseRefused;
-  if (results.some((r) => r.status === 'failed' && r.error instanceof ConnectError)) return EXIT.connection;
-  // A DELETE that failed after its files were removed (a lock timeout, say): not a success either.
-  if (results.some((r) => r.status === 'failed' && r.chatTypes.some((s) => s.rowsPending > 0))) return EXIT.databaseRefused;
-  if (results.some((r) => r.status === 'stopped')) return EXIT.stopped;
-  // A dry-run that a limit would refuse says so in its exit code too.
-  if (results.some((r) => r.refused?.length)) return EXIT.refused;
-  if (results.some((r) => r.status !== 'ok')) return EXIT.partial;
-  return EXIT.ok;
-}

@@ -1,6 +1,6 @@
-import type { FileDecision } from '../purge/planBatch.js';
+import type { FileDecision } from '../core/planBatch.js';
 import type { NodeResult } from '../purge/purgeNode.js';
-import { humanBytes, table, thousands } from './format.js';
+import { humanBytes, table, thousands } from '../shared/format.js';
 
 /** One JSON Lines object per file considered (`--json`). */
 export function fileRecord(node: string, f: FileDecision, outcome?: string): Record<string, unknown> {

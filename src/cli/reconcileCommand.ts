@@ -6,7 +6,7 @@ import { openCatalog, openFileStore } from '../purge/openPorts.js';
 import { reconcileNode, type ReconcileResult } from '../reconcile/reconcileNode.js';
 import { reconcileRecords, renderReconcile } from '../reconcile/renderReconcile.js';
 import type { Catalog, FileStore } from '../ports.js';
-import { EXIT, type ExitCode } from './exitCodes.js';
+import { EXIT, type ExitCode } from '../shared/exitCodes.js';
 import { assertKnownNodes } from './knownNodes.js';
 import { UsageError, type Io } from './io.js';
 

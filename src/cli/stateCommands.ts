@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/loadConfig.js';
 import { resetHistory } from '../purge/runHistory.js';
 import { resetAlarmFile } from '../alarms/alarmStore.js';
-import { EXIT, type ExitCode } from './exitCodes.js';
+import { EXIT, type ExitCode } from '../shared/exitCodes.js';
 import { UsageError, type Io } from './io.js';
 import { assertKnownNodes } from './knownNodes.js';
 

@@ -1,30 +1,6 @@
 import { parseIsoDuration } from './duration.js';
+import type { ResolvedLimits } from '../core/limits.js';
 import type { RawLimits } from './schema.js';
-
-/** Blast-radius limits of one node, with defaults applied (see docs/configuration.md, "Blast-radius limits"). */
-export interface ResolvedLimits {
-  /** Most files one run may remove from the node (all chat types together); undefined: no cap. */
-  maxFiles?: number;
-  /** Most bytes one run may remove from the node; undefined: no cap. */
-  maxBytes?: number;
-  /** Refuse a chat type's run above this many times the median of its recent runs; undefined: off. */
-  maxTimesUsual?: number;
-  /** How many recent runs (that found something to remove) make up "usual". */
-  usualRuns: number;
-  /** The relative limits (usual, percent, everything) apply only from this many files up. */
-  minFiles: number;
-  /** Refuse a chat type's run that would remove more than this percentage of its files; undefined: off. */
-  maxPercentOfChatType?: number;
-  /** A policy with a shorter retention needs `allowShortRetention: true`. */
-  minRetentionMs: number;
-  minRetentionText: string;
-  /** How long an approval token stays valid after the refused run that issued it. */
-  approvalValidityMs: number;
-  /** A run removes at most this many (oldest) expired files and stops; undefined: no cap. */
-  maxFilesPerRun?: number;
-  /** A run removes at most this many bytes and stops; undefined: no cap. */
-  maxBytesPerRun?: number;
-}
 
 export const LIMIT_DEFAULTS = {
   maxTimesUsual: 10,

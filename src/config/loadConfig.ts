@@ -7,7 +7,8 @@ import { ConfigError, renderValue, type ConfigProblem } from './configError.js';
 import { parseIsoDuration } from './duration.js';
 import type { Hold } from '../core/holds.js';
 import { loadHolds } from './holds.js';
-import { resolveLimits, type ResolvedLimits } from './limits.js';
+import type { ResolvedLimits } from '../core/limits.js';
+import { resolveLimits } from './limits.js';
 import { loadPolicies, makePolicy, type PolicySet } from './policies.js';
 import {
   configSchema,

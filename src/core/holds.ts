@@ -1,5 +1,3 @@
-import type { UploadRow } from './eligibility.js';
-
 /**
  * A legal hold: files it matches are never purged while it is in force, whatever their age.
  * A hold matches a file when any one of its selectors does.
@@ -27,8 +25,16 @@ export function bareJid(jid: string): string {
   return (slash >= 0 ? jid.slice(0, slash) : jid).trim().toLowerCase();
 }
 
+/** What a hold matches on: the fields of an upload row it reads. */
+export interface HeldRow {
+  aftIndex: string;
+  filePath: string | null;
+  jid: string;
+  toJid: string;
+}
+
 /** The first hold in force at `now` that covers the row, if any. */
-export function findHold(row: UploadRow, holds: readonly Hold[], now: Date): Hold | undefined {
+export function findHold(row: HeldRow, holds: readonly Hold[], now: Date): Hold | undefined {
   if (holds.length === 0) return undefined;
   const uploader = bareJid(row.jid ?? '');
   const recipient = bareJid(row.toJid ?? '');

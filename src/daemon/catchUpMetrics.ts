@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { StepProgress } from '../purge/purgeNode.js';
-import type { ChatTypeStats } from '../purge/stats.js';
+import type { ChatTypeStats } from '../core/purgeStats.js';
 import type { Backlog } from '../ports.js';
 
 /**

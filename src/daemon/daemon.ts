@@ -2,7 +2,7 @@ import type { LevelWithSilent, Logger } from 'pino';
 import type { ResolvedConfig } from '../config/loadConfig.js';
 import { CHAT_TYPES } from '../core/chatType.js';
 import { coerceError } from '../errors.js';
-import { EXIT, type ExitCode } from '../cli/exitCodes.js';
+import { EXIT, type ExitCode } from '../shared/exitCodes.js';
 import { AlarmService } from '../alarms/alarmService.js';
 import type { Transition } from '../alarms/alarmState.js';
 import { AlarmMonitor } from './alarmMonitor.js';

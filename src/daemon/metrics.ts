@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { NodeAlarmThresholds } from '../config/resolveAlarms.js';
 import { ConnectError, DatabaseFullError, HostKeyMismatchError } from '../errors.js';
 import type { NodeResult } from '../purge/purgeNode.js';
-import type { ChatTypeStats } from '../purge/stats.js';
+import type { ChatTypeStats } from '../core/purgeStats.js';
 import type { DeliveryObserver } from '../alarms/delivery.js';
 import type { NodeMeasurements } from '../alarms/nodeChecks.js';
 import { readBuildInfo } from './buildInfo.js';

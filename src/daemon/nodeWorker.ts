@@ -6,7 +6,7 @@ import type { NodeLock } from '../ports.js';
 import { tryAcquireNodeLock } from '../purge/openPorts.js';
 import type { NodeResult } from '../purge/purgeNode.js';
 import { runPurge, type RunOptions } from '../purge/runPurge.js';
-import { totalFailed } from '../purge/stats.js';
+import { totalFailed } from '../core/purgeStats.js';
 import { failureReason, type PurgeMetrics } from './metrics.js';
 import type { Refusal } from '../core/limits.js';
 import { purgeWindowVerdict } from './windowGate.js';

@@ -3,7 +3,7 @@ import type { ResolvedPostgresDatabase } from '../config/loadConfig.js';
 import { describeSecretSource, readSecret } from '../config/secrets.js';
 import { postgresClientConfig } from '../adapters/postgres/postgresCatalog.js';
 import { selectNow, tableName } from '../adapters/postgres/sql.js';
-import { humanBytes, thousands } from '../cli/format.js';
+import { humanBytes, thousands } from '../shared/format.js';
 import * as q from './databaseSql.js';
 import { connectTcp, describeTarget } from './tcpProbe.js';
 import { checkMaker, messageOf, type Check, type GroupReport } from './types.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { humanBytes } from '../cli/format.js';
+import { humanBytes } from '../shared/format.js';
 import { CHAT_TYPES } from '../core/chatType.js';
 import { checkMaker, messageOf, type Check } from './types.js';
 

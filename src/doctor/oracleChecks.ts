@@ -5,7 +5,7 @@ import { connectOracle, describeOracle, thinConnector, type OracleConnection, ty
 import { oraNumber } from '../adapters/oracle/errors.js';
 import { OracleCatalog } from '../adapters/oracle/oracleCatalog.js';
 import { tableName } from '../adapters/oracle/sql.js';
-import { humanBytes } from '../cli/format.js';
+import { humanBytes } from '../shared/format.js';
 import type { DatabaseCheckOptions } from './databaseChecks.js';
 import { COLUMNS_THE_PURGE_NEEDS, OTHER_DOCUMENTED_COLUMNS } from './databaseSql.js';
 import { connectTcp, describeTarget } from './tcpProbe.js';

@@ -9,7 +9,7 @@ import type { ChatType } from '../core/chatType.js';
 import type { ChatTypeStep } from '../core/catchUp.js';
 import { RatePacer, takeWhenAllowed } from '../core/ratePacer.js';
 import type { Backlog } from '../ports.js';
-import type { FileDecision } from './planBatch.js';
+import type { FileDecision } from '../core/planBatch.js';
 
 /** Why a run ends before its backlog is cleared. */
 export type RunEnd = 'cap' | 'window' | 'until' | 'max-duration';

@@ -10,13 +10,13 @@ import { coerceError } from '../errors.js';
 import type { Catalog, FileStore } from '../ports.js';
 import { AuditExport } from './auditExport.js';
 import { openCatalog, openFileStore } from './openPorts.js';
-import type { FileDecision } from './planBatch.js';
+import type { FileDecision } from '../core/planBatch.js';
 import { checkPlanLimits } from './planLimits.js';
 import { recheckBatch } from './planRecheck.js';
 import { runPacing, StepBudget } from './pacing.js';
 import { executeBatch, runPipeline, type ChatTypeRun, type NodePorts, type NodeResult, type PlannedBatch, type PurgeOptions } from './purgeNode.js';
 import type { RunHistory } from './runHistory.js';
-import { emptyStats, type ChatTypeStats } from './stats.js';
+import { emptyStats, type ChatTypeStats } from '../core/purgeStats.js';
 
 /** Why a plan is refused whole, before anything is touched. */
 export class PlanRefusedError extends Error {

@@ -4,28 +4,9 @@
  * FileDecision), so that the purge's batch code removes and deletes exactly as in a run.
  */
 import type { EligibilityContext } from '../core/eligibility.js';
-import { rowDigest, type PlannedFile, type PlannedServerFile } from '../core/planFile.js';
+import { rowDigest, type PlannedFile, type PlannedServerFile, type PlanSkipReason } from '../core/planFile.js';
 import type { CompanionRow, FileState, PlanRow } from '../ports.js';
-import { attachCompanions, decideRows, type FileDecision } from './planBatch.js';
-
-/** Why a planned file was not removed (besides the purge's own keep reasons). */
-export type PlanSkipReason =
-  /** Some of its rows are gone (deleted by someone else). */
-  | 'row-deleted'
-  /** All its rows and the file are gone: an earlier application of the plan (or someone) purged it. */
-  | 'already-purged'
-  /** A row's columns differ from the plan's. */
-  | 'row-changed'
-  /** A `Get` row for the file was logged after the plan was made. */
-  | 'new-download'
-  /** Another `Post` row for the same path was logged after the plan was made. */
-  | 'new-upload'
-  /** The file on the server is not the one planned (type, size or modification time). */
-  | 'file-changed'
-  /** The plan found the file missing; now there is one. */
-  | 'file-appeared'
-  /** The file could not be examined on the server. */
-  | 'file-unverified';
+import { attachCompanions, decideRows, type FileDecision } from '../core/planBatch.js';
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 

@@ -7,7 +7,7 @@ import { configFingerprint, plannedHold, PlanError, rowDigest, sealPlan, type Pl
 import { coerceError } from '../errors.js';
 import type { Catalog, FileState, FileStore, PlanRow } from '../ports.js';
 import { openCatalog, openFileStore } from './openPorts.js';
-import type { FileDecision } from './planBatch.js';
+import type { FileDecision } from '../core/planBatch.js';
 import { purgeNode, type NodeResult } from './purgeNode.js';
 import type { RunHistory } from './runHistory.js';
 import type { Refusal } from '../core/limits.js';

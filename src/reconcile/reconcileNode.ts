@@ -160,7 +160,7 @@ async function findOrphans(node: ResolvedNode, listed: Listed, catalog: Catalog,
  * match, so only holds by path can: an orphan under a held path stays.
  */
 function heldBy(node: ResolvedNode, path: string, now: Date): string | undefined {
-  return findHold({ aftIndex: '', filePath: path, fileSize: 0, chatType: '', uploadedAt: now, jid: '', toJid: '' }, node.holds, now)?.name;
+  return findHold({ aftIndex: '', filePath: path, jid: '', toJid: '' }, node.holds, now)?.name;
 }
 
 async function findMissing(node: ResolvedNode, chatType: ChatType, cutoff: Date, currentHourStart: Date, listed: Listed, catalog: Catalog, r: ReconcileChatType): Promise<void> {

@@ -1,4 +1,4 @@
-import { humanBytes, table, thousands } from '../cli/format.js';
+import { humanBytes, table, thousands } from '../shared/format.js';
 import type { ReconcileResult } from './reconcileNode.js';
 
 const LIST_MAX = 50;

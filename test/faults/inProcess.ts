@@ -5,9 +5,9 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig } from '../../src/config/loadConfig.js';
-import { exitCodeFor } from '../../src/cli/purgeCommand.js';
-import type { ExitCode } from '../../src/cli/exitCodes.js';
-import type { FileDecision } from '../../src/purge/planBatch.js';
+import { exitCodeFor } from '../../src/cli/purgeArgs.js';
+import type { ExitCode } from '../../src/shared/exitCodes.js';
+import type { FileDecision } from '../../src/core/planBatch.js';
 import { openCatalog, openFileStore } from '../../src/purge/openPorts.js';
 import { purgeNode, type NodeResult } from '../../src/purge/purgeNode.js';
 import type { FileStore, FileToRemove } from '../../src/ports.js';

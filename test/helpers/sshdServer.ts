@@ -30,6 +30,8 @@ export interface StartSshdOptions {
   port?: number;
   /** Login user. Default: the current user (root). Any other name is created as a system user if missing. */
   user?: string;
+  /** Serve the SFTP subsystem (default true); false: logins work, SFTP is refused. */
+  sftp?: boolean;
 }
 
 export interface SshdServer {
@@ -186,7 +188,7 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdServer
           'UsePAM no',
           'StrictModes no',
           'PermitRootLogin prohibit-password',
-          'Subsystem sftp internal-sftp',
+          ...(opts.sftp === false ? [] : ['Subsystem sftp internal-sftp']),
           'UseDNS no',
           'PrintMotd no',
           'X11Forwarding no',

@@ -228,6 +228,15 @@ describe('sshd harness (root)', () => {
     await expect(login(sshd, sshd.otherHostKeyFingerprint)).rejects.toMatchObject({ stage: 'host-key', seen: sshd.hostKeyFingerprint, pinned: { fingerprint: sshd.otherHostKeyFingerprint } });
   });
 
+  it('fails at the sftp stage, logged in, on a server without the SFTP subsystem', async () => {
+    const bare = await startSshd({ sftp: false });
+    try {
+      await expect(login(bare)).rejects.toMatchObject({ stage: 'sftp', seen: bare.hostKeyFingerprint, message: expect.stringMatching(/^logged in, but the SFTP subsystem failed/) });
+    } finally {
+      await bare.destroy();
+    }
+  });
+
   it('fails at authentication, the host key matched, for a client key the server does not know', async () => {
     const { private: stranger } = ssh2.utils.generateKeyPairSync('ed25519');
     const target = { host: sshd.host, port: sshd.port, username: sshd.username, pinnedHostKey: { fingerprint: sshd.hostKeyFingerprint }, connectTimeoutMs: 10_000 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planCatchUp, planStep } from '../../src/core/catchUp.js';
 import { StepBudget } from '../../src/purge/pacing.js';
-import type { FileDecision } from '../../src/purge/planBatch.js';
+import type { FileDecision } from '../../src/core/planBatch.js';
 
 describe('planStep', () => {
   it('without caps, a run takes the whole backlog', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EligibilityContext, UploadRow } from '../../src/core/eligibility.js';
 import { downloadedSince, lastDownload } from '../../src/core/lastActivity.js';
 import type { CompanionRow } from '../../src/ports.js';
-import { attachCompanions, decideRows } from '../../src/purge/planBatch.js';
+import { attachCompanions, decideRows } from '../../src/core/planBatch.js';
 
 const NODE = '/opt/mftFileStore/node_1';
 const P1 = `${NODE}/files/im/20240201/08/aaa.jpg`;

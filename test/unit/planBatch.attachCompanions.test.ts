@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import type { EligibilityContext, UploadRow } from '../../src/core/eligibility.js';
 import type { CompanionRow } from '../../src/ports.js';
-import { attachCompanions, decideRows, type FileDecision } from '../../src/purge/planBatch.js';
+import { attachCompanions, decideRows, type FileDecision } from '../../src/core/planBatch.js';
 
 const NODE = '/opt/mftFileStore/node_1';
 const ctx: EligibilityContext = {

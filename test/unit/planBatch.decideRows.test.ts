@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EligibilityContext, UploadRow } from '../../src/core/eligibility.js';
-import { decideRows } from '../../src/purge/planBatch.js';
-import { countGone, emptyStats } from '../../src/purge/stats.js';
+import { decideRows } from '../../src/core/planBatch.js';
+import { countGone, emptyStats } from '../../src/core/purgeStats.js';
 
 const ctx: EligibilityContext = {
   nodeDirectory: '/srv/mft/node_1',

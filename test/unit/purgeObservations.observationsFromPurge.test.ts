@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { observationsFromPurge } from '../../src/alarms/purgeObservations.js';
 import { ConnectError, DatabaseFullError, HostKeyMismatchError } from '../../src/errors.js';
 import type { NodeResult } from '../../src/purge/purgeNode.js';
-import { emptyStats } from '../../src/purge/stats.js';
+import { emptyStats } from '../../src/core/purgeStats.js';
 
 const NOW = new Date('2026-03-01T10:00:00Z');
 const result = (o: Partial<NodeResult> & Record<string, unknown>): NodeResult => ({ node: 'n1', status: 'ok', chatTypes: [emptyStats('im', 'P7D'), emptyStats('groupchat', 'P7D')], startedAt: NOW, finishedAt: NOW, ...o }) as NodeResult;

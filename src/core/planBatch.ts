@@ -1,7 +1,18 @@
-import { decide, type EligibilityContext, type KeepReason, type UploadRow } from '../core/eligibility.js';
-import { downloadedSince } from '../core/lastActivity.js';
-import type { CompanionRow } from '../ports.js';
-import type { PlanSkipReason } from './planRecheck.js';
+import { decide, type EligibilityContext, type KeepReason, type UploadRow } from './eligibility.js';
+import { downloadedSince } from './lastActivity.js';
+import type { PlanSkipReason } from './planFile.js';
+
+/**
+ * Another AFT_LOG row sharing a file_path with a candidate upload: its `Get` rows, or a
+ * duplicate `Post` (the Catalog port hands them over as CompanionRow, of this shape).
+ */
+export interface CompanionRow {
+  aftIndex: string;
+  filePath: string;
+  method: string;
+  chatType: string;
+  uploadedAt: Date;
+}
 
 /** What happens to one file (one file_path) of a batch, and which rows go with it. */
 export interface FileDecision {

@@ -1,4 +1,4 @@
-import type { Refusal } from '../core/limits.js';
+import type { Refusal } from './limits.js';
 import type { FileDecision } from './planBatch.js';
 
 /** Totals for one node and chat type. In a dry-run, what would go; in a purge, what went. */

@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startOfUtcHour } from '../core/clock.js';
-import { EXIT, type ExitCode } from '../cli/exitCodes.js';
-import type { Io } from '../cli/io.js';
-import { purgeCommand } from '../cli/purgeCommand.js';
-import { AFT_LOG_DDL } from './aftLogDdl.js';
-import { makeDemoTraffic, type DemoUpload } from './demoTraffic.js';
-import { startEmbeddedPostgres } from './embeddedPostgres.js';
+import { EXIT, type ExitCode } from '../shared/exitCodes.js';
+import type { Io } from './io.js';
+import { purgeCommand } from './purgeCommand.js';
+import { AFT_LOG_DDL } from '../demo/aftLogDdl.js';
+import { makeDemoTraffic, type DemoUpload } from '../demo/demoTraffic.js';
+import { startEmbeddedPostgres } from '../demo/embeddedPostgres.js';
 
 const RETENTION_HOURS = { im: 24, groupchat: 36, persistent: 30 * 24 } as const;
 const POLICIES = {

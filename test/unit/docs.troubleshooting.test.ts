@@ -37,7 +37,7 @@ describe('docs/troubleshooting.md', () => {
   });
 
   it('has a row for every exit code the program uses', () => {
-    const exits = readFileSync(path.join(ROOT, 'src/cli/exitCodes.ts'), 'utf8');
+    const exits = readFileSync(path.join(ROOT, 'src/shared/exitCodes.ts'), 'utf8');
     const codes = [...exits.matchAll(/:\s*(\d+),/g)].map((m) => m[1]!);
     expect(codes.length).toBeGreaterThan(5);
     for (const c of codes) expect(page, `exit code ${c}`).toMatch(new RegExp(`^\\| ${c} \\|`, 'm'));

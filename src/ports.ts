@@ -4,6 +4,7 @@
  */
 import type { ChatType } from './core/chatType.js';
 import type { UploadRow } from './core/eligibility.js';
+import type { CancelReason } from './errors.js';
 
 /** Another AFT_LOG row sharing a file_path with a candidate upload (its `Get` rows, or a duplicate `Post`). */
 export interface CompanionRow {
@@ -127,6 +128,20 @@ export interface Catalog {
   deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string, beforeCommit?: (rows: AuditRow[]) => Promise<void>): Promise<number>;
   /** How full the database is, for the XcpMFTDBFullError alarm. */
   databaseUsage(): Promise<DatabaseUsage>;
+  /**
+   * Cancels the purge's statements in progress on the server: `reads`, the long reads only
+   * (counting, computing the reader: a stop, a lost file server; a DELETE of removed files
+   * still finishes), or `all` (the purge gives up). Resolves once the requests are sent. The
+   * cancelled call fails with a StatementCancelledError. An adapter without it lets a statement
+   * run to its time limit.
+   */
+  cancel?(scope: 'reads' | 'all', reason: CancelReason): Promise<void>;
+  /**
+   * Before the first file of a node is removed: that this login may read and delete AFT_LOG
+   * rows on a server that accepts writes. Throws a DatabaseRefusedError that names what is
+   * missing and the statement that fixes it.
+   */
+  checkWritable?(): Promise<void>;
   /**
    * The rows with these aft_index values, and every row for one of `paths` with an aft_index
    * above `newerThanIndex` (logged after a plan read the table): what a plan's batch is checked

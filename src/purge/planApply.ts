@@ -13,6 +13,7 @@ import { openCatalog, openFileStore, tryAcquireNodeLock } from './openPorts.js';
 import type { FileDecision } from './planBatch.js';
 import { checkPlanLimits } from './planLimits.js';
 import { recheckBatch } from './planRecheck.js';
+import { runPacing, StepBudget } from './pacing.js';
 import { executeBatch, runPipeline, type ChatTypeRun, type NodePorts, type NodeResult, type PlannedBatch, type PurgeOptions } from './purgeNode.js';
 import type { RunHistory } from './runHistory.js';
 import { emptyStats, type ChatTypeStats } from './stats.js';
@@ -134,7 +135,20 @@ export async function applyPlan(config: ResolvedConfig, node: ResolvedNode, plan
         holds: node.holds,
         lastDownloadCutoff: policy.keepAfterLastDownload ? retentionCutoff(times.now, policy.keepAfterLastDownload) : undefined,
       };
-      const run: ChatTypeRun = { node: node.name, ctx, ports, opts: { dryRun: false, batchSize: config.purge.batchSize, maxClockSkewMs: config.purge.maxClockSkewMs, hostNow: opts.hostNow, onFile }, stats, log: plog.child({ chatType: section.chatType }) };
+      // A plan is not capped (it is what was approved), but keeps to the rate limit.
+      const pacing = runPacing(node.maxFilesPerSecond, undefined);
+      const step = { chatType: section.chatType, files: planned.length, bytes: planned.reduce((a, f) => a + f.size, 0), maxFiles: Infinity, maxBytes: Infinity, capped: false, estimatedBytes: planned.reduce((a, f) => a + f.size, 0) };
+      const run: ChatTypeRun = {
+        node: node.name,
+        ctx,
+        ports,
+        opts: { dryRun: false, batchSize: config.purge.batchSize, maxClockSkewMs: config.purge.maxClockSkewMs, hostNow: opts.hostNow, onFile },
+        stats,
+        log: plog.child({ chatType: section.chatType }),
+        budget: new StepBudget(step, pacing),
+        pacing,
+        signal,
+      };
       await applyChatType(run, planned, section.highWaterIndex, config, signal);
       if (signal.aborted) {
         result.status = 'stopped';

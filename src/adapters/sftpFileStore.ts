@@ -6,7 +6,7 @@ import type { DirectoryEntry, FileState, FileStore, FileToRemove, FreeSpace, Rem
 import { SftpRequestChannel, sftpStatusOf } from './sftp/requestChannel.js';
 import { sshLogin, SshLoginError, type SshSession } from './sftp/sshLogin.js';
 import { FX, FXP } from './sftp/wire.js';
-import { eachLimited, makeLimiter, MISSING, NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
+import { MISSING, NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
 
 type SftpConfig = Extract<ResolvedFileServer, { type: 'sftp' }>;
 
@@ -167,22 +167,17 @@ export class SftpFileStore implements FileStore {
     }
   }
 
-  /** A few dozen lstat requests in flight through ssh2's own SFTP client (read-only, for plans). */
-  private readonly statLimit = makeLimiter(64);
-
+  /** lstat of each path, many to a packet on the removals' request channel (read-only, for plans). */
   async statFiles(paths: string[]): Promise<FileState[]> {
     this.assertAlive();
-    return eachLimited(paths, this.statLimit, async (p): Promise<FileState> => {
-      try {
-        const st = await call<Stats>((cb) => this.sftp.lstat(p, cb));
-        const type = st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
-        // SFTP version 3 gives whole seconds, and only when the server sends the times.
-        const mtime = (st as { mtime?: number }).mtime;
-        return { type, size: Number(st.size ?? 0), ...(typeof mtime === 'number' && Number.isFinite(mtime) ? { mtimeMs: mtime * 1000 } : {}) };
-      } catch (err) {
-        if (sftpStatusOf(err) === FX.NO_SUCH_FILE) return 'missing';
-        throw this.lostOr(err as Error);
-      }
+    const results = await this.requests.run(FXP.LSTAT, paths);
+    return results.map((r): FileState => {
+      if (r instanceof Error) return sftpStatusOf(r) === FX.NO_SUCH_FILE ? 'missing' : this.lostOr(r);
+      if (typeof r !== 'object') return new Error('the server answered LSTAT without attributes');
+      const format = (r.permissions ?? 0) & 0o170000;
+      const type = format === 0o120000 ? 'symlink' : format === 0o100000 ? 'file' : format === 0o040000 ? 'directory' : 'other';
+      // SFTP version 3 gives whole seconds, and only when the server sends the times.
+      return { type, size: r.size ?? 0, ...(r.mtime !== undefined ? { mtimeMs: r.mtime * 1000 } : {}) };
     });
   }
 

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { loadConfig, type ResolvedConfig } from '../config/loadConfig.js';
 import { parseApproval, type Approval } from '../core/approval.js';
 import { CHAT_TYPES, isChatType, type ChatType } from '../core/chatType.js';
@@ -53,6 +56,10 @@ async function history(config: ResolvedConfig, io: Io): Promise<RunHistory | und
 async function saveCommand(args: PurgeArgs, file: string, io: Io): Promise<ExitCode> {
   if (!args.dryRun) throw new UsageError('--save-plan writes what a dry-run finds: use it with --dry-run (then apply the plan with --plan FILE)');
   if (args.alarms) throw new UsageError('--alarms is for a real purge; a dry-run changes nothing, alarm state included');
+  if (args.offline) throw new UsageError('--offline cannot be combined with --save-plan: a plan records each file as the file server has it (read-only, lstat); drop --offline');
+  for (const [option, target] of [['--save-plan', file], ['--html', args.html]] as const) {
+    if (target && !existsSync(dirname(resolve(target)))) throw new UsageError(`${option} ${target}: the folder ${dirname(resolve(target))} does not exist`);
+  }
   const asOf = args.asOf ? parseAsOf(args.asOf) : undefined;
   const chatTypes = args.chatTypes?.map((c) => {
     if (!isChatType(c)) throw new UsageError(`--chat-type "${c}" is not a chat type; expected one of ${CHAT_TYPES.join(', ')}`);
@@ -95,6 +102,11 @@ async function saveCommand(args: PurgeArgs, file: string, io: Io): Promise<ExitC
       io.out(`Review it, then apply it (within purge.planMaxAge, ${config.purge.planMaxAgeText}): mft-retention purge --config ${config.file} --plan ${file}`);
     } else io.out('\nNo plan was written: the dry-run failed.');
   }
+  if (args.html) {
+    const { renderDryRunHtml } = await import('./dryRunHtml.js');
+    await writeFile(args.html, renderDryRunHtml([{ ...result, refused: runRefused }], started, config.file));
+    if (!args.json) io.out(`\nThe dry-run as a page: ${args.html}`);
+  }
   log.flush?.();
   if (!plan) return exitCodeFor([result]);
   return saved.refusals?.length ? EXIT.refused : result.status === 'ok' || result.status === 'refused' ? EXIT.ok : exitCodeFor([result]);
@@ -116,6 +128,7 @@ function renderPlanRefusals(refusals: Refusal[], configFile: string, planFile: s
 }
 
 async function applyCommand(args: PurgeArgs, file: string, io: Io): Promise<ExitCode> {
+  if (args.html || args.offline) throw new UsageError(`--${args.html ? 'html' : 'offline'} is for a dry-run; --plan applies a plan`);
   if (args.dryRun) throw new UsageError('--plan applies a plan; to see what a plan holds, read the file (or make a new one with --dry-run --save-plan)');
   if (args.savePlan) throw new UsageError('--plan and --save-plan cannot be combined');
   if (args.asOf) throw new UsageError('--as-of is only for a dry-run: a plan is applied by the real clock');

@@ -7,9 +7,9 @@ import type { EligibilityContext } from '../core/eligibility.js';
 import { emptyFolderCandidates } from '../core/emptyFolders.js';
 import { configFingerprint, type Plan, type PlannedFile } from '../core/planFile.js';
 import { coerceError } from '../errors.js';
-import type { Catalog, FileStore } from '../ports.js';
+import type { Catalog, FileStore, NodeLock } from '../ports.js';
 import { AuditExport } from './auditExport.js';
-import { openCatalog, openFileStore } from './openPorts.js';
+import { openCatalog, openFileStore, tryAcquireNodeLock } from './openPorts.js';
 import type { FileDecision } from '../core/planBatch.js';
 import { checkPlanLimits } from './planLimits.js';
 import { recheckBatch } from './planRecheck.js';
@@ -87,8 +87,18 @@ export async function applyPlan(config: ResolvedConfig, node: ResolvedNode, plan
   let catalog: Catalog | undefined;
   let files: FileStore | undefined;
   let audit: AuditExport | undefined;
+  let lock: NodeLock | undefined;
   const plog = log.child({ node: node.name, plan: plan.checksum });
   try {
+    // One purge of a node at a time: the daemon keeps the node's lock while it runs.
+    lock = await tryAcquireNodeLock(node, opts.env);
+    if (!lock) {
+      throw new PlanRefusedError(
+        `node "${node.name}" is being purged by another mft-retention instance (it holds the node lock; the daemon keeps it while it runs): stop it for the change window (systemctl stop mft-retention.service), then apply the plan`,
+      );
+    }
+    // A lost lock (its database session dropped) stops the application between batches.
+    const signal = opts.signal ? AbortSignal.any([opts.signal, lock.lost]) : lock.lost;
     if (node.auditExport) audit = await AuditExport.open(node.auditExport.directory, node.name);
     catalog = await openCatalog(node, opts.env);
     const times = resolvePurgeTimes(opts.hostNow(), await catalog.databaseNow());
@@ -137,22 +147,24 @@ export async function applyPlan(config: ResolvedConfig, node: ResolvedNode, plan
         log: plog.child({ chatType: section.chatType }),
         budget: new StepBudget(step, pacing),
         pacing,
-        signal: opts.signal,
+        signal,
       };
-      await applyChatType(run, planned, section.highWaterIndex, config, opts.signal);
-      if (opts.signal?.aborted) {
+      await applyChatType(run, planned, section.highWaterIndex, config, signal);
+      if (signal.aborted) {
         result.status = 'stopped';
         break;
       }
     }
     gate.record();
   } catch (err) {
+    if (err instanceof PlanRefusedError) throw err;
     result.status = 'failed';
     result.error = coerceError(err);
     plog.error({ err: result.error }, 'applying the plan failed');
   } finally {
     await files?.close();
     await catalog?.close();
+    await lock?.release().catch(() => undefined);
     await audit?.close().catch((err) => plog.error({ err: coerceError(err) }, 'cannot write the checksum of the audit export; the next run writes it'));
   }
   const applied = [...fates.values()];

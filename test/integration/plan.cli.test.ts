@@ -5,7 +5,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/loadConfig.js';
 import { exportFileName } from '../../src/purge/auditExport.js';
+import { tryAcquireNodeLock } from '../../src/purge/openPorts.js';
 import { avoidHourEdge, HOUR_MS, parseJsonLines, present, show, startPurgeEnv, type Fixture, type PurgeEnv } from '../helpers/purgeFixture.js';
 
 let env: PurgeEnv;
@@ -129,6 +131,29 @@ describe('blast-radius limits on a plan', () => {
     expect(approved.code, show(approved)).toBe(0);
     for (const u of ups) expect(present(u.path)).toBe(false);
     expect(await f.node.indexes()).toEqual([]);
+  });
+});
+
+describe('one purge of a node at a time', () => {
+  it('a plan is not applied while another instance (the daemon) holds the node lock; once it is free, it is', async () => {
+    const f = await env.fixture({ policies: { im: 'PT2H' } });
+    const a = await f.node.upload({ at: ago(5 * HOUR_MS) });
+    const file = planPath(f);
+    expect((await f.purge('--dry-run', '--save-plan', file)).code).toBe(0);
+    const config = await loadConfig(f.configPath);
+    const lock = await tryAcquireNodeLock(config.nodes[0]!);
+    expect(lock).toBeDefined();
+    try {
+      const r = await f.purge('--plan', file);
+      expect(r.code, show(r)).toBe(4);
+      expect(r.stderr).toContain('plan refused, nothing was changed: node "node_1" is being purged by another mft-retention instance (it holds the node lock');
+      expect(present(a.path)).toBe(true);
+    } finally {
+      await lock!.release();
+    }
+    const r = await f.purge('--plan', file);
+    expect(r.code, show(r)).toBe(0);
+    expect(present(a.path)).toBe(false);
   });
 });
 

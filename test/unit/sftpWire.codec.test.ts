@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeInit, firstNameOf, FX, FXP, packetId, packetType, ReplyDecoder, RequestEncoder, statusCodeOf, statusOf, versionOf } from '../../src/adapters/sftp/wire.js';
+import { attrsOf, encodeInit, firstNameOf, FX, FXP, packetId, packetType, ReplyDecoder, RequestEncoder, statusCodeOf, statusOf, versionOf } from '../../src/adapters/sftp/wire.js';
 
 /** An SFTP packet as the server would send it: uint32 length, type, then the payload parts. */
 function packet(type: number, ...parts: Array<number | string>): Buffer {
@@ -122,5 +122,21 @@ describe('ReplyDecoder', () => {
     bad.writeUInt32BE(1000, 4 + 1 + 4 + 4); // the name's length, past the end
     const [s] = decodeAll([bad]);
     expect(() => firstNameOf(s!.buf, s!.start, s!.end)).toThrow(/truncated/);
+  });
+});
+
+describe('attrsOf (the reply to LSTAT)', () => {
+  const at = (b: Buffer) => attrsOf(b, 4, b.length);
+  it('reads a size beyond 2^32, the permissions and the modification time, skipping uid/gid and atime', () => {
+    // flags SIZE | UIDGID | PERMISSIONS | ACMODTIME; size 5,000,000,000 = 1 * 2^32 + 705,032,704
+    const b = packet(FXP.ATTRS, 9, 0x1 | 0x2 | 0x4 | 0x8, 1, 705_032_704, 1000, 1000, 0o100644, 1_700_000_000, 1_700_000_123);
+    expect(at(b)).toEqual({ size: 5_000_000_000, permissions: 0o100644, mtime: 1_700_000_123 });
+  });
+  it('gives only what the flags say the server sent', () => {
+    expect(at(packet(FXP.ATTRS, 9, 0x4, 0o120777))).toEqual({ permissions: 0o120777 });
+    expect(at(packet(FXP.ATTRS, 9, 0))).toEqual({});
+  });
+  it('refuses a truncated reply', () => {
+    expect(() => at(packet(FXP.ATTRS, 9, 0x1 | 0x8, 0, 10, 1))).toThrow(/truncated/);
   });
 });

@@ -1,5 +1,5 @@
 import type { Client, ClientChannel } from 'ssh2';
-import { encodeInit, firstNameOf, FX, FXP, packetId, packetType, ReplyDecoder, RequestEncoder, statusCodeOf, statusOf, type PathRequest } from './wire.js';
+import { attrsOf, encodeInit, firstNameOf, FX, FXP, type FileAttrs, packetId, packetType, ReplyDecoder, RequestEncoder, statusCodeOf, statusOf, type PathRequest } from './wire.js';
 
 /** A status other than OK from the server; `code` is the SFTP status number, as ssh2 reports it. */
 export class SftpStatusError extends Error {
@@ -22,10 +22,11 @@ export function sftpStatusOf(err: unknown): number | undefined {
 }
 
 /**
- * What one request came back with: FX.OK, the name a REALPATH reply gave, a SftpStatusError
+ * What one request came back with: FX.OK, the name a REALPATH reply gave, the attributes of an
+ * LSTAT reply, a SftpStatusError
  * for any other status, or the Error (without a status code) that ended the session first.
  */
-export type RequestResult = typeof FX.OK | string | Error;
+export type RequestResult = typeof FX.OK | string | FileAttrs | Error;
 
 /** The requests of one `run` call, and where their results go. */
 interface Batch {
@@ -145,6 +146,7 @@ export class SftpRequestChannel {
         result = new SftpStatusError(code, message);
       }
     } else if (type === FXP.NAME && job.type === FXP.REALPATH) result = firstNameOf(buf, start, end);
+    else if (type === FXP.ATTRS && job.type === FXP.LSTAT) result = attrsOf(buf, start, end);
     else result = new Error(`unexpected SFTP reply of type ${type} to a request of type ${job.type}`);
     this.complete(job, result);
     // Refilled in bursts, not one request per reply: see `refillAt`.

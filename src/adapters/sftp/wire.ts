@@ -9,11 +9,13 @@
 export const FXP = {
   INIT: 1,
   VERSION: 2,
+  LSTAT: 7,
   REMOVE: 13,
   RMDIR: 15,
   REALPATH: 16,
   STATUS: 101,
   NAME: 104,
+  ATTRS: 105,
 } as const;
 
 /** Status codes of SSH_FXP_STATUS (the same numbers ssh2 puts in `err.code`). */
@@ -28,7 +30,7 @@ export const FX = {
 } as const;
 
 /** The requests that take one path and an id. */
-export type PathRequest = typeof FXP.REMOVE | typeof FXP.RMDIR | typeof FXP.REALPATH;
+export type PathRequest = typeof FXP.REMOVE | typeof FXP.RMDIR | typeof FXP.REALPATH | typeof FXP.LSTAT;
 
 /** The INIT packet: the client speaks version 3. */
 export function encodeInit(): Buffer {
@@ -171,4 +173,36 @@ export function firstNameOf(buf: Buffer, start: number, end: number): string {
   const count = r.u32();
   if (count < 1) throw new Error('malformed SFTP packet (NAME without names)');
   return r.str();
+}
+
+/** What an ATTRS reply says of a file, as far as the server sent it (each field has a flag). */
+export interface FileAttrs {
+  size?: number;
+  /** st_mode: the file type bits and the permissions. */
+  permissions?: number;
+  /** Modification time, whole seconds since 1970. */
+  mtime?: number;
+}
+
+const ATTR_SIZE = 0x1;
+const ATTR_UIDGID = 0x2;
+const ATTR_PERMISSIONS = 0x4;
+const ATTR_ACMODTIME = 0x8;
+
+/** ATTRS (the reply to LSTAT): size (uint64), uid/gid, permissions, atime/mtime, by their flags. */
+export function attrsOf(buf: Buffer, start: number, end: number): FileAttrs {
+  const r = new PayloadReader(buf, start + 5, end);
+  const flags = r.u32();
+  const out: FileAttrs = {};
+  if (flags & ATTR_SIZE) {
+    const hi = r.u32();
+    out.size = hi * 2 ** 32 + r.u32();
+  }
+  if (flags & ATTR_UIDGID) r.skip(8);
+  if (flags & ATTR_PERMISSIONS) out.permissions = r.u32();
+  if (flags & ATTR_ACMODTIME) {
+    r.skip(4);
+    out.mtime = r.u32();
+  }
+  return out;
 }

@@ -13,6 +13,7 @@ import { UsageError, type Io } from './io.js';
 import { ProgressDisplay } from './progress.js';
 import { nextScheduledRun } from '../daemon/nextRun.js';
 import { parseApproval } from '../core/approval.js';
+import { parseIsoInstant } from '../core/isoInstant.js';
 
 export interface PurgeArgs {
   config: string;
@@ -28,12 +29,10 @@ export interface PurgeArgs {
   approve?: string[];
 }
 
-export function parseAsOf(text: string): Date {
-  const t = new Date(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(t.getTime())) {
-    throw new UsageError(`--as-of "${text}" is not an ISO-8601 date or time; expected e.g. 2026-12-01 or 2026-12-01T08:00:00Z`);
-  }
-  return t;
+export function parseAsOf(text: string): { instant: Date; assumedUtc: boolean } {
+  const r = parseIsoInstant(text);
+  if (!r.ok) throw new UsageError(`--as-of "${text}": ${r.reason}; expected a real date or time such as 2026-12-01, 2026-12-01T08:00:00Z or 2026-12-01T09:00:00+01:00`);
+  return r;
 }
 
 /** `mft-retention purge`: one purge cycle (or dry-run) over the configured nodes, then exit. */
@@ -42,7 +41,9 @@ export async function purgeCommand(args: PurgeArgs, io: Io): Promise<ExitCode> {
   if (args.asOf && !args.dryRun) {
     throw new UsageError('--as-of simulates another date and is only allowed with --dry-run: a real purge always uses the real clock');
   }
-  const asOf = args.asOf ? parseAsOf(args.asOf) : undefined;
+  const parsedAsOf = args.asOf ? parseAsOf(args.asOf) : undefined;
+  const asOf = parsedAsOf?.instant;
+  if (parsedAsOf?.assumedUtc) io.err(`mft-retention: --as-of ${args.asOf} has no offset: read as UTC, ${asOf!.toISOString()}`);
   const chatTypes = args.chatTypes?.map((c) => {
     if (!isChatType(c)) throw new UsageError(`--chat-type "${c}" is not a chat type; expected one of ${CHAT_TYPES.join(', ')}`);
     return c as ChatType;

@@ -29,15 +29,24 @@ export interface LoggerOptions {
 const jsonDestinations = new WeakSet<object>();
 
 export function makeLogger(opts: LoggerOptions): Logger {
-  const base = { level: opts.level, base: { service: 'mft-retention' }, redact: { paths: REDACT_PATHS, censor: '[secret]' } };
+  let logger: Logger | undefined;
+  // An error's stack helps a developer, not the admin reading the journal: only at debug and trace.
+  const err = (e: Error): Record<string, unknown> => {
+    const out = pino.stdSerializers.err(e) as unknown as Record<string, unknown>;
+    if (!logger?.isLevelEnabled('debug')) delete out.stack;
+    return out;
+  };
+  const base = { level: opts.level, base: { service: 'mft-retention' }, redact: { paths: REDACT_PATHS, censor: '[secret]' }, serializers: { err } };
   const isTty = opts.fd === 1 ? process.stdout.isTTY : process.stderr.isTTY;
   if (opts.pretty ?? isTty) {
     const pretty = requireCjs('pino-pretty') as typeof PinoPretty;
-    return pino(base, pretty({ destination: opts.fd, sync: true, ignore: 'pid,hostname,service', translateTime: 'SYS:standard' }));
+    logger = pino(base, pretty({ destination: opts.fd, sync: true, ignore: 'pid,hostname,service', translateTime: 'SYS:standard' }));
+    return logger;
   }
   const destination = pino.destination({ fd: opts.fd, sync: true });
   jsonDestinations.add(destination);
-  return pino(base, destination);
+  logger = pino(base, destination);
+  return logger;
 }
 
 /**

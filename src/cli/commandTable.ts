@@ -36,7 +36,7 @@ export interface CommandSpec {
 }
 
 // Options shared by several commands, written once.
-const config: OptionSpec = { name: 'config', short: 'c', type: 'string', value: 'FILE', default: 'required', summary: 'the configuration file (YAML)' };
+const config: OptionSpec = { name: 'config', short: 'c', type: 'string', value: 'FILE', default: '$MFT_RETENTION_CONFIG, else /etc/mft-retention/config.yaml', summary: 'the configuration file (YAML)' };
 const json: OptionSpec = { name: 'json', type: 'boolean', default: 'off (text for a person)', summary: 'machine-readable output' };
 const node: OptionSpec = { name: 'node', type: 'string', multiple: true, value: 'NAME', default: 'every configured node', summary: 'only this node (repeat for several); a NODE argument does the same' };
 const logLevel: OptionSpec = {
@@ -67,7 +67,9 @@ export const COMMANDS: CommandSpec[] = [
     positional: nodeArgument,
     options: [
       config,
-      { name: 'dry-run', type: 'boolean', default: 'off (a real purge)', summary: 'change nothing; report what a purge would do' },
+      { name: 'dry-run', type: 'boolean', default: 'off (a real purge)', summary: 'change nothing; report what a purge would do (logs in to each file server read-only to check it)' },
+      { name: 'offline', type: 'boolean', default: 'off', summary: 'with --dry-run: do not log in to the file servers (says what was not checked)' },
+      { name: 'html', type: 'string', value: 'FILE', default: 'none', summary: 'with --dry-run: also write the report as a self-contained page' },
       json,
       node,
       { name: 'chat-type', type: 'string', multiple: true, value: 'TYPE', default: 'every chat type', summary: 'only im, groupchat or persistent (repeat for several)' },

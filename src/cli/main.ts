@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { ConfigError } from '../config/configError.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
 import { processIo, UsageError, type Io } from './io.js';
@@ -16,17 +17,30 @@ function logLevel(value: string | undefined): LogLevel | undefined {
   throw new UsageError(`--log-level: got "${value}"; expected one of ${LOG_LEVELS.join(', ')}`);
 }
 
+/** Where the config is when --config is not given: $MFT_RETENTION_CONFIG, else the packaged place. */
+export const DEFAULT_CONFIG = '/etc/mft-retention/config.yaml';
+
+function configPath(config: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (config) return config;
+  const fromEnv = env.MFT_RETENTION_CONFIG;
+  const file = fromEnv || DEFAULT_CONFIG;
+  if (!existsSync(file)) {
+    throw new UsageError(
+      fromEnv
+        ? `no config file: $MFT_RETENTION_CONFIG names ${file}, which does not exist; correct it, or give --config FILE`
+        : `no config file: ${DEFAULT_CONFIG} does not exist; give --config FILE or set MFT_RETENTION_CONFIG (an example is examples/config.yaml)`,
+    );
+  }
+  return file;
+}
+
 /** Typed reads of the parsed options (the table guarantees each option's type). */
-function reader(values: Record<string, OptionValue>) {
+function reader(values: Record<string, OptionValue>, env: NodeJS.ProcessEnv) {
   return {
     str: (name: string) => values[name] as string | undefined,
     flag: (name: string) => values[name] === true,
     list: (name: string) => values[name] as string[] | undefined,
-    config(): string {
-      const c = values.config as string | undefined;
-      if (!c) throw new UsageError('--config FILE is required');
-      return c;
-    },
+    config: () => configPath(values.config as string | undefined, env),
   };
 }
 
@@ -54,7 +68,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
       io.out(commandHelp(command));
       return EXIT.ok;
     }
-    const v = reader(parsed.values);
+    const v = reader(parsed.values, io.env);
     const nodes = nodeNames(v.list('node'), positionals);
     switch (commandName(command)) {
       case 'help': {
@@ -78,6 +92,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
             logLevel: logLevel(v.str('log-level')),
             alarms: v.flag('alarms'),
             approve: v.list('approve'),
+            offline: v.flag('offline'),
+            html: v.str('html'),
           },
           io,
         );

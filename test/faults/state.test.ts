@@ -3,7 +3,7 @@
 // purpose); a state directory that is read-only or full never stops a purge; a damaged
 // alarms.json stops `purge --alarms` before it touches anything. The usual invariants hold.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { startPostgres, type PgServer } from '../helpers/pgServer.js';
@@ -108,6 +108,8 @@ scenario('state directory read-only or full during a purge', async (rec) => {
       // The purge itself does not depend on its history being saved.
       expect(r.code, `${mode}\n${show(r)}`).toBe(0);
       expect(r.stderr).toContain('cannot save the purge history');
+      expect(r.stderr).toContain(mode === 'read-only' ? 'EROFS' : 'ENOSPC');
+      expect(readdirSync(state).filter((f) => f.endsWith('.tmp'))).toEqual([]);
       await checkAfterFault(w, before, { label: `state directory ${mode}`, window: { nowMin, nowMax: new Date() }, faultyRun: show(r), faultyExit: r.code });
     } finally {
       execFileSync('umount', ['-l', state]);

@@ -6,6 +6,8 @@ import { applyObservations, type ActiveAlarm, type Observation, type Transition 
 import { AlarmStore } from './alarmStore.js';
 import { Delivery, type DeliveryObserver } from './delivery.js';
 import { makeSinks } from './sinks/makeSinks.js';
+import { purgeFinishedEvent } from './purgeFinishedEvent.js';
+import type { NodeResult } from '../purge/purgeNode.js';
 
 /**
  * Alarm state and delivery for the daemon: observations in, raise/clear events out to every
@@ -44,6 +46,13 @@ export class AlarmService {
     });
     this.chain = run.catch((err) => this.log.error({ err: coerceError(err) }, 'cannot save the alarm state'));
     return run;
+  }
+
+  /** After each purge: its summary to the sinks that asked for it (purgeFinished: true), kept on disk like alarms. */
+  purgeFinished(result: NodeResult): Promise<void> {
+    const run = this.chain.then(() => this.delivery.enqueue([purgeFinishedEvent(result, new Date())], (s) => s.purgeFinished));
+    this.chain = run.catch((err) => this.log.error({ node: result.node, err: coerceError(err) }, 'cannot queue the purge finished event'));
+    return this.chain as Promise<void>;
   }
 
   /** Re-sends the active alarms to the sinks that need it (Alertmanager). */

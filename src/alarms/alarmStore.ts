@@ -1,13 +1,13 @@
 import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
+import type { SinkEvent } from './sinkEvent.js';
 import { describeReadError, parseStateJson, StateFileError } from '../stateFiles/stateFileError.js';
 import { writeFileAtomic } from '../stateFiles/writeFileAtomic.js';
 import { coerceError } from '../errors.js';
-import type { AlarmEvent } from './alarmEvent.js';
 import { emptyAlarmState, parseAlarmState, type AlarmState } from './alarmState.js';
 
 export interface OutboxEntry {
-  event: AlarmEvent;
+  event: SinkEvent;
   /** A re-send of an active alarm (Alertmanager only): dropped first, never queued twice. */
   refresh?: boolean;
   enqueuedAt: string;

@@ -67,8 +67,8 @@ export const COMMANDS: CommandSpec[] = [
     positional: nodeArgument,
     options: [
       config,
-      { name: 'dry-run', type: 'boolean', default: 'off (a real purge)', summary: 'change nothing; report what a purge would do (logs in to each file server read-only to check it)' },
-      { name: 'offline', type: 'boolean', default: 'off', summary: 'with --dry-run: do not log in to the file servers (says what was not checked)' },
+      { name: 'dry-run', type: 'boolean', default: 'off (a real purge)', summary: 'change nothing; report what a purge would do (it logs in to each file server read-only)' },
+      { name: 'offline', type: 'boolean', default: 'off', summary: 'with --dry-run: do not log in to the file servers (their host keys and directories go unchecked)' },
       { name: 'html', type: 'string', value: 'FILE', default: 'none', summary: 'with --dry-run: also write the report as a self-contained page' },
       json,
       node,
@@ -76,10 +76,14 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'as-of', type: 'string', value: 'ISO8601', default: 'now', summary: 'with --dry-run: simulate this date (no offset means UTC)' },
       { name: 'approve', type: 'string', multiple: true, value: 'TOKEN', default: 'none', summary: 'let a run that a limit refused go ahead once (token printed by the refused run)' },
       { name: 'alarms', type: 'boolean', default: 'off', summary: 'after the purge, run the alarm checks and deliver raises and clears (systemd timer)' },
+      { name: 'save-plan', type: 'string', value: 'FILE', default: 'none', summary: 'with --dry-run (one node): write what would go as a plan to review' },
+      { name: 'plan', type: 'string', value: 'FILE', default: 'none', summary: 'remove exactly the files of a reviewed plan that have not changed since (docs/plans.md)' },
+      { name: 'until', type: 'string', value: 'TIME', default: 'no end', summary: 'stop cleanly between batches at this time (HH:MM in daemon.timezone, or ISO-8601 with offset); the next run carries on' },
+      { name: 'max-duration', type: 'string', value: 'DURATION', default: 'no limit', summary: 'stop cleanly between batches after this long (PT2H, 90m); the next run carries on' },
       logLevel,
     ],
     examples: ['mft-retention purge --config /etc/mft-retention/config.yaml --dry-run', 'mft-retention purge -c /etc/mft-retention/config.yaml --node cup1 --json'],
-    exitCodes: [OK, [1, 'some files or rows could not be purged (the next run retries them)'], USAGE, CONNECTION, [4, 'refused by a safety limit (a dry-run says the same)'], INTERNAL],
+    exitCodes: [OK, [1, 'some files or rows could not be purged (the next run retries them)'], USAGE, CONNECTION, [4, 'refused by a safety limit (a dry-run says the same)'], [5, 'stopped by SIGTERM or SIGINT: the batch in flight was finished, the next run goes on'], [6, 'the database refuses the DELETE (a missing privilege, a read-only standby): the message names the GRANT'], INTERNAL],
     hints: {
       'remove-orphans': 'orphans are removed by: mft-retention reconcile --config FILE --remove-orphans',
     },
@@ -200,6 +204,7 @@ export const COMMANDS: CommandSpec[] = [
 export const GLOBAL_OPTIONS: OptionSpec[] = [
   { name: 'help', short: 'h', type: 'boolean', default: 'off', summary: "show the command's help" },
   { name: 'version', type: 'boolean', default: 'off', summary: 'show the version' },
+  { name: 'verbose', type: 'boolean', default: 'off', summary: 'with --version: also the Node.js runtime that runs it' },
 ];
 
 export const commandName = (c: CommandSpec): string => c.words.join(' ');

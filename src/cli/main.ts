@@ -9,12 +9,23 @@ import { commandName, COMMANDS } from './commandTable.js';
 import { commandHelp, overviewHelp, usageLine } from './helpText.js';
 import { CommandUsageError, parseCommandLine, type OptionValue } from './parseCommandLine.js';
 import { StateFileError } from '../stateFiles/stateFileError.js';
+import { versionText } from './version.js';
 
 export const USAGE = overviewHelp();
 
 function logLevel(value: string | undefined): LogLevel | undefined {
   if (value === undefined || (LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel | undefined;
   throw new UsageError(`--log-level: got "${value}"; expected one of ${LOG_LEVELS.join(', ')}`);
+}
+
+/** Typed reads of the parsed options (the table guarantees each option's type). */
+function reader(values: Record<string, OptionValue>, env: NodeJS.ProcessEnv) {
+  return {
+    str: (name: string) => values[name] as string | undefined,
+    flag: (name: string) => values[name] === true,
+    list: (name: string) => values[name] as string[] | undefined,
+    config: () => configPath(values.config as string | undefined, env),
+  };
 }
 
 /** Where the config is when --config is not given: $MFT_RETENTION_CONFIG, else the packaged place. */
@@ -34,16 +45,6 @@ function configPath(config: string | undefined, env: NodeJS.ProcessEnv): string 
   return file;
 }
 
-/** Typed reads of the parsed options (the table guarantees each option's type). */
-function reader(values: Record<string, OptionValue>, env: NodeJS.ProcessEnv) {
-  return {
-    str: (name: string) => values[name] as string | undefined,
-    flag: (name: string) => values[name] === true,
-    list: (name: string) => values[name] as string[] | undefined,
-    config: () => configPath(values.config as string | undefined, env),
-  };
-}
-
 /** --node values and NODE arguments together; undefined (every node) when neither was given. */
 function nodeNames(option: string[] | undefined, positionals: string[]): string[] | undefined {
   const all = [...(option ?? []), ...positionals];
@@ -57,9 +58,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
     parsed = parseCommandLine(argv);
     const { command, positionals } = parsed;
     if (parsed.version) {
-      io.out('mft-retention 0.1.0');
+      io.out(versionText(parsed.values.verbose === true));
       return EXIT.ok;
     }
+    if (parsed.values.verbose === true) throw new UsageError('--verbose goes with --version: mft-retention --version --verbose');
     if (!command) {
       io.out(overviewHelp());
       return parsed.help ? EXIT.ok : EXIT.config;
@@ -94,6 +96,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
             approve: v.list('approve'),
             offline: v.flag('offline'),
             html: v.str('html'),
+            until: v.str('until'),
+            maxDuration: v.str('max-duration'),
+            savePlan: v.str('save-plan'),
+            plan: v.str('plan'),
           },
           io,
         );

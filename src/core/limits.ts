@@ -46,6 +46,11 @@ export interface ChatTypeMeasure {
   source: string;
   /** Why `recent` cannot be trusted ("the purge history FILE is empty"): the relative limit then refuses. */
   historyProblem?: string;
+  /**
+   * This run continues a catch-up in capped steps that an earlier run began (and that the
+   * limits let through): the size of the step before, which counts as usual.
+   */
+  catchUpStep?: number;
 }
 
 export function median(values: readonly number[]): number {
@@ -108,8 +113,9 @@ function chatTypeLimits(node: string, m: ChatTypeMeasure, limits: ResolvedLimits
       message: `cannot tell whether removing ${n(m.files)} ${m.chatType} files is unusually many: ${m.historyProblem} (purge.limits.maxTimesUsual)`,
       fix: `look at the file, then start the history again deliberately: mft-retention state reset-history --config FILE --node ${node}; or approve this run once with the token below`,
     });
-  } else if (limits.maxTimesUsual !== undefined && recent.length >= MIN_RUNS_FOR_USUAL) {
-    const usual = median(recent);
+  } else if (limits.maxTimesUsual !== undefined && (recent.length >= MIN_RUNS_FOR_USUAL || m.catchUpStep !== undefined)) {
+    // A step of a known catch-up is as large as the step before it: that is not unusual.
+    const usual = Math.max(recent.length >= MIN_RUNS_FOR_USUAL ? median(recent) : 0, m.catchUpStep ?? 0);
     const threshold = usual * limits.maxTimesUsual;
     if (m.files > threshold) {
       out.push({

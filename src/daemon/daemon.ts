@@ -132,7 +132,10 @@ export class Daemon {
         metrics: this.metrics,
         stopping: this.stopController.signal,
         onSuccess: (node, at) => this.saveSuccess(node, at),
-        onFinished: (result) => this.track(this.monitor.afterPurge(result)),
+        onFinished: (result) => {
+          this.track(this.alarms.purgeFinished(result));
+          this.track(this.monitor.afterPurge(result));
+        },
         history: this.history,
         onLockChange: (node, state) => this.onLockChange(node, state),
       }),
@@ -142,8 +145,14 @@ export class Daemon {
       this.saveState();
     }
     this.metrics.registerNode(name, CHAT_TYPES);
+    this.metrics.setWatchedSince(name, new Date(this.state.watchedSince[name]!));
+    const node = this.config.nodes.find((n) => n.name === name);
+    if (node) this.metrics.setThresholds(name, node.alarms);
     const last = this.state.lastSuccess[name];
-    if (last) this.workers.get(name)!.lastSuccessAt = new Date(last);
+    if (last) {
+      this.workers.get(name)!.lastSuccessAt = new Date(last);
+      this.metrics.setLastSuccess(name, new Date(last));
+    }
   }
 
   /** One schedule per node, so that a long purge of one node never delays another. */
@@ -259,6 +268,7 @@ export class Daemon {
     for (const name of changes.added) this.addWorker(name);
     for (const name of changes.databaseChanged) this.workers.get(name)?.markRelock();
     for (const name of changes.removed) this.retireWorker(name);
+    for (const node of next.nodes) this.metrics.setThresholds(node.name, node.alarms);
     if (changes.scheduleChanged || changes.added.length > 0 || changes.removed.length > 0) this.reschedule();
     this.alarms.reconfigure(next.alarms);
     this.monitor.reschedule();

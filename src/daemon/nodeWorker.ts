@@ -9,6 +9,7 @@ import { runPurge, type RunOptions } from '../purge/runPurge.js';
 import { totalFailed } from '../purge/stats.js';
 import { failureReason, type PurgeMetrics } from './metrics.js';
 import type { Refusal } from '../core/limits.js';
+import { purgeWindowVerdict } from './windowGate.js';
 
 export interface WorkerContext {
   /** The config in force now (a reload swaps it; a purge in progress keeps its own). */
@@ -44,6 +45,8 @@ export interface RunSummary {
   error?: string;
   /** Blast-radius limits that refused the run: for the "purge refused" alarm. */
   refused?: Refusal[];
+  /** A per-run cap or the purge window's end stopped the run; the next run carries on. */
+  ended?: NodeResult['ended'];
 }
 
 /**
@@ -55,6 +58,7 @@ export class NodeWorker {
   private running?: Promise<void>;
   private relock = false;
   private locking?: Promise<NodeLock | undefined>;
+  private outsideWindow = false;
   lockState: LockState = 'unknown';
   lastRun?: RunSummary;
   lastSuccessAt?: Date;
@@ -123,11 +127,21 @@ export class NodeWorker {
     const config = this.ctx.config();
     const node = config.nodes.find((n) => n.name === this.name);
     if (!node) return;
+    // Purges start only inside a purge window (daemon.windows), whatever started them.
+    const window = purgeWindowVerdict(config.daemon, new Date());
+    if (!window.start) {
+      // Said once when a window has closed, then only at debug: the schedule may fire often.
+      this.ctx.log[this.outsideWindow ? 'debug' : 'info']({ node: this.name, trigger, nextWindow: window.opensAt?.toISOString() ?? null }, 'outside the purge windows (daemon.windows): the purge waits for the next window');
+      this.outsideWindow = true;
+      this.ctx.metrics.catchUp.recordOutsideWindow(this.name);
+      return;
+    }
+    this.outsideWindow = false;
     const lock = await this.ensureLock(config, 'purge');
     if (!lock || this.ctx.stopping.aborted) return;
     const log = this.ctx.log.child({ runId: randomUUID().slice(0, 8), trigger });
     this.ctx.metrics.setRunning(this.name, true);
-    log.info({ node: this.name }, 'purge started');
+    log.info({ node: this.name, ...(window.deadline ? { stopBy: window.deadline.at.toISOString() } : {}) }, 'purge started');
     let result: NodeResult | undefined;
     try {
       [result] = await runPurge(config, log, {
@@ -136,7 +150,11 @@ export class NodeWorker {
         hostNow: () => new Date(),
         env: this.ctx.env,
         signal: AbortSignal.any([this.ctx.stopping, lock.lost]),
-        onProgress: (n, stats) => this.ctx.metrics.recordProgress(n, stats),
+        deadline: window.deadline,
+        onProgress: (n, stats, backlog, step) => {
+          this.ctx.metrics.recordProgress(n, stats);
+          this.ctx.metrics.catchUp.record(n, stats, backlog, step);
+        },
         history: this.ctx.history,
       });
     } finally {
@@ -187,6 +205,7 @@ export class NodeWorker {
       }
       this.ctx.log.error({ node: this.name, err: error }, 'cannot take the node lock; the node is not purged this time');
       this.ctx.metrics.recordFailure(this.name, error);
+      this.ctx.metrics.countFailedStart(this.name);
       this.lastRun = { status: 'failed', startedAt: new Date().toISOString(), files: 0, bytes: 0, rows: 0, failures: 0, error: `${failureReason(error)}: ${error.message}` };
       return undefined;
     }
@@ -221,5 +240,6 @@ function summarise(r: NodeResult): RunSummary {
     failures: sum(totalFailed),
     error: r.error?.message,
     ...(r.refused ? { refused: r.refused } : {}),
+    ...(r.ended ? { ended: r.ended } : {}),
   };
 }

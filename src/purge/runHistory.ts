@@ -19,6 +19,10 @@ export interface RunHistory {
   /** Adds a run's count (runs that found nothing are not kept: idle hours are not "usual"). */
   record(node: string, chatType: string, files: number): void;
   /** Writes what was recorded; a damaged file is never written over (see `state reset-history`). */
+  /** The last run of the chat type, when a per-run cap stopped it: its size and what it left. */
+  catchUp(node: string, chatType: string): CatchUpStep | undefined;
+  /** Remembers (or, undefined, forgets) the capped step a run of the chat type was. */
+  recordCatchUp(node: string, chatType: string, step: CatchUpStep | undefined): void;
   save(): Promise<void>;
 }
 
@@ -28,9 +32,17 @@ export interface HistoryProblem {
   problem: string;
 }
 
+/** A capped run: the files it was to remove, and the expired files it left for later runs. */
+export interface CatchUpStep {
+  files: number;
+  left: number;
+}
+
 interface HistoryFile {
   version: 1;
   nodes: Record<string, Record<string, number[]>>;
+  /** Per node and chat type: the last run, when it was a capped step of a catch-up. */
+  catchUp?: Record<string, Record<string, CatchUpStep>>;
 }
 
 export const HISTORY_FILE = 'purge-history.json';
@@ -76,6 +88,12 @@ export async function readHistoryFile(file: string): Promise<HistoryRead> {
     }
     if (!nodeProblems[node]) data.nodes[node] = runs;
   }
+  // A capped step remembered wrongly only costs the catch-up its allowance: such entries are dropped.
+  for (const [node, byType] of Object.entries(v.catchUp ?? {})) {
+    for (const [chatType, step] of Object.entries(byType ?? {})) {
+      if (Number.isFinite(step?.files) && Number.isFinite(step?.left)) ((data.catchUp ??= {})[node] ??= {})[chatType] = { files: step.files, left: step.left };
+    }
+  }
   return { data, nodeProblems, raw: v.nodes };
 }
 
@@ -96,6 +114,13 @@ export async function openRunHistory(directory: string): Promise<RunHistory> {
       const runs = ((data.nodes[node] ??= {})[chatType] ??= []);
       runs.push(files);
       if (runs.length > KEEP) runs.splice(0, runs.length - KEEP);
+      dirty = true;
+    },
+    catchUp: (node, chatType) => data.catchUp?.[node]?.[chatType],
+    recordCatchUp(node, chatType, step) {
+      if (step) ((data.catchUp ??= {})[node] ??= {})[chatType] = step;
+      else if (data.catchUp?.[node]?.[chatType]) delete data.catchUp[node]![chatType];
+      else return;
       dirty = true;
     },
     async save() {

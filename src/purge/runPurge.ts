@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ResolvedConfig, ResolvedNode } from '../config/loadConfig.js';
 import type { ChatType } from '../core/chatType.js';
-import { coerceError } from '../errors.js';
+import { coerceError, StatementCancelledError } from '../errors.js';
 import type { Catalog, FileStore } from '../ports.js';
 import type { Approval } from '../core/approval.js';
 import { AuditExport } from './auditExport.js';
@@ -9,6 +9,8 @@ import { openCatalog, openFileStore } from './openPorts.js';
 import { PendingFileStore } from './pendingFileStore.js';
 import { purgeNode, type NodeResult, type PurgeOptions } from './purgeNode.js';
 import { openRunHistory, type RunHistory } from './runHistory.js';
+import { openRowsPending, type RowsPendingLedger } from './rowsPending.js';
+import type { StopControl } from './stopControl.js';
 
 export interface RunOptions extends Omit<PurgeOptions, 'batchSize' | 'maxClockSkewMs' | 'limits'> {
   nodes?: string[];
@@ -17,6 +19,8 @@ export interface RunOptions extends Omit<PurgeOptions, 'batchSize' | 'maxClockSk
   approvals?: Approval[];
   /** Where the daemon keeps the run history between runs (default: read from the state directory). */
   history?: { open(): Promise<RunHistory>; saved(history: RunHistory, error?: Error): void };
+  /** The stop signals' effect on the database (see StopControl); its signal is `signal`. */
+  stop?: StopControl;
 }
 
 /** Opens each node's connections, purges it, closes them. Nodes run one after another, each isolated. */
@@ -46,22 +50,37 @@ async function runNode(config: ResolvedConfig, node: ResolvedNode, log: Logger, 
   let catalog: Catalog | undefined;
   let files: FileStore | undefined;
   let audit: AuditExport | undefined;
+  let pendingRows: RowsPendingLedger | undefined;
+  let unregister: (() => void) | undefined;
   const startedAt = new Date();
   try {
     // Before anything is removed: an export that cannot be written stops the node here.
     if (!opts.dryRun && node.auditExport) audit = await AuditExport.open(node.auditExport.directory, node.name);
     catalog = await openCatalog(node, opts.env);
+    const cat = catalog;
+    // A stop cancels the long reads in progress; giving up, every statement.
+    unregister = opts.stop?.onCancel((scope) => cat.cancel?.(scope, 'stopped') ?? Promise.resolve());
+    if (!opts.dryRun) {
+      pendingRows = await openRowsPending(config.daemon.stateDirectory, node.name).catch((err) => {
+        log.warn({ node: node.name, err: coerceError(err) }, 'files an earlier run removed without deleting their rows are reported as already missing');
+        return undefined;
+      });
+    }
     // A dry-run reads AFT_LOG only: it never needs the file server. A purge logs in to it while
     // the database does its first work (see PendingFileStore); the database goes first, since
     // its work is the longer and the login's start-up (loading SSH, the key exchange) would
     // only delay it.
     const pending = opts.dryRun ? undefined : new PendingFileStore(openFileStore(node, opts.env));
     files = pending;
+    // Without its file server the node can remove nothing: a count or a cursor being computed
+    // meanwhile is cancelled rather than left to finish for nothing.
+    void pending?.failure().then((err) => (err ? cat.cancel?.('reads', 'file-server-lost') : undefined));
     const limits = { history, approvals: opts.approvals };
-    const result = await purgeNode(node, { catalog, files, log, audit }, { ...opts, limits, batchSize: config.purge.batchSize, removeEmptyFolders: config.purge.removeEmptyFolders, maxClockSkewMs: config.purge.maxClockSkewMs, chatTypes: opts.chatTypes as ChatType[] | undefined });
+    const result = await purgeNode(node, { catalog, files, log, audit, pending: pendingRows }, { ...opts, limits, batchSize: config.purge.batchSize, removeEmptyFolders: config.purge.removeEmptyFolders, maxClockSkewMs: config.purge.maxClockSkewMs, chatTypes: opts.chatTypes as ChatType[] | undefined });
     // A run with nothing to remove never used the file server: it is checked all the same.
     const fileServerError = await pending?.failure();
-    if (fileServerError && result.status !== 'failed') {
+    const cancelledForIt = result.error instanceof StatementCancelledError && result.error.reason === 'file-server-lost';
+    if (fileServerError && (result.status !== 'failed' || cancelledForIt)) {
       result.status = 'failed';
       result.error = fileServerError;
       log.error({ node: node.name, err: fileServerError }, 'cannot purge node');
@@ -73,6 +92,8 @@ async function runNode(config: ResolvedConfig, node: ResolvedNode, log: Logger, 
     log.error({ node: node.name, err: error }, 'cannot purge node');
     return { node: node.name, status: 'failed', chatTypes: [], error, startedAt, finishedAt: new Date() };
   } finally {
+    unregister?.();
+    await pendingRows?.save().catch((err) => log.warn({ node: node.name, err: coerceError(err) }, 'cannot save the list of files removed with their rows pending'));
     await files?.close();
     await catalog?.close();
     await audit?.close().catch((err) => log.error({ node: node.name, err: coerceError(err) }, 'cannot write the checksum of the audit export; the next run writes it'));

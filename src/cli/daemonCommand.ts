@@ -35,7 +35,7 @@ export async function daemonCommand(args: DaemonArgs, io: Io, proc: DaemonProces
   } catch (err) {
     const error = coerceError(err);
     const listen = `${config.daemon.http.host}:${config.daemon.http.port}`;
-    log.fatal({ err: error, listen }, `cannot start the daemon: ${error.message}${(err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ` (is another instance listening on ${listen}? set daemon.http.listen)` : ''}`);
+    log.fatal({ err: error, listen }, `cannot start the daemon: ${error.message.replace('--config FILE', `--config ${args.config}`)}${(err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ` (is another instance listening on ${listen}? set daemon.http.listen)` : ''}`);
     return EXIT.config;
   }
   const notifier = systemdNotifier(io.env, log);

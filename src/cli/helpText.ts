@@ -7,10 +7,10 @@ function optionLabel(o: OptionSpec): string {
 
 /** The one-line synopsis: `mft-retention purge --config FILE [options] [NODE]...`. */
 export function usageLine(c: CommandSpec): string {
-  const required = c.options.filter((o) => o.default === 'required' && o.name === 'config').map((o) => ` --${o.name} ${o.value}`);
-  const rest = c.options.length > required.length ? ' [options]' : '';
+  const config = c.options.some((o) => o.name === 'config') ? ' [--config FILE]' : '';
+  const rest = c.options.some((o) => o.name !== 'config') ? ' [options]' : '';
   const pos = c.positional ? ` [${c.positional.name}]${c.positional.multiple ? '...' : ''}` : '';
-  return `Usage: mft-retention ${commandName(c)}${required.join('')}${rest}${pos}`;
+  return `Usage: mft-retention ${commandName(c)}${config}${rest}${pos}`;
 }
 
 /** The command's own page: usage, description, every option with its default, examples, exit codes. */

@@ -1,6 +1,6 @@
-import { nearest } from '../core/nearest.js';
 import { COMMANDS, GLOBAL_OPTIONS, commandName, type CommandSpec, type OptionSpec } from './commandTable.js';
 import { UsageError } from './io.js';
+import { nearest } from '../core/nearest.js';
 
 export type OptionValue = string | boolean | string[];
 
@@ -125,5 +125,12 @@ function closestText(input: string, candidates: string[], format: string): strin
   return best === undefined ? '' : format.replace('%s', best);
 }
 
-/** The candidate nearest to `input`, if near enough to be a typo (see core/nearest.ts). */
-export const closest = (input: string, candidates: string[]): string | undefined => nearest(input, candidates);
+/** The candidate nearest to `input`: a prefix of it ("chat" for chat-type), else a likely typo. */
+export function closest(input: string, candidates: string[]): string | undefined {
+  const needle = input.toLowerCase();
+  if (needle.length >= 3) {
+    const prefixed = candidates.filter((c) => c.toLowerCase().startsWith(needle));
+    if (prefixed.length === 1) return prefixed[0];
+  }
+  return nearest(input, candidates);
+}

@@ -60,7 +60,7 @@ async function saveCommand(args: PurgeArgs, file: string, io: Io): Promise<ExitC
   for (const [option, target] of [['--save-plan', file], ['--html', args.html]] as const) {
     if (target && !existsSync(dirname(resolve(target)))) throw new UsageError(`${option} ${target}: the folder ${dirname(resolve(target))} does not exist`);
   }
-  const asOf = args.asOf ? parseAsOf(args.asOf) : undefined;
+  const asOf = args.asOf ? parseAsOf(args.asOf, io) : undefined;
   const chatTypes = args.chatTypes?.map((c) => {
     if (!isChatType(c)) throw new UsageError(`--chat-type "${c}" is not a chat type; expected one of ${CHAT_TYPES.join(', ')}`);
     return c as ChatType;

@@ -1,8 +1,9 @@
+import { parseIsoInstant } from '../core/isoInstant.js';
 import type { LogLevel } from '../config/schema.js';
 import { ConnectError, DatabaseRefusedError } from '../errors.js';
 import type { NodeResult } from '../purge/purgeNode.js';
 import { EXIT, type ExitCode } from '../shared/exitCodes.js';
-import { UsageError } from './io.js';
+import { UsageError, type Io } from './io.js';
 
 // What `purge` (and `purge --plan`, `--save-plan`) is asked, and the exit code its results give.
 export interface PurgeArgs {
@@ -31,12 +32,12 @@ export interface PurgeArgs {
   plan?: string;
 }
 
-export function parseAsOf(text: string): Date {
-  const t = new Date(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(t.getTime())) {
-    throw new UsageError(`--as-of "${text}" is not an ISO-8601 date or time; expected e.g. 2026-12-01 or 2026-12-01T08:00:00Z`);
-  }
-  return t;
+/** `--as-of`: strict ISO 8601; without an offset it is UTC, and `io` is told so. */
+export function parseAsOf(text: string, io?: Io): Date {
+  const r = parseIsoInstant(text);
+  if (!r.ok) throw new UsageError(`--as-of "${text}": ${r.reason}; expected a real date or time such as 2026-12-01, 2026-12-01T08:00:00Z or 2026-12-01T09:00:00+01:00`);
+  if (r.assumedUtc) io?.err(`mft-retention: --as-of ${text} has no offset: read as UTC, ${r.instant.toISOString()}`);
+  return r.instant;
 }
 
 export function exitCodeFor(results: NodeResult[]): ExitCode {

@@ -50,7 +50,7 @@ export async function purgeCommand(args: PurgeArgs, io: Io, proc: PurgeProcess =
   if (args.asOf && !args.dryRun) {
     throw new UsageError('--as-of simulates another date and is only allowed with --dry-run: a real purge always uses the real clock');
   }
-  const asOf = args.asOf ? parseAsOf(args.asOf) : undefined;
+  const asOf = args.asOf ? parseAsOf(args.asOf, io) : undefined;
   const chatTypes = args.chatTypes?.map((c) => {
     if (!isChatType(c)) throw new UsageError(`--chat-type "${c}" is not a chat type; expected one of ${CHAT_TYPES.join(', ')}`);
     return c as ChatType;

@@ -19,13 +19,19 @@ export function formatProblem(p: ConfigProblem): string {
 }
 
 /** Thrown when configuration cannot be used; carries every problem found, not just the first. */
+/** Problems printed at most: past that, a list only buries the first mistake. */
+const MAX_SHOWN = 20;
+
 export class ConfigError extends Error {
   readonly problems: ConfigProblem[];
   constructor(problems: ConfigProblem[]) {
     super(
       problems.length === 1
         ? `invalid configuration: ${formatProblem(problems[0]!)}`
-        : `invalid configuration (${problems.length} problems):\n${problems.map((p) => `  - ${formatProblem(p)}`).join('\n')}`,
+        : `invalid configuration (${problems.length} problems):\n${problems
+            .slice(0, MAX_SHOWN)
+            .map((p) => `  - ${formatProblem(p)}`)
+            .join('\n')}${problems.length > MAX_SHOWN ? `\n  ... and ${problems.length - MAX_SHOWN} more` : ''}`,
     );
     this.name = 'ConfigError';
     this.problems = problems;

@@ -2,7 +2,7 @@ import { Duration } from 'luxon';
 import { validate as isCronExpression } from 'node-cron';
 import { z } from 'zod';
 import { CHAT_TYPES } from '../core/chatType.js';
-import { parseIsoDuration } from './duration.js';
+import { isIsoDurationText, parseIsoDuration } from './duration.js';
 import { alarmsSchema, nodeAlarmsSchema } from './alarmSchema.js';
 import { parseWindow } from '../core/purgeWindows.js';
 
@@ -183,7 +183,7 @@ export const nodeSchema = z.strictObject({
 
 /** A duration that may be zero (PT0S), e.g. the daemon's jitter. */
 const durationOrZero = (what: string) =>
-  z.string().refine((s) => /^P/.test(s) && Duration.fromISO(s).isValid && (Object.values(Duration.fromISO(s).toObject()) as number[]).every((v) => v >= 0), {
+  z.string().refine((s) => isIsoDurationText(s) && Duration.fromISO(s).isValid && (Object.values(Duration.fromISO(s).toObject()) as number[]).every((v) => v >= 0), {
     message: `${what}: an ISO-8601 duration, zero or more, such as PT0S, PT2M or PT10M`,
   });
 

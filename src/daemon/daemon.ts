@@ -14,13 +14,12 @@ import { scheduleIntervalMs, startSchedule, type Schedule } from './scheduler.js
 import { readState, writeState, type DaemonState } from './stateFile.js';
 import { StateWriteHealth } from './stateHealth.js';
 import { HistoryKeeper } from './historyKeeper.js';
+import { LockPoll } from './lockPoll.js';
 import type { Observation } from '../alarms/alarmState.js';
 import path from 'node:path';
 
 /** How soon a failed write of daemon-state.json is tried again. */
 const STATE_RETRY_MS = 30_000;
-/** How often a node not held here is tried (its owner may have died): well within a minute. */
-const LOCK_POLL_MS = 15_000;
 
 export interface DaemonDeps {
   log: Logger;
@@ -48,8 +47,11 @@ export class Daemon {
   private readonly stateHealth = new StateWriteHealth((o) => this.onStateWriteChange(o));
   private readonly history = new HistoryKeeper(() => this.config.daemon.stateDirectory, this.stateHealth);
   private stateRetry?: NodeJS.Timeout;
-  private lockPoll?: NodeJS.Timeout;
-  private lockPollMs = 0;
+  private readonly lockPoll = new LockPoll(
+    () => this.workers.values(),
+    (w) => this.takeOver(w),
+    (p) => this.track(p),
+  );
   private settle: (code: ExitCode) => void = () => undefined;
   /** Resolves with the exit code once a stop (see stop()) has finished. */
   readonly stopped = new Promise<ExitCode>((resolve) => (this.settle = resolve));
@@ -96,7 +98,7 @@ export class Daemon {
     // The alarm checks start once each node's lock has been tried, so that a standby never
     // speaks for a node whose owner is alive.
     d.track(Promise.all([...d.workers.values()].map((w) => w.claim())).then(() => d.monitor.start()));
-    d.pollLocks();
+    d.lockPoll.schedule(config.alarms.checkIntervalMs);
     return d;
   }
 
@@ -163,31 +165,11 @@ export class Daemon {
   }
 
   /**
-   * A standby notices a lost owner within LOCK_POLL_MS (or the alarm check interval, if shorter),
-   * not only at its next scheduled purge: every node not held here is tried again on that beat.
-   */
-  private pollLocks(): void {
-    const ms = Math.min(LOCK_POLL_MS, this.config.alarms.checkIntervalMs);
-    if (this.lockPoll && ms === this.lockPollMs) return;
-    clearInterval(this.lockPoll);
-    this.lockPollMs = ms;
-    this.lockPoll = setInterval(() => {
-      for (const w of this.workers.values()) {
-        this.track(
-          w.claim().then((took) => {
-            if (took && !this.stopping) this.takeOver(w);
-          }),
-        );
-      }
-    }, ms);
-    this.lockPoll.unref();
-  }
-
-  /**
    * This instance just took a node's lock between purges: its owner is gone, perhaps in the
    * middle of a purge, and when it last succeeded is not known here. Purge and check it now.
    */
   private takeOver(w: NodeWorker): void {
+    if (this.stopping) return;
     this.deps.log.info({ node: w.name }, 'the node lock was free: this instance takes over the node (purge and alarm checks)');
     void this.monitor.check(w.name, 'takeover');
     this.track(w.tick('takeover'));
@@ -290,7 +272,7 @@ export class Daemon {
     if (changes.scheduleChanged || changes.added.length > 0 || changes.removed.length > 0) this.reschedule();
     this.alarms.reconfigure(next.alarms);
     this.monitor.reschedule();
-    this.pollLocks();
+    this.lockPoll.schedule(next.alarms.checkIntervalMs);
     if (changes.listenChanged) log.warn({ listen: next.daemon.http, serving: this.url }, 'daemon.http.listen changed: restart the service to apply it');
     this.metrics.recordReload('applied');
     log.info({ nodes: next.nodes.map((n) => n.name), schedule: next.daemon.schedule, ...changes }, 'config reloaded');
@@ -317,7 +299,7 @@ export class Daemon {
     log.info({ reason, running, drainTimeoutMs: timeoutMs }, 'stopping: no new purges; purges in progress finish their batch in flight');
     for (const s of this.schedules) s.stop();
     clearTimeout(this.stateRetry);
-    clearInterval(this.lockPoll);
+    this.lockPoll.stop();
     this.stopController.abort(new Error(`daemon stopping (${reason})`));
     const checks = this.monitor.stop();
     const work = Promise.all([...[...this.workers.values()].map((w) => w.idle()), ...this.background, this.reloading, checks]);

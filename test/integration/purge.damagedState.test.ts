@@ -82,20 +82,24 @@ describe('a damaged alarms.json is a startup error naming the file', () => {
   for (const [what, content] of [
     ['cut short', '{"version":1,"active":{'],
     ['null', 'null'],
+    ['a directory', undefined],
   ] as const) {
-    it(`${what}: alarms and purge --alarms exit 2 with the file name and no stack; the purge does not start`, async () => {
-      const f = await env.fixture({ policies: { im: 'PT2H' } });
+    it(`${what}: alarms, purge --alarms and the daemon exit 2 with the file name and no stack; the purge does not start`, async () => {
+      const f = await env.fixture({ policies: { im: 'PT2H' }, mutate: (c) => (c.daemon = { ...c.daemon, http: { listen: '127.0.0.1:0' } }) });
       const state = join(f.configDir, 'state');
       mkdirSync(state, { recursive: true });
       const file = join(state, 'alarms.json');
-      writeFileSync(file, content);
+      if (content === undefined) mkdirSync(file);
+      else writeFileSync(file, content);
       const ups = await expiredUploads(f, 1);
-      for (const args of [['alarms'], ['purge', '--alarms']]) {
+      for (const args of [['alarms'], ['purge', '--alarms'], ['daemon']]) {
         const r = await runCli([...args, '--config', f.configPath]);
         expect(r.code, `${args.join(' ')}\n${show(r)}`).toBe(2);
-        expect(r.stderr).toContain(file);
-        expect(r.stderr).toContain('mft-retention state reset-alarms');
-        expect(r.stderr).not.toMatch(/\n\s+at /);
+        // The daemon logs to standard output (for journald), the commands to standard error.
+        const out = args[0] === 'daemon' ? r.stdout : r.stderr;
+        expect(out, show(r)).toContain(file);
+        expect(out).toContain('mft-retention state reset-alarms');
+        expect(out).not.toMatch(/\n\s+at |\\n\s+at /);
       }
       expect(present(ups[0]!.path)).toBe(true);
     });

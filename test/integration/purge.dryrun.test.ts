@@ -198,6 +198,15 @@ describe('purge --dry-run', () => {
     const bad = await f.purge('--dry-run', '--as-of', 'next tuesday');
     expect(bad.code, show(bad)).toBe(2);
     expect(bad.stderr).toMatch(/next tuesday/);
+    // Not rolled over into March.
+    const feb30 = await f.purge('--dry-run', '--as-of', '2026-02-30');
+    expect(feb30.code, show(feb30)).toBe(2);
+    expect(feb30.stderr).toContain('--as-of "2026-02-30"');
+    // Without an offset: UTC, and said so.
+    const local = await f.purge('--dry-run', '--json', '--as-of', '2030-06-01T08:00');
+    expect(local.code, show(local)).toBe(0);
+    expect(local.stderr).toContain('--as-of 2030-06-01T08:00 has no offset: read as UTC, 2030-06-01T08:00:00.000Z');
+    expect(summaryRecord(local.stdout).asOf).toBe('2030-06-01T08:00:00.000Z');
     expect(await f.snapshot()).toEqual(before);
   });
 

@@ -9,6 +9,12 @@
  *  - a hard ceiling: the chunks sent in any sliding second never hold more than perSecond
  *    files. A late timer or a slow batch never makes the pacer catch up in a burst.
  */
+/**
+ * The ceiling's second, with a few milliseconds to spare: a request goes out a moment after the
+ * pacer counts it, and an observer timing the requests must never see N+1 in a second.
+ */
+const WINDOW_MS = 1003;
+
 export class RatePacer {
   /** When the next chunk is due, in the clock's milliseconds. */
   private due = Number.NEGATIVE_INFINITY;
@@ -51,7 +57,7 @@ export class RatePacer {
     let until = now;
     for (const [t, k] of this.recent) {
       if (inWindow + n <= ceiling) break;
-      until = t + 1000;
+      until = t + WINDOW_MS;
       inWindow -= k;
     }
     if (until > now) return until - now;
@@ -64,13 +70,8 @@ export class RatePacer {
   }
 
   private forget(at: number): void {
-    while (this.recent.length > 0 && this.recent[0]![0] <= at - 1000) this.recent.shift();
+    while (this.recent.length > 0 && this.recent[0]![0] <= at - WINDOW_MS) this.recent.shift();
   }
-}
-
-/** Waits as long as the pacer says, then takes the chunk (the only place that waits). */
-export async function takeWhenAllowed(pacer: RatePacer, files: number, sleep: (ms: number) => Promise<void>): Promise<void> {
-  for (let wait = pacer.tryTake(files); wait > 0; wait = pacer.tryTake(files)) await sleep(wait);
 }
 
 export function chunkSizeFor(perSecond: number): number {

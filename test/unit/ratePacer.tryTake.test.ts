@@ -30,14 +30,18 @@ describe('RatePacer.tryTake', () => {
   it('spreads chunks over the second instead of sending them at its start', () => {
     const sent = simulate(100, Array(10).fill(20));
     const starts = sent.map(([t]) => t - sent[0]![0]);
-    expect(starts).toEqual([0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800]);
+    // The sixth chunk waits 3 ms more: the ceiling's second has a few ms to spare (a request
+    // goes out a moment after it is counted).
+    expect(starts).toEqual([0, 200, 400, 600, 800, 1003, 1203, 1403, 1603, 1803]);
   });
 
-  it('keeps the rate over a long run, exactly, when the caller waits as told', () => {
+  it('keeps the rate over a long run, within 0.5 %, when the caller waits as told', () => {
     const sent = simulate(250, Array(500).fill(50));
     const span = sent[sent.length - 1]![0] - sent[0]![0];
     // 500 chunks of 50 = 25,000 files; the last chunk starts 24,950 files' time after the first.
-    expect(span).toBe((24_950 / 250) * 1000);
+    const achieved = (24_950 / span) * 1000;
+    expect(achieved).toBeLessThanOrEqual(250);
+    expect(achieved).toBeGreaterThan(250 * 0.995);
   });
 
   it('keeps the rate when every timer fires a little late', () => {
@@ -80,6 +84,7 @@ describe('RatePacer.tryTake', () => {
   it('paces below one file a second too', () => {
     const sent = simulate(0.5, [1, 1, 1]);
     expect(sent.map(([t]) => t - sent[0]![0])).toEqual([0, 2000, 4000]);
+    expect(maxPerSlidingSecond(sent)).toBe(1);
   });
 
   it('rejects a rate that is not positive', () => {

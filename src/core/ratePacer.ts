@@ -14,6 +14,8 @@
  * pacer counts it, and an observer timing the requests must never see N+1 in a second.
  */
 const WINDOW_MS = 1003;
+/** How late a chunk may be and still be made up for by the chunks after it. */
+const CATCH_UP_MS = 1000;
 
 export class RatePacer {
   /** When the next chunk is due, in the clock's milliseconds. */
@@ -62,10 +64,11 @@ export class RatePacer {
     }
     if (until > now) return until - now;
     this.recent.push([now, n]);
-    // The schedule keeps its own time when the caller is a little late (a timer fires a few
-    // ms after it was asked to), so the rate holds over a long run; after a longer pause it
+    // The schedule keeps its own time when the caller is late by up to a second (a timer fires
+    // late, a batch took longer to read), so the rate holds over a long run: the chunks then
+    // come closer together for a moment, never above the ceiling. After a longer pause it
     // starts again from now, so no credit is saved up for a burst.
-    this.due = (now - this.due <= spacing / 2 ? this.due : now) + spacing;
+    this.due = (now - this.due <= CATCH_UP_MS ? this.due : now) + spacing;
     return 0;
   }
 

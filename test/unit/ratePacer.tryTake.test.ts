@@ -52,6 +52,15 @@ describe('RatePacer.tryTake', () => {
     expect(maxPerSlidingSecond(sent)).toBeLessThanOrEqual(250);
   });
 
+  it('makes up for a slow batch now and then, within the ceiling', () => {
+    // Every tenth chunk is 150 ms late (its batch took that much longer to read).
+    const sent = simulate(50, Array(300).fill(10), () => 0, (i) => (i % 10 === 9 ? 150 : 0));
+    const span = sent[sent.length - 1]![0] - sent[0]![0];
+    const achieved = ((300 - 1) * 10 / span) * 1000;
+    expect(achieved).toBeGreaterThan(50 * 0.99);
+    expect(maxPerSlidingSecond(sent)).toBeLessThanOrEqual(50);
+  });
+
   it('never sends more than the rate in any sliding second, however late or irregular the caller', () => {
     fc.assert(
       fc.property(

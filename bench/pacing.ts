@@ -37,14 +37,14 @@ const percentile = (xs: number[], p: number): number => {
   return v.length ? v[Math.min(v.length - 1, Math.floor((p / 100) * v.length))]! : NaN;
 };
 
-/** The most timestamps in any half-open second starting at one of them. */
-function maxPerSlidingSecond(stamps: number[]): number {
-  let max = 0;
+/** The most timestamps in any second ending at one of them, and where (for a report when over). */
+function maxPerSlidingSecond(stamps: number[]): { max: number; from: number; to: number } {
+  let best = { max: 0, from: 0, to: 0 };
   for (let i = 0, j = 0; i < stamps.length; i++) {
-    while (stamps[j]! < stamps[i]! - 999) j++;
-    max = Math.max(max, i - j + 1);
+    while (stamps[j]! <= stamps[i]! - 1000) j++;
+    if (i - j + 1 > best.max) best = { max: i - j + 1, from: j, to: i };
   }
-  return max;
+  return best;
 }
 
 /**
@@ -129,7 +129,12 @@ async function measureRate(servers: { pg: PgServer; sshd: SshdServer }, limit: n
     // The rate between the first and the last request: the files sent before the last chunk over the time they took.
     const lastChunk = stamps.filter((t) => t === stamps[stamps.length - 1]).length;
     const achieved = ((stamps.length - lastChunk) / (stamps[stamps.length - 1]! - stamps[0]!)) * 1000;
-    return { limit, files, achieved, maxInSecond: maxPerSlidingSecond(stamps), seconds: wall, writer: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies), count: latencies.length } };
+    const densest = maxPerSlidingSecond(stamps);
+    if (densest.max > limit) {
+      const chunkTimes = [...new Set(stamps.slice(densest.from, densest.to + 1))].map((t) => (t - stamps[densest.from]!).toFixed(2));
+      process.stderr.write(`  at ${limit}/s, ${densest.max} requests within a second: chunks at +${chunkTimes.join(' +')} ms\n`);
+    }
+    return { limit, files, achieved, maxInSecond: densest.max, seconds: wall, writer: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies), count: latencies.length } };
   } finally {
     await w.dispose();
   }

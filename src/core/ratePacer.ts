@@ -9,10 +9,7 @@
  *  - a hard ceiling: the chunks sent in any sliding second never hold more than perSecond
  *    files. A late timer or a slow batch never makes the pacer catch up in a burst.
  */
-/**
- * The ceiling's second, with a few milliseconds to spare: a request goes out a moment after the
- * pacer counts it, and an observer timing the requests must never see N+1 in a second.
- */
+/** The ceiling's second, with a few milliseconds to spare for the clock's granularity. */
 const WINDOW_MS = 1003;
 /** How late a chunk may be and still be made up for by the chunks after it. */
 const CATCH_UP_MS = 1000;
@@ -40,9 +37,9 @@ export class RatePacer {
 
   /**
    * Takes `files` removals now when the rate allows it and returns 0; otherwise takes nothing
-   * and returns how many milliseconds to wait before asking again. The caller sends the chunk
-   * right after a 0, so the pacer counts the times the chunks are really sent, however late
-   * the caller's timers are.
+   * and returns how many milliseconds to wait before asking again. After a 0 the caller sends
+   * the chunk at once and then calls markSent, so the pacer counts the times the chunks are
+   * really sent, however late the caller's timers are.
    */
   tryTake(files: number): number {
     if (files <= 0) return 0;
@@ -70,6 +67,17 @@ export class RatePacer {
     // starts again from now, so no credit is saved up for a burst.
     this.due = (now - this.due <= CATCH_UP_MS ? this.due : now) + spacing;
     return 0;
+  }
+
+  /**
+   * Call right after sending the chunk tryTake allowed: the chunk counts as sent at this later
+   * instant. Whatever the host does between the two (a busy machine may pause the process for
+   * milliseconds between any two steps), anyone who timed the send in between saw it no later
+   * than this, so the next chunks keep their distance from what was really seen.
+   */
+  markSent(): void {
+    const last = this.recent[this.recent.length - 1];
+    if (last) last[0] = Math.max(last[0], this.now());
   }
 
   private forget(at: number): void {

@@ -32,13 +32,17 @@ export function runPacing(maxFilesPerSecond: number | undefined, deadline: Deadl
 
 /**
  * The node's file store with its removals paced: each removeFiles call waits until the rate
- * allows its files, and is passed on in the same tick as the pacer counts it, so the pacer
- * counts the moments the requests really go out. Everything else passes straight through.
+ * allows its files, is passed on at once, and counted as sent when it has been passed on, so
+ * the pacer counts the moments the requests really go out. Everything else passes through.
  */
 export function pacedFileStore(files: FileStore, pacer: RatePacer): FileStore {
   const removeFiles = (list: FileToRemove[]): Promise<RemoveOutcome[]> => {
     const wait = pacer.tryTake(list.length);
-    if (wait === 0) return files.removeFiles(list);
+    if (wait === 0) {
+      const outcomes = files.removeFiles(list);
+      pacer.markSent();
+      return outcomes;
+    }
     return new Promise((r) => setTimeout(r, wait)).then(() => removeFiles(list));
   };
   return {

@@ -2,16 +2,29 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { chunkSizeFor, RatePacer } from '../../src/core/ratePacer.js';
 
-/** Drives a pacer with a fake clock: each chunk is sent when the pacer says, after `lateness` ms. */
-function simulate(perSecond: number, chunks: number[], lateness: (i: number) => number = () => 0, gaps: (i: number) => number = () => 0): Array<[number, number]> {
+/**
+ * Drives a pacer with a fake clock as the paced file store does: each chunk is sent when the
+ * pacer says, with timers `lateness` ms late; the send is seen `seenAfter` ms after the pacer
+ * allowed it (the host paused the process), and markSent comes `sendTakes` ms after that.
+ */
+function simulate(
+  perSecond: number,
+  chunks: number[],
+  lateness: (i: number) => number = () => 0,
+  gaps: (i: number) => number = () => 0,
+  seenAfter: (i: number) => number = () => 0,
+  sendTakes: (i: number) => number = () => 0,
+): Array<[number, number]> {
   let t = 1_000_000;
   const pacer = new RatePacer(perSecond, () => t);
   const sent: Array<[number, number]> = [];
   chunks.forEach((n, i) => {
     t += gaps(i);
-    // As takeWhenAllowed does, with timers that fire `lateness` ms late.
     for (let wait = pacer.tryTake(n); wait > 0; wait = pacer.tryTake(n)) t += wait + lateness(i);
+    t += seenAfter(i);
     sent.push([t, Math.min(n, Math.max(1, perSecond))]);
+    t += sendTakes(i);
+    pacer.markSent();
   });
   return sent;
 }
@@ -61,15 +74,18 @@ describe('RatePacer.tryTake', () => {
     expect(maxPerSlidingSecond(sent)).toBeLessThanOrEqual(50);
   });
 
-  it('never sends more than the rate in any sliding second, however late or irregular the caller', () => {
+  it('never sends more than the rate in any sliding second, however late, irregular or paused the caller', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 2000 }),
         fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 60 }),
         fc.array(fc.integer({ min: 0, max: 700 }), { minLength: 60, maxLength: 60 }),
         fc.array(fc.integer({ min: 0, max: 1500 }), { minLength: 60, maxLength: 60 }),
-        (rate, chunks, late, gaps) => {
-          const sent = simulate(rate, chunks, (i) => late[i]!, (i) => gaps[i]!);
+        fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 60, maxLength: 60 }),
+        fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 60, maxLength: 60 }),
+        (rate, chunks, late, gaps, seen, send) => {
+          // The host pauses the process between the pacer's decision and the send, and during it.
+          const sent = simulate(rate, chunks, (i) => late[i]!, (i) => gaps[i]!, (i) => seen[i]!, (i) => send[i]!);
           expect(maxPerSlidingSecond(sent)).toBeLessThanOrEqual(rate);
         },
       ),

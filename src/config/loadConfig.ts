@@ -79,7 +79,7 @@ export interface ResolvedDaemon {
 export interface ResolvedConfig {
   file: string;
   policiesDirectory: string;
-  purge: { batchSize: number; maxClockSkewMs: number; removeEmptyFolders: boolean };
+  purge: { batchSize: number; maxClockSkewMs: number; removeEmptyFolders: boolean; planMaxAgeMs: number; planMaxAgeText: string };
   log: RawConfig['log'];
   daemon: ResolvedDaemon;
   alarms: ResolvedAlarms;
@@ -130,7 +130,10 @@ export async function loadConfig(configFile: string, env: NodeJS.ProcessEnv = pr
   return {
     file,
     policiesDirectory,
-    purge: { batchSize: raw.purge.batchSize, removeEmptyFolders: raw.purge.removeEmptyFolders, maxClockSkewMs: parseIsoDuration(raw.purge.maxClockSkew)!.as('milliseconds') },
+    purge: { batchSize: raw.purge.batchSize, removeEmptyFolders: raw.purge.removeEmptyFolders, maxClockSkewMs: parseIsoDuration(raw.purge.maxClockSkew)!.as('milliseconds'),
+      planMaxAgeMs: parseIsoDuration(raw.purge.planMaxAge)!.as('milliseconds'),
+      planMaxAgeText: raw.purge.planMaxAge,
+    },
     log: raw.log,
     daemon: resolveDaemon(raw.daemon, file, env),
     alarms,

@@ -245,6 +245,8 @@ export const configSchema = z.strictObject({
       /** At most this many files removed a second per node (and their rows); 0 or absent: no limit. */
       maxFilesPerSecond: filesPerSecond.optional(),
       limits: limitsSchema.optional(),
+      /** A plan (purge --dry-run --save-plan) older than this is refused by purge --plan. */
+      planMaxAge: duration('planMaxAge').default('PT24H'),
     })
     .prefault({}),
   log: z

@@ -8,6 +8,9 @@ import { planStep, type ChatTypeStep } from '../core/catchUp.js';
 import type { Backlog, Catalog } from '../ports.js';
 import type { RunHistory } from './runHistory.js';
 
+/** What the limits read of a node's configuration. */
+export type LimitTarget = Pick<ResolvedNode, 'name' | 'policies' | 'limits'>;
+
 export interface LimitOptions {
   /** Recent run sizes; without it the limit on unusually large runs does not apply. */
   history?: RunHistory;
@@ -49,7 +52,7 @@ const FAR_FUTURE = new Date(Date.UTC(9999, 0, 1));
  * scope, and only when the run, counted as of the approval's instant, is no larger than it.
  */
 export async function checkBlastRadius(
-  node: ResolvedNode,
+  node: LimitTarget,
   catalog: Catalog,
   times: PurgeTimes,
   chatTypes: readonly ChatType[],
@@ -89,6 +92,7 @@ export async function checkBlastRadius(
       allowPurgeAll: policy.allowPurgeAll,
       recent: opts.history?.recent(node.name, chatType) ?? [],
       source: policy.source,
+      ...historyProblem(opts.history, node.name),
     };
   });
   const refusals: Refusal[] = [];
@@ -140,14 +144,23 @@ export async function checkBlastRadius(
   };
 }
 
+function historyProblem(history: RunHistory | undefined, node: string): { historyProblem?: string } {
+  const p = history?.problem(node);
+  return p ? { historyProblem: `the purge history ${p.file} ${p.problem}` } : {};
+}
+
 function earliest(dates: Date[]): Date | undefined {
   return dates.reduce<Date | undefined>((a, d) => (!a || d.getTime() < a.getTime() ? d : a), undefined);
 }
 
 /** This node's approvals that are still valid; the others are reported and ignored. */
-function validApprovals(node: ResolvedNode, now: Date, approvals: Approval[], log: Logger): Approval[] {
+function validApprovals(node: LimitTarget, now: Date, approvals: Approval[], log: Logger): Approval[] {
   return approvals.filter((a) => {
     if (a.node !== node.name) return false;
+    if (a.plan) {
+      log.warn({ approval: formatApproval(a) }, 'this approval is bound to a plan and approves only purge --plan with that plan; it is ignored');
+      return false;
+    }
     const expired = now.getTime() - a.asOf.getTime() > node.limits.approvalValidityMs;
     if (a.asOf.getTime() > now.getTime() || expired) {
       log.warn({ approval: formatApproval(a), validUntil: new Date(a.asOf.getTime() + node.limits.approvalValidityMs).toISOString() }, expired ? 'approval expired; it is ignored (see purge.limits.approvalValidity)' : 'approval is dated in the future; it is ignored');

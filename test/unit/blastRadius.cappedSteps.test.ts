@@ -32,6 +32,7 @@ function history(recent: number[], step?: CatchUpStep): RunHistory & { steps: Ar
     runs: [...recent],
     recent: () => [...h.runs],
     record: (_n: string, _c: string, files: number) => void h.runs.push(files),
+    problem: () => undefined,
     catchUp: () => last,
     recordCatchUp: (_n: string, _c: string, s: CatchUpStep | undefined) => {
       last = s;

@@ -45,14 +45,14 @@ export function pacedFileStore(files: FileStore, pacer: RatePacer): FileStore {
     }
     return new Promise((r) => setTimeout(r, wait)).then(() => removeFiles(list));
   };
-  return {
-    removeFiles,
-    removeEmptyFolders: (dirs) => files.removeEmptyFolders(dirs),
-    listDirectory: (p) => files.listDirectory(p),
-    exists: (p) => files.exists(p),
-    freeSpace: () => files.freeSpace(),
-    close: () => files.close(),
-  };
+  // Everything but removeFiles goes to the store itself, whatever methods it has.
+  return new Proxy(files, {
+    get(target, key) {
+      if (key === 'removeFiles') return removeFiles;
+      const value = Reflect.get(target, key, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /**

@@ -37,6 +37,7 @@ export function overviewHelp(): string {
     'Run "mft-retention help COMMAND" or "mft-retention COMMAND --help" for the options of a command.',
     '',
     'Exit codes: 0 ok, 1 partial failure, 2 config, state or usage error, 3 connection error,',
-    '            4 refused by a safety limit, 70 internal error.',
+    '            4 refused by a safety limit, 5 stopped by a signal, 6 the database refuses the',
+    '            DELETE (privilege, read-only standby), 70 internal error.',
   ].join('\n');
 }

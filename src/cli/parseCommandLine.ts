@@ -1,3 +1,4 @@
+import { nearest } from '../core/nearest.js';
 import { COMMANDS, GLOBAL_OPTIONS, commandName, type CommandSpec, type OptionSpec } from './commandTable.js';
 import { UsageError } from './io.js';
 
@@ -124,29 +125,5 @@ function closestText(input: string, candidates: string[], format: string): strin
   return best === undefined ? '' : format.replace('%s', best);
 }
 
-/** The candidate nearest by edit distance (a swap counts once), if near enough to be a typo. */
-export function closest(input: string, candidates: string[]): string | undefined {
-  const needle = input.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = c.startsWith(needle) && needle.length >= 3 ? 0.5 : editDistance(needle, c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
-}
-
-/** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
+/** The candidate nearest to `input`, if near enough to be a typo (see core/nearest.ts). */
+export const closest = (input: string, candidates: string[]): string | undefined => nearest(input, candidates);

@@ -1,6 +1,6 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { coerceError, ConnectError, DatabaseRefusedError } from '../errors.js';
+import { coerceError, ConnectError, DatabaseRefusedError, DatabaseFullError } from '../errors.js';
 
 /**
  * Files a run removed whose AFT_LOG rows it could not delete (the DELETE failed: a privilege
@@ -87,5 +87,7 @@ export function deleteFailure(err: unknown, node: string, files: number): Error 
   const message = `${files} files were removed but their AFT_LOG rows could not be deleted (the next run deletes them; no new batch was started): ${e.message}`;
   if (e instanceof ConnectError) return new ConnectError(e.endpoint, node, message, { cause: e });
   if (e instanceof DatabaseRefusedError) return new DatabaseRefusedError(node, message, { cause: e });
+  // Still the database-full condition: the alarm (XcpMFTDBFullError) is raised from its class.
+  if (e instanceof DatabaseFullError) return new DatabaseFullError(node, message, { cause: e });
   return new Error(message, { cause: e });
 }

@@ -9,6 +9,11 @@
  *  - a hard ceiling: the chunks sent in any sliding second never hold more than perSecond
  *    files. A late timer or a slow batch never makes the pacer catch up in a burst.
  */
+/** The ceiling's second, with a few milliseconds to spare for the clock's granularity. */
+const WINDOW_MS = 1003;
+/** How late a chunk may be and still be made up for by the chunks after it. */
+const CATCH_UP_MS = 1000;
+
 export class RatePacer {
   /** When the next chunk is due, in the clock's milliseconds. */
   private due = Number.NEGATIVE_INFINITY;
@@ -32,9 +37,9 @@ export class RatePacer {
 
   /**
    * Takes `files` removals now when the rate allows it and returns 0; otherwise takes nothing
-   * and returns how many milliseconds to wait before asking again. The caller sends the chunk
-   * right after a 0, so the pacer counts the times the chunks are really sent, however late
-   * the caller's timers are.
+   * and returns how many milliseconds to wait before asking again. After a 0 the caller sends
+   * the chunk at once and then calls markSent, so the pacer counts the times the chunks are
+   * really sent, however late the caller's timers are.
    */
   tryTake(files: number): number {
     if (files <= 0) return 0;
@@ -51,26 +56,33 @@ export class RatePacer {
     let until = now;
     for (const [t, k] of this.recent) {
       if (inWindow + n <= ceiling) break;
-      until = t + 1000;
+      until = t + WINDOW_MS;
       inWindow -= k;
     }
     if (until > now) return until - now;
     this.recent.push([now, n]);
-    // The schedule keeps its own time when the caller is a little late (a timer fires a few
-    // ms after it was asked to), so the rate holds over a long run; after a longer pause it
+    // The schedule keeps its own time when the caller is late by up to a second (a timer fires
+    // late, a batch took longer to read), so the rate holds over a long run: the chunks then
+    // come closer together for a moment, never above the ceiling. After a longer pause it
     // starts again from now, so no credit is saved up for a burst.
-    this.due = (now - this.due <= spacing / 2 ? this.due : now) + spacing;
+    this.due = (now - this.due <= CATCH_UP_MS ? this.due : now) + spacing;
     return 0;
   }
 
-  private forget(at: number): void {
-    while (this.recent.length > 0 && this.recent[0]![0] <= at - 1000) this.recent.shift();
+  /**
+   * Call right after sending the chunk tryTake allowed: the chunk counts as sent at this later
+   * instant. Whatever the host does between the two (a busy machine may pause the process for
+   * milliseconds between any two steps), anyone who timed the send in between saw it no later
+   * than this, so the next chunks keep their distance from what was really seen.
+   */
+  markSent(): void {
+    const last = this.recent[this.recent.length - 1];
+    if (last) last[0] = Math.max(last[0], this.now());
   }
-}
 
-/** Waits as long as the pacer says, then takes the chunk (the only place that waits). */
-export async function takeWhenAllowed(pacer: RatePacer, files: number, sleep: (ms: number) => Promise<void>): Promise<void> {
-  for (let wait = pacer.tryTake(files); wait > 0; wait = pacer.tryTake(files)) await sleep(wait);
+  private forget(at: number): void {
+    while (this.recent.length > 0 && this.recent[0]![0] <= at - WINDOW_MS) this.recent.shift();
+  }
 }
 
 export function chunkSizeFor(perSecond: number): number {

@@ -7,8 +7,8 @@
 import type { Logger } from 'pino';
 import type { ChatType } from '../core/chatType.js';
 import type { ChatTypeStep } from '../core/catchUp.js';
-import { RatePacer, takeWhenAllowed } from '../core/ratePacer.js';
-import type { Backlog } from '../ports.js';
+import { RatePacer } from '../core/ratePacer.js';
+import type { Backlog, FileStore, FileToRemove, RemoveOutcome } from '../ports.js';
 import type { FileDecision } from '../core/planBatch.js';
 
 /** Why a run ends before its backlog is cleared. */
@@ -30,9 +30,29 @@ export function runPacing(maxFilesPerSecond: number | undefined, deadline: Deadl
   return { pacer: maxFilesPerSecond ? new RatePacer(maxFilesPerSecond, now) : undefined, deadline };
 }
 
-/** Waits until the rate allows `files` more removals (nothing without a rate). */
-export async function paceRemovals(pacing: RunPacing | undefined, files: number): Promise<void> {
-  if (pacing?.pacer) await takeWhenAllowed(pacing.pacer, files, (ms) => new Promise((r) => setTimeout(r, ms)));
+/**
+ * The node's file store with its removals paced: each removeFiles call waits until the rate
+ * allows its files, is passed on at once, and counted as sent when it has been passed on, so
+ * the pacer counts the moments the requests really go out. Everything else passes through.
+ */
+export function pacedFileStore(files: FileStore, pacer: RatePacer): FileStore {
+  const removeFiles = (list: FileToRemove[]): Promise<RemoveOutcome[]> => {
+    const wait = pacer.tryTake(list.length);
+    if (wait === 0) {
+      const outcomes = files.removeFiles(list);
+      pacer.markSent();
+      return outcomes;
+    }
+    return new Promise((r) => setTimeout(r, wait)).then(() => removeFiles(list));
+  };
+  // Everything but removeFiles goes to the store itself, whatever methods it has.
+  return new Proxy(files, {
+    get(target, key) {
+      if (key === 'removeFiles') return removeFiles;
+      const value = Reflect.get(target, key, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /**

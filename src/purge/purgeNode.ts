@@ -13,7 +13,7 @@ import type { AuditExport } from './auditExport.js';
 import { checkBlastRadius, type LimitOptions, type Refusal } from './blastRadius.js';
 import { deleteFailure, type RowsPendingLedger } from './rowsPending.js';
 import type { ChatTypeStep } from '../core/catchUp.js';
-import { logRunPlan, paceRemovals, runPacing, StepBudget, stopSignal, type Deadline, type RunEnd, type RunPacing } from './pacing.js';
+import { logRunPlan, pacedFileStore, runPacing, StepBudget, stopSignal, type Deadline, type RunEnd, type RunPacing } from './pacing.js';
 
 export interface PurgeOptions {
   dryRun: boolean;
@@ -107,6 +107,8 @@ export async function purgeNode(node: PurgeTarget, ports: NodePorts, opts: Purge
     result.steps = planned(node, selected, gate);
     logRunPlan(log, result.steps.filter((s) => !gate.refusalFor(s.chatType) || opts.dryRun), pacing, node.limits, hostNow, opts.dryRun);
     const stop = stopSignal(opts.signal, opts.deadline);
+    // With a rate, every removal request goes through the pacer.
+    const paced: NodePorts = pacing.pacer && ports.files && !opts.dryRun ? { ...ports, files: pacedFileStore(ports.files, pacing.pacer) } : ports;
     for (const [chatType, policy] of Object.entries(node.policies) as Array<[ChatType, NonNullable<ResolvedNode['policies'][ChatType]>]>) {
       if (opts.chatTypes && !opts.chatTypes.includes(chatType)) continue;
       const stats = emptyStats(chatType, policy.retentionText);
@@ -139,7 +141,7 @@ export async function purgeNode(node: PurgeTarget, ports: NodePorts, opts: Purge
       };
       // A dry-run reads in whole batches: it removes nothing, so there is nothing to pace.
       const budget = new StepBudget(gate.step(chatType), opts.dryRun ? undefined : pacing);
-      await purgeChatType({ node: node.name, ctx, ports, opts, stats, log: log.child({ chatType }), budget, pacing, signal: stop.signal }, counted);
+      await purgeChatType({ node: node.name, ctx, ports: paced, opts, stats, log: log.child({ chatType }), budget, pacing, signal: stop.signal }, counted);
       if (budget.capped) result.ended ??= 'cap';
       if (opts.signal?.aborted) {
         result.status = 'stopped';
@@ -298,7 +300,6 @@ async function purgeBatches(run: ChatTypeRun, folders: EmptiedFolders, backlog: 
         await previous;
         countDryRun(run, batch.files);
       } else {
-        await paceRemovals(pacing, batch.files.filter((f) => f.decision === 'delete').length);
         const gone = await executeBatch(run, batch.files, previous, reader.highWaterIndex);
         for (const f of gone) folders.emptied.set(f.hourDir!, f.hourStart!);
         if (opts.removeEmptyFolders && ports.files) removeFinishedFolders(gone, ctx, ports.files, folders);

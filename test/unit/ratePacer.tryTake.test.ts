@@ -2,16 +2,29 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { chunkSizeFor, RatePacer } from '../../src/core/ratePacer.js';
 
-/** Drives a pacer with a fake clock: each chunk is sent when the pacer says, after `lateness` ms. */
-function simulate(perSecond: number, chunks: number[], lateness: (i: number) => number = () => 0, gaps: (i: number) => number = () => 0): Array<[number, number]> {
+/**
+ * Drives a pacer with a fake clock as the paced file store does: each chunk is sent when the
+ * pacer says, with timers `lateness` ms late; the send is seen `seenAfter` ms after the pacer
+ * allowed it (the host paused the process), and markSent comes `sendTakes` ms after that.
+ */
+function simulate(
+  perSecond: number,
+  chunks: number[],
+  lateness: (i: number) => number = () => 0,
+  gaps: (i: number) => number = () => 0,
+  seenAfter: (i: number) => number = () => 0,
+  sendTakes: (i: number) => number = () => 0,
+): Array<[number, number]> {
   let t = 1_000_000;
   const pacer = new RatePacer(perSecond, () => t);
   const sent: Array<[number, number]> = [];
   chunks.forEach((n, i) => {
     t += gaps(i);
-    // As takeWhenAllowed does, with timers that fire `lateness` ms late.
     for (let wait = pacer.tryTake(n); wait > 0; wait = pacer.tryTake(n)) t += wait + lateness(i);
+    t += seenAfter(i);
     sent.push([t, Math.min(n, Math.max(1, perSecond))]);
+    t += sendTakes(i);
+    pacer.markSent();
   });
   return sent;
 }
@@ -30,14 +43,18 @@ describe('RatePacer.tryTake', () => {
   it('spreads chunks over the second instead of sending them at its start', () => {
     const sent = simulate(100, Array(10).fill(20));
     const starts = sent.map(([t]) => t - sent[0]![0]);
-    expect(starts).toEqual([0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800]);
+    // The sixth chunk waits 3 ms more: the ceiling's second has a few ms to spare (a request
+    // goes out a moment after it is counted).
+    expect(starts).toEqual([0, 200, 400, 600, 800, 1003, 1203, 1403, 1603, 1803]);
   });
 
-  it('keeps the rate over a long run, exactly, when the caller waits as told', () => {
+  it('keeps the rate over a long run, within 0.5 %, when the caller waits as told', () => {
     const sent = simulate(250, Array(500).fill(50));
     const span = sent[sent.length - 1]![0] - sent[0]![0];
     // 500 chunks of 50 = 25,000 files; the last chunk starts 24,950 files' time after the first.
-    expect(span).toBe((24_950 / 250) * 1000);
+    const achieved = (24_950 / span) * 1000;
+    expect(achieved).toBeLessThanOrEqual(250);
+    expect(achieved).toBeGreaterThan(250 * 0.995);
   });
 
   it('keeps the rate when every timer fires a little late', () => {
@@ -48,15 +65,27 @@ describe('RatePacer.tryTake', () => {
     expect(maxPerSlidingSecond(sent)).toBeLessThanOrEqual(250);
   });
 
-  it('never sends more than the rate in any sliding second, however late or irregular the caller', () => {
+  it('makes up for a slow batch now and then, within the ceiling', () => {
+    // Every tenth chunk is 150 ms late (its batch took that much longer to read).
+    const sent = simulate(50, Array(300).fill(10), () => 0, (i) => (i % 10 === 9 ? 150 : 0));
+    const span = sent[sent.length - 1]![0] - sent[0]![0];
+    const achieved = ((300 - 1) * 10 / span) * 1000;
+    expect(achieved).toBeGreaterThan(50 * 0.99);
+    expect(maxPerSlidingSecond(sent)).toBeLessThanOrEqual(50);
+  });
+
+  it('never sends more than the rate in any sliding second, however late, irregular or paused the caller', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 2000 }),
         fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 60 }),
         fc.array(fc.integer({ min: 0, max: 700 }), { minLength: 60, maxLength: 60 }),
         fc.array(fc.integer({ min: 0, max: 1500 }), { minLength: 60, maxLength: 60 }),
-        (rate, chunks, late, gaps) => {
-          const sent = simulate(rate, chunks, (i) => late[i]!, (i) => gaps[i]!);
+        fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 60, maxLength: 60 }),
+        fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 60, maxLength: 60 }),
+        (rate, chunks, late, gaps, seen, send) => {
+          // The host pauses the process between the pacer's decision and the send, and during it.
+          const sent = simulate(rate, chunks, (i) => late[i]!, (i) => gaps[i]!, (i) => seen[i]!, (i) => send[i]!);
           expect(maxPerSlidingSecond(sent)).toBeLessThanOrEqual(rate);
         },
       ),
@@ -80,6 +109,7 @@ describe('RatePacer.tryTake', () => {
   it('paces below one file a second too', () => {
     const sent = simulate(0.5, [1, 1, 1]);
     expect(sent.map(([t]) => t - sent[0]![0])).toEqual([0, 2000, 4000]);
+    expect(maxPerSlidingSecond(sent)).toBe(1);
   });
 
   it('rejects a rate that is not positive', () => {

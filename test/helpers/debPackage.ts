@@ -73,3 +73,23 @@ export async function repackWithVersion(deb: string, version: string): Promise<s
   rmrf(root);
   return out;
 }
+
+/**
+ * `npm pack` run in a fresh copy of the checkout (the files git tracks or would track, no
+ * node_modules, no dist/), cached like the .deb: the path of mft-retention-<version>.tgz.
+ */
+export async function ensureNpmTarball(): Promise<string> {
+  const dir = join(cacheRoot(), 'npm', await debInputsHash());
+  const tgz = join(dir, `mft-retention-${packageVersion()}.tgz`);
+  if (existsSync(tgz)) return tgz;
+  const clone = mkdtempSync(join(tmpdir(), 'mft-fresh-'));
+  try {
+    await runOk('/bin/bash', ['-c', `git -C ${JSON.stringify(REPO_ROOT)} ls-files -z -c -o --exclude-standard | (cd ${JSON.stringify(REPO_ROOT)} && while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\\0' "$f"; done | tar --null -T - -cf -) | tar -xf - -C ${JSON.stringify(clone)}`]);
+    await runOk('npm', ['pack', '--loglevel=error'], { cwd: clone, timeoutMs: DEB_BUILD_TIMEOUT_MS - 60_000 });
+    mkdirSync(dir, { recursive: true });
+    renameSync(join(clone, `mft-retention-${packageVersion()}.tgz`), tgz);
+  } finally {
+    rmrf(clone);
+  }
+  return tgz;
+}

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './purgeFixture.js';
-import { rmrf, runOk } from './procUtil.js';
+import { rmrf, run, runOk } from './procUtil.js';
 
 /** For the beforeAll that builds: a cold build (npm ci, tsc, node-gyp, dpkg-deb) on two busy cores. */
 export const DEB_BUILD_TIMEOUT_MS = 900_000;
@@ -92,4 +92,20 @@ export async function ensureNpmTarball(): Promise<string> {
     rmrf(clone);
   }
   return tgz;
+}
+
+/**
+ * lintian's tags for the package (its overrides applied), as lines. lintian takes minutes on a
+ * package this size, and its verdict depends only on the package's bytes: it is kept beside the
+ * cached .deb and read back while the inputs are unchanged.
+ */
+export async function lintianTags(deb: string): Promise<string[]> {
+  const verdict = `${deb}.lintian`;
+  if (!existsSync(verdict)) {
+    // Exit status 2 means "tags were emitted"; the test reads them.
+    const r = await run('lintian', ['--tag-display-limit', '0', deb], { timeoutMs: 900_000 });
+    if (r.code !== 0 && r.code !== 2) throw new Error(`lintian failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+    writeFileSync(verdict, r.stdout);
+  }
+  return readFileSync(verdict, 'utf8').split('\n').filter((l) => /^[EWIXP]: /.test(l));
 }

@@ -58,14 +58,8 @@ say "production dependencies"
 say "ssh2 crypto binding, for Node.js $("$runtime/bin/node" --version)"
 gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
 [[ -f $gyp ]] || { say "ERROR: node-gyp not found at $gyp (it comes with npm)"; exit 1; }
-build_crypto() { (cd "$src" && npm_config_node_gyp=$gyp "$runtime/bin/node" scripts/build-ssh-crypto.mjs); }
-built=$(build_crypto)
+built=$(cd "$src" && npm_config_node_gyp=$gyp "$runtime/bin/node" scripts/build-ssh-crypto.mjs)
 echo "$built" >&2
-# Once, on a loaded machine, a build that node-gyp reported as done did not load: try again.
-if [[ $built != *": built" && $built != *": present" ]]; then
-  built=$(build_crypto)
-  echo "$built" >&2
-fi
 if [[ $built != *": built" && $built != *": present" ]]; then
   say "ERROR: the package must carry the ssh2 crypto binding; install g++ and make (bash scripts/install-test-deps.sh)"
   exit 1

@@ -20,7 +20,16 @@ export interface DatasetSpec {
   rows: number;
   /** Expired uploads (files to purge). */
   expired: number;
+  /**
+   * The planner statistics the table is left with: `analyzed` (as autovacuum keeps them, the
+   * default), `never` (never analyzed, autovacuum off: after a restore or a bulk load), or
+   * `stale` (analyzed when it held its first STALE_ROWS rows, then grown, autovacuum off).
+   */
+  statistics?: 'analyzed' | 'never' | 'stale';
 }
+
+/** Rows the `stale` table held when it was last analyzed. */
+export const STALE_ROWS = 1000;
 
 export interface Dataset {
   uploads: number;
@@ -62,8 +71,14 @@ export async function fillAftLog(client: pg.Client, nodeDir: string, spec: Datas
     [wall, nodeDir, expired, uploads, EXPIRED_PER_HOUR],
   );
   await client.query(`SELECT setval('aft_log_aft_index_seq', (SELECT max(aft_index) FROM aft_log))`);
-  // As autovacuum would have done on a table this size: the planner needs the statistics.
-  await client.query('VACUUM ANALYZE aft_log');
+  const statistics = spec.statistics ?? 'analyzed';
+  if (statistics === 'analyzed') {
+    // As autovacuum would have done on a table this size.
+    await client.query('VACUUM ANALYZE aft_log');
+  } else {
+    await client.query('ALTER TABLE aft_log SET (autovacuum_enabled = false, toast.autovacuum_enabled = false)');
+    if (statistics === 'stale') await makeStale(client);
+  }
   const counts = await client.query<{ rows: string; expired_rows: string }>(
     `SELECT count(*)::text AS rows,
             (SELECT count(*) FROM aft_log WHERE file_path IN
@@ -72,6 +87,19 @@ export async function fillAftLog(client: pg.Client, nodeDir: string, spec: Datas
     [wall],
   );
   return { uploads, expired, rows: Number(counts.rows[0]!.rows), expiredRows: Number(counts.rows[0]!.expired_rows) };
+}
+
+/**
+ * Leaves aft_log with the statistics of its first STALE_ROWS rows (the oldest, as when it was
+ * young): the rows are moved aside, the first ones put back and analyzed, then the rest put back.
+ */
+async function makeStale(client: pg.Client): Promise<void> {
+  await client.query('CREATE TEMPORARY TABLE aft_log_rest AS SELECT * FROM aft_log');
+  await client.query('TRUNCATE aft_log');
+  await client.query(`INSERT INTO aft_log SELECT * FROM aft_log_rest WHERE aft_index <= ${STALE_ROWS}`);
+  await client.query('ANALYZE aft_log');
+  await client.query(`INSERT INTO aft_log SELECT * FROM aft_log_rest WHERE aft_index > ${STALE_ROWS}`);
+  await client.query('DROP TABLE aft_log_rest');
 }
 
 /**

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests need (real PostgreSQL, OpenSSH,
-# Prometheus Alertmanager and rsyslog as alarm receivers, systemd-analyze for the unit
+# Prometheus Alertmanager and rsyslog as alarm receivers, Prometheus's promtool to check and
+# unit-test the alert and recording rules and the dashboard's queries (the Prometheus server
+# itself is never started), systemd-analyze for the unit
 # files, util-linux's script for a pseudo-terminal), and GNU time, with which `npm run bench`
 # reads the purge's peak memory, g++ and make, which build ssh2's native crypto binding
 # (scripts/build-ssh-crypto.mjs; doctor's "SSH crypto" check expects it), headless Chromium
@@ -25,6 +27,7 @@ declare -A PROBE=(
   [util-linux]='/usr/sbin/runuser /sbin/runuser'
   [procps]='/usr/bin/ps /bin/ps'
   [prometheus-alertmanager]='/usr/bin/prometheus-alertmanager'
+  [prometheus]='/usr/bin/promtool'
   [rsyslog]='/usr/sbin/rsyslogd'
   [time]='/usr/bin/time'
   [g++]='/usr/bin/g++'
@@ -36,7 +39,7 @@ declare -A PROBE=(
   [lintian]='/usr/bin/lintian'
   [dpkg-dev]='/usr/bin/dpkg-shlibdeps'
 )
-ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager rsyslog time g++ make chromium poppler-utils systemd-container debootstrap lintian dpkg-dev)
+ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager prometheus rsyslog time g++ make chromium poppler-utils systemd-container debootstrap lintian dpkg-dev)
 
 present() {
   local pattern=$1 f
@@ -109,6 +112,7 @@ declare -A UNITS=(
   [openssh-server]='ssh ssh.socket'
   [rsyslog]='rsyslog syslog.socket'
   [prometheus-alertmanager]='prometheus-alertmanager'
+  [prometheus]='prometheus'
 )
 for pkg in "${missing[@]}"; do
   for unit in ${UNITS[$pkg]:-}; do

@@ -48,3 +48,34 @@ export function coerceError(err: unknown): Error {
   if (err instanceof Error) return err;
   return new Error(typeof err === 'string' ? err : JSON.stringify(err));
 }
+
+/** Why the purge cancelled one of its own statements on the database server. */
+export type CancelReason = 'stopped' | 'timeout' | 'file-server-lost';
+
+/** A statement of the purge cancelled on the server: by a stop, its time limit, or a lost file server. */
+export class StatementCancelledError extends Error {
+  constructor(
+    readonly node: string,
+    readonly reason: CancelReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StatementCancelledError';
+  }
+}
+
+/**
+ * The database will not let the purge delete AFT_LOG rows: a privilege is missing, or the
+ * server is a read-only standby. Found before any file is removed, or when a DELETE failed.
+ */
+export class DatabaseRefusedError extends Error {
+  constructor(
+    readonly node: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DatabaseRefusedError';
+  }
+}

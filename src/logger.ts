@@ -36,7 +36,8 @@ export interface LoggerOptions {
  * carries its priority, so `journalctl -p warning` shows warnings and errors only.
  */
 export function makeLogger(opts: LoggerOptions): Logger {
-  const base = { level: opts.level, base: { service: 'mft-retention' }, redact: { paths: REDACT_PATHS, censor: '[secret]' } };
+  const withStacks = opts.level === 'debug' || opts.level === 'trace';
+  const base = { level: opts.level, base: { service: 'mft-retention' }, redact: { paths: REDACT_PATHS, censor: '[secret]' }, serializers: { err: errorSerializer(withStacks) } };
   const isTty = opts.fd === 1 ? process.stdout.isTTY : process.stderr.isTTY;
   if (opts.pretty ?? isTty) {
     const pretty = requireCjs('pino-pretty') as typeof PinoPretty;
@@ -46,6 +47,22 @@ export function makeLogger(opts: LoggerOptions): Logger {
   const log = pino(base, stream);
   stream.attach((obj, msg) => log.warn(obj, msg));
   return log;
+}
+
+/**
+ * An error as a log field: its own message (not pino's default, which appends every cause's
+ * message to one that already says it), its causes as nested objects, and the stacks only at
+ * debug and trace, where someone is looking for a bug rather than a reason.
+ */
+function errorSerializer(withStacks: boolean): (err: Error) => Record<string, unknown> {
+  const strip = (o: Record<string, unknown>): Record<string, unknown> => {
+    const { stack: _stack, cause, ...rest } = o;
+    return cause && typeof cause === 'object' ? { ...rest, cause: strip(cause as Record<string, unknown>) } : rest;
+  };
+  return (err) => {
+    const out = pino.stdSerializers.errWithCause(err) as unknown as Record<string, unknown>;
+    return withStacks ? out : strip(out);
+  };
 }
 
 /** Per logger, a child without the redaction pass, for infoMany's records. */

@@ -4,6 +4,7 @@
  */
 import type { ChatType } from './core/chatType.js';
 import type { UploadRow } from './core/eligibility.js';
+import type { CancelReason } from './errors.js';
 
 /** Another AFT_LOG row sharing a file_path with a candidate upload (its `Get` rows, or a duplicate `Post`). */
 export interface CompanionRow {
@@ -70,6 +71,22 @@ export interface ExpiredUploadReader {
  */
 export type AuditRow = Record<string, string | null>;
 
+/**
+ * A whole AFT_LOG row as a plan records it and checks it again before applying it: the columns
+ * the purge decides on. Text columns that are NULL read as ''.
+ */
+export interface PlanRow {
+  aftIndex: string;
+  method: string;
+  chatType: string;
+  filePath: string;
+  uploadedAt: Date;
+  fileSize: number;
+  bytesTransferred: number;
+  jid: string;
+  toJid: string;
+}
+
 /** AFT_LOG on one node's external database. */
 export interface Catalog {
   /** The database server's clock, to measure skew against the host's. */
@@ -111,6 +128,28 @@ export interface Catalog {
   deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string, beforeCommit?: (rows: AuditRow[]) => Promise<void>): Promise<number>;
   /** How full the database is, for the XcpMFTDBFullError alarm. */
   databaseUsage(): Promise<DatabaseUsage>;
+  /**
+   * Cancels the purge's statements in progress on the server: `reads`, the long reads only
+   * (counting, computing the reader: a stop, a lost file server; a DELETE of removed files
+   * still finishes), or `all` (the purge gives up). Resolves once the requests are sent. The
+   * cancelled call fails with a StatementCancelledError. An adapter without it lets a statement
+   * run to its time limit.
+   */
+  cancel?(scope: 'reads' | 'all', reason: CancelReason): Promise<void>;
+  /**
+   * Before the first file of a node is removed: that this login may read and delete AFT_LOG
+   * rows on a server that accepts writes. Throws a DatabaseRefusedError that names what is
+   * missing and the statement that fixes it.
+   */
+  checkWritable?(): Promise<void>;
+  /**
+   * The rows with these aft_index values, and every row for one of `paths` with an aft_index
+   * above `newerThanIndex` (logged after a plan read the table): what a plan's batch is checked
+   * against before it is applied, and what the plan records. One query for a batch (on Oracle,
+   * one per 1,000 values); the rows above the mark are looked for in the primary key's newest
+   * range only.
+   */
+  findPlanRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<PlanRow[]>;
   close(): Promise<void>;
 }
 
@@ -164,6 +203,9 @@ export interface DirectoryEntry {
   size: number;
 }
 
+/** What lstat of a path found (a symlink is itself, never what it points to); mtime in ms when the server gives one. */
+export type FileState = { type: 'file' | 'symlink' | 'directory' | 'other'; size: number; mtimeMs?: number } | 'missing' | Error;
+
 export type RemoveOutcome =
   | { path: string; outcome: 'removed' }
   | { path: string; outcome: 'missing' }
@@ -192,5 +234,10 @@ export interface FileStore {
   exists(path: string): Promise<boolean>;
   /** Free space of the node directory's file system; 'unsupported' when the server cannot say. */
   freeSpace(): Promise<FreeSpace | 'unsupported'>;
+  /**
+   * lstat of each path, many at a time, read-only (a plan records the files and checks them
+   * again before removing them). Never throws for one path: each gets its state.
+   */
+  statFiles(paths: string[]): Promise<FileState[]>;
   close(): Promise<void>;
 }

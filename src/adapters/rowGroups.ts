@@ -7,6 +7,11 @@
 export class RowGroups<R> {
   private rows: R[] = [];
   private head = 0;
+  /**
+   * Rows from `head` up to here are known to share its key: a group spread over many fetches
+   * (a file downloaded by a whole room) is not scanned again from its start for each one.
+   */
+  private sameKeyTo = 0;
 
   constructor(private readonly keyOf: (row: R) => string) {}
 
@@ -18,6 +23,7 @@ export class RowGroups<R> {
   add(rows: readonly R[]): void {
     if (this.head > 0) {
       this.rows = this.rows.slice(this.head);
+      this.sameKeyTo -= this.head;
       this.head = 0;
     }
     for (const r of rows) this.rows.push(r);
@@ -32,8 +38,9 @@ export class RowGroups<R> {
     const rows = this.rows;
     while (out.length < max && this.head < rows.length) {
       const key = this.keyOf(rows[this.head]!);
-      let end = this.head + 1;
+      let end = Math.max(this.head + 1, this.sameKeyTo);
       while (end < rows.length && this.keyOf(rows[end]!) === key) end++;
+      this.sameKeyTo = end;
       if (end === rows.length && !ended) break;
       out.push(rows.slice(this.head, end));
       this.head = end;

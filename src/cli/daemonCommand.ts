@@ -52,7 +52,12 @@ export async function daemonCommand(args: DaemonArgs, io: Io, proc: DaemonProces
     },
     reload: () => void daemon.reload(),
   });
+  // A long-running service must not die of one forgotten promise (a restart loop under
+  // Restart=on-failure would purge without its state): log it loudly and carry on.
+  const onRejection = (reason: unknown): void => log.error({ err: coerceError(reason) }, 'unexpected: an unhandled promise rejection; the daemon carries on (please report this with the log)');
+  process.on('unhandledRejection', onRejection);
   const code = await daemon.stopped;
+  process.off('unhandledRejection', onRejection);
   removeHandlers();
   // Everything is closed; if some handle still keeps the event loop alive (a purge cut off by
   // the drain timeout), do not hang: exit after a second.

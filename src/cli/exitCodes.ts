@@ -10,6 +10,17 @@ export const EXIT = {
   connection: 3,
   /** A safety limit refused the run. */
   refused: 4,
+  /**
+   * Stopped by SIGTERM or SIGINT (`systemctl stop`, Ctrl-C) before it finished: the batch in
+   * flight was completed, the rest waits for the next run. Not a success for systemd.
+   */
+  stopped: 5,
+  /**
+   * The database will not let the purge delete AFT_LOG rows (a privilege missing, a read-only
+   * standby): nothing was removed, or the files removed have their rows pending. Fix the grant
+   * or the host; not a success for systemd.
+   */
+  databaseRefused: 6,
   /** A bug: please report it with the log. */
   internal: 70,
 } as const;

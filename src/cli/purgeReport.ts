@@ -63,6 +63,7 @@ export function summaryRecord(results: NodeResult[], dryRun: boolean, asOf: Date
       ...(r.error ? { error: r.error.message } : {}),
       clockSkewMs: r.clockSkewMs,
       ...(r.refused ? { refused: r.refused } : {}),
+      ...(r.ended ? { ended: r.ended } : {}),
       chatTypes: r.chatTypes,
     })),
   };
@@ -96,6 +97,8 @@ export function renderReport(results: NodeResult[], dryRun: boolean, asOf: Date,
     out.push(table(header, rows).replace(/^/gm, '  '));
     const failedTransfers = r.chatTypes.reduce((n, s) => n + s.failedTransfers, 0);
     if (failedTransfers) out.push(`  ${thousands(failedTransfers)} of these files are failed uploads (bytes_transferred differs from file_size).`);
+    const rowsPending = r.chatTypes.reduce((n, s) => n + s.rowsPending, 0);
+    if (rowsPending) out.push(`  ${thousands(rowsPending)} of these files were removed but their AFT_LOG rows could not be deleted: the next run deletes them.`);
     out.push(...renderRefusals(r, dryRun, configFile));
   }
   if (dryRun) out.push(...renderHistogram(results));
@@ -138,7 +141,7 @@ export function renderRefusals(r: NodeResult, dryRun: boolean, configFile: strin
   for (const x of r.refused ?? []) {
     const scope = x.chatType === 'all' ? 'every chat type' : x.chatType;
     out.push(`  ${dryRun ? 'WOULD BE REFUSED' : 'REFUSED'} ${scope} (limit ${x.limit}): ${x.message}.`);
-    out.push(`    To go ahead: ${x.fix}.`);
+    out.push(`    To go ahead: ${x.fix.replace('--config FILE', `--config ${configFile}`)}.`);
     if (x.approval && !tokens.has(x.approval.token)) {
       tokens.add(x.approval.token);
       out.push(`    Approve once (valid until ${x.approval.validUntil}): mft-retention purge --config ${configFile} --node ${r.node} --approve ${x.approval.token}`);

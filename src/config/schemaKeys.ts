@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 
-interface Def {
+/** The parts of a zod schema's definition that the config tools read (zod's `_zod.def`). */
+export interface Def {
   type: string;
   shape?: Record<string, z.ZodType>;
   innerType?: z.ZodType;
@@ -8,9 +9,16 @@ interface Def {
   options?: z.ZodType[];
   in?: z.ZodType;
   out?: z.ZodType;
+  keyType?: z.ZodType;
+  valueType?: z.ZodType;
+  entries?: Record<string, string>;
+  values?: unknown[];
+  defaultValue?: unknown;
+  checks?: Array<{ _zod: { def: { check: string; value?: unknown; error?: (i: object) => unknown } } }>;
+  error?: (i: object) => unknown;
 }
 
-const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
+export const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
 
 /** The object schemas a value at `path` may be checked against (several for a union). */
 function objectsAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>, value: unknown): Def[] {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { defOf, type Def } from './schemaKeys.js';
 
 /** One key of the config file, as the reference page lists it. */
 export interface KeyReference {
@@ -8,23 +9,6 @@ export interface KeyReference {
   default?: string;
 }
 
-interface Def {
-  type: string;
-  shape?: Record<string, z.ZodType>;
-  innerType?: z.ZodType;
-  element?: z.ZodType;
-  options?: z.ZodType[];
-  in?: z.ZodType;
-  keyType?: z.ZodType;
-  valueType?: z.ZodType;
-  entries?: Record<string, string>;
-  values?: unknown[];
-  defaultValue?: unknown;
-  checks?: Array<{ _zod: { def: { check: string; value?: unknown; error?: (i: object) => unknown } } }>;
-  error?: (i: object) => unknown;
-}
-
-const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
 
 /** The message a refinement or union carries, without the "key: " some messages start with. */
 function messageOf(fn: ((i: object) => unknown) | undefined): string | undefined {

@@ -1,18 +1,17 @@
-/** The candidate closest to `word` by edit distance, when it is close enough to be a likely typo. */
+/**
+ * The candidate nearest to `word` by edit distance (a swap of neighbours counts once; a
+ * candidate it begins, from 3 letters, counts as nearer still), if near enough to be a typo:
+ * within a third of the candidate's length. Case is ignored.
+ */
 export function nearest(word: string, candidates: Iterable<string>): string | undefined {
-  const w = word.toLowerCase();
+  const needle = word.toLowerCase();
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {
-    const d = editDistance(w, c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
+    const d = c.toLowerCase().startsWith(needle) && needle.length >= 3 ? 0.5 : editDistance(needle, c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
   }
-  // A third of the word's length, at least 1 and at most 3: "batchSiz" finds "batchSize", "foo" finds nothing in particular.
-  const allowed = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
-  return best !== undefined && bestDistance <= allowed ? best : undefined;
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
 }
 
 /** Levenshtein distance with adjacent transpositions (optimal string alignment). */

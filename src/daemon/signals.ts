@@ -11,8 +11,8 @@ export interface SignalHandlers {
   ignored(signal: NodeJS.Signals, graceLeftMs: number): void;
   /** A repeat SIGTERM/SIGINT after the grace period: give up on draining. */
   force(signal: NodeJS.Signals): void;
-  /** SIGHUP: reload the config. */
-  reload(): void;
+  /** SIGHUP: reload the config. Without it SIGHUP is left alone (a one-shot purge has nothing to reload). */
+  reload?(): void;
 }
 
 export interface SignalOptions {
@@ -42,11 +42,12 @@ export function handleSignals(source: SignalSource, handlers: SignalHandlers, op
     if (left > 0) handlers.ignored(signal, left);
     else handlers.force(signal);
   };
-  const onHup = (): void => handlers.reload();
+  const reload = handlers.reload?.bind(handlers);
+  const onHup = (): void => reload?.();
   for (const s of STOP_SIGNALS) source.on(s, onStop);
-  source.on('SIGHUP', onHup);
+  if (reload) source.on('SIGHUP', onHup);
   return () => {
     for (const s of STOP_SIGNALS) source.off(s, onStop);
-    source.off('SIGHUP', onHup);
+    if (reload) source.off('SIGHUP', onHup);
   };
 }

@@ -1,6 +1,7 @@
 import { decide, type EligibilityContext, type KeepReason, type UploadRow } from '../core/eligibility.js';
 import { downloadedSince } from '../core/lastActivity.js';
 import type { CompanionRow } from '../ports.js';
+import type { PlanSkipReason } from './planRecheck.js';
 
 /** What happens to one file (one file_path) of a batch, and which rows go with it. */
 export interface FileDecision {
@@ -13,7 +14,8 @@ export interface FileDecision {
   /** The `Post` row that brought the file into the batch. */
   aftIndex: string;
   decision: 'delete' | 'keep';
-  reason: 'expired' | KeepReason;
+  /** Or, for a file of a plan, why it was skipped (see planRecheck). */
+  reason: 'expired' | KeepReason | PlanSkipReason;
   detail?: string;
   /** Start of the hour folder, when the path parsed. */
   hourStart?: Date;
@@ -57,6 +59,9 @@ export function attachCompanions(decisions: FileDecision[], companions: Companio
     else byPath.set(c.filePath, [c]);
   }
   const inBatch = new Map<string, FileDecision>();
+  // The rows each file already has: a file downloaded by a whole room has tens of thousands,
+  // and looking each one up in its list would cost the square of that.
+  const rowsOf = new Map<FileDecision, Set<string>>();
   const out: FileDecision[] = [];
   for (const d of decisions) {
     if (d.decision !== 'delete') {
@@ -67,7 +72,11 @@ export function attachCompanions(decisions: FileDecision[], companions: Companio
     const first = inBatch.get(path);
     if (first) {
       // A second expired Post row for the same file in this batch: one file, both rows go.
-      if (!first.rowIndexes.includes(d.aftIndex)) first.rowIndexes.push(d.aftIndex);
+      const seen = rowsOf.get(first);
+      if (seen && !seen.has(d.aftIndex)) {
+        seen.add(d.aftIndex);
+        first.rowIndexes.push(d.aftIndex);
+      }
       continue;
     }
     const others = byPath.get(path) ?? [];
@@ -75,8 +84,9 @@ export function attachCompanions(decisions: FileDecision[], companions: Companio
     // dry-run, would have been) handled with that row's batch, so it is not counted again.
     if (others.some((c) => c.method !== 'Get' && BigInt(c.aftIndex) < BigInt(d.aftIndex) && isExpiredPost(c, ctx))) continue;
     const merged: FileDecision = { ...d, rowIndexes: [...d.rowIndexes] };
+    const seen = new Set(merged.rowIndexes);
     for (const c of others) {
-      if (merged.rowIndexes.includes(c.aftIndex)) continue;
+      if (seen.has(c.aftIndex)) continue;
       // Anything that is not a download is treated as an upload record (even an odd 'POST').
       if (c.method !== 'Get' && !isExpiredPost(c, ctx)) {
         merged.decision = 'keep';
@@ -84,6 +94,7 @@ export function attachCompanions(decisions: FileDecision[], companions: Companio
         merged.detail = `another Post row (aft_index ${c.aftIndex}, chat_type "${c.chatType}") for this path is not expired`;
         break;
       }
+      seen.add(c.aftIndex);
       merged.rowIndexes.push(c.aftIndex);
     }
     // Every row of the path was fetched, whatever batch it came from: the last download is
@@ -95,6 +106,7 @@ export function attachCompanions(decisions: FileDecision[], companions: Companio
       merged.detail = recent === 'unreadable' ? 'a download has an unreadable time' : `last downloaded ${recent.toISOString()}`;
     }
     if (merged.decision === 'keep') merged.rowIndexes = [d.aftIndex];
+    else rowsOf.set(merged, seen);
     inBatch.set(path, merged);
     out.push(merged);
   }

@@ -6,8 +6,7 @@
 // host's /usr/bin/node (bound in by the container helper).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from './purgeFixture.js';
-import type { Bind, SystemdContainer } from './systemdContainer.js';
+import { CHECKOUT, type Bind, type SystemdContainer } from './systemdContainer.js';
 import type { NodeFixture } from './daemonHarness.js';
 
 export const APP_DIR = '/usr/lib/mft-retention';
@@ -17,12 +16,12 @@ export const SERVICE_USER = 'mft-retention';
 
 /** The bind that puts this checkout (dist/, bin/, node_modules/) where the package installs it. */
 export function bindApp(): Bind {
-  return { src: REPO_ROOT, dst: APP_DIR };
+  return { src: CHECKOUT, dst: APP_DIR };
 }
 
 /** A shipped unit file's text (systemd/NAME). */
 export function shippedUnit(name: string): string {
-  return readFileSync(join(REPO_ROOT, 'systemd', name), 'utf8');
+  return readFileSync(join(CHECKOUT, 'systemd', name), 'utf8');
 }
 
 export interface NodeEntry {

@@ -26,7 +26,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onProcessExit, runOk, shq, sleep, Watchdog, type RunResult } from './procUtil.js';
 
@@ -34,7 +34,14 @@ export const SYSTEMD_TREE = process.env.MFT_SYSTEMD_TEST_TREE ?? '/var/cache/mft
 /** For the beforeAll that boots: covers building the tree the first time on a host. */
 export const SYSTEMD_BOOT_TIMEOUT_MS = 600_000;
 
-const BUILD_SCRIPT = fileURLToPath(new URL('../../scripts/build-systemd-test-tree.sh', import.meta.url));
+/** The checkout: found from this file, which also runs compiled (dist/test/helpers, for the benchmarks). */
+export const CHECKOUT = ((): string => {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== '/'; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'scripts', 'build-systemd-test-tree.sh'))) return dir;
+  }
+  throw new Error(`cannot find the checkout (scripts/build-systemd-test-tree.sh) above ${fileURLToPath(import.meta.url)}`);
+})();
+const BUILD_SCRIPT = join(CHECKOUT, 'scripts', 'build-systemd-test-tree.sh');
 const NSPAWN = '/usr/bin/systemd-nspawn';
 const NSENTER = '/usr/bin/nsenter';
 const PATH_INSIDE = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -324,7 +324,7 @@ describe('mft-retention doctor', () => {
 
     const unknown = await doctor(config, '--node', 'node_7');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('--node node_7 is not in');
+    expect(unknown.stderr).toContain('node "node_7" is not in');
   });
 });
 

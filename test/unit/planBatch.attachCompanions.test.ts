@@ -131,4 +131,18 @@ describe('attachCompanions', () => {
     const out = attachCompanions(first, [comp(a, P1, 'Post'), comp(b, P1, 'Get')], ctx);
     expect(out[0]!.rowIndexes).toEqual([a, b]);
   });
+
+  it('a file downloaded 100,000 times: every row once, however often it is listed', () => {
+    const N = 100_000;
+    const gets = Array.from({ length: N }, (_, i) => comp(String(1000 + i), P1, 'Get'));
+    // Two expired Posts of the path in the batch, each listing the same rows (as the readers do).
+    const first = decideRows([post('10', P1), post('12', P1)], ctx);
+    const out = attachCompanions(first, [comp('10', P1, 'Post'), comp('12', P1, 'Post'), ...gets, ...gets.slice(0, 1000)], ctx);
+    expect(out).toHaveLength(1);
+    const rowsOf = out[0]!.rowIndexes;
+    expect(out[0]!.decision).toBe('delete');
+    expect(rowsOf).toHaveLength(N + 2);
+    expect(new Set(rowsOf).size).toBe(N + 2);
+    expect(rowsOf.slice(0, 3)).toEqual(['10', '12', '1000']);
+  });
 });

@@ -40,4 +40,22 @@ describe('RowGroups', () => {
       expect(out.flat()).toEqual(all);
     }
   });
+
+  it('a group of 100,000 rows arriving a thousand at a time comes out whole, once', () => {
+    const g = new RowGroups<Row>((r) => r[0]);
+    const out: Row[][] = [];
+    g.add(rows('a'));
+    for (let i = 0; i < 100; i++) {
+      g.add(Array.from({ length: 1000 }, (_, j): Row => ['b', i * 1000 + j]));
+      out.push(...g.take(10, false));
+    }
+    g.add(rows('c'));
+    out.push(...g.take(10, true));
+    expect(out.map((grp) => [grp[0]![0], grp.length])).toEqual([
+      ['a', 1],
+      ['b', 100_000],
+      ['c', 1],
+    ]);
+    expect(out[1]!.map((r) => r[1])).toEqual(Array.from({ length: 100_000 }, (_, i) => i));
+  });
 });

@@ -3,17 +3,23 @@ import { oneAtATime, type OneAtATime } from '../oneAtATime.js';
 import { DateTime } from 'luxon';
 import type { ResolvedPostgresDatabase } from '../../config/loadConfig.js';
 import { connectPostgres } from './connect.js';
-import { ConnectError, DatabaseFullError } from '../../errors.js';
+import { ConnectError, DatabaseFullError, DatabaseRefusedError, StatementCancelledError, type CancelReason } from '../../errors.js';
 import type { UploadRow } from '../../core/eligibility.js';
-import type { AuditRow, Catalog, ChatTypeCount, CompanionRow, DatabaseUsage, ExpiredCount, ExpiredUpload, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
+import type { AuditRow, Catalog, PlanRow, ChatTypeCount, CompanionRow, DatabaseUsage, ExpiredCount, ExpiredUpload, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
 import * as sql from './sql.js';
 import { RowGroups } from '../rowGroups.js';
 import { parseWallClock } from './wallClockText.js';
+import { QUERY_CANCELED, StatementWatch } from './cancel.js';
+import { checkPostgresWritable } from './writable.js';
 
 export { postgresClientConfig } from './clientConfig.js';
 
 /** SQLSTATE class 53 code for "disk full" (Cisco's XcpMFTDBFullError condition on PostgreSQL). */
 export const PG_DISK_FULL = '53100';
+/** SQLSTATE 42501: a privilege is missing. */
+const PG_INSUFFICIENT_PRIVILEGE = '42501';
+/** SQLSTATE 25006: a write in a read-only transaction (a standby, default_transaction_read_only). */
+const PG_READ_ONLY_TRANSACTION = '25006';
 
 /**
  * A row of the expired-uploads cursor, as text (rowMode 'array'): every row of an expired
@@ -71,6 +77,10 @@ export class PostgresCatalog implements Catalog {
   private second: pg.Client | undefined;
   /** The second part could not be had once: later chat types are read in one part. */
   private splitUnavailable = false;
+  /** The purge's statements in progress, to cancel them on the server (see StatementWatch). */
+  private readonly watch: StatementWatch;
+  /** The reader is being computed: its statements are long reads, which a stop cancels. */
+  private computing = false;
 
   private constructor(
     private readonly client: pg.Client,
@@ -80,6 +90,7 @@ export class PostgresCatalog implements Catalog {
     private readonly hooks: CatalogHooks,
   ) {
     this.table = sql.tableName(db.schema, db.table);
+    this.watch = new StatementWatch({ host: db.host, port: db.port }, db.statementTimeoutMs);
   }
 
   static async open(node: string, db: ResolvedPostgresDatabase, env: NodeJS.ProcessEnv = process.env, hooks: CatalogHooks = {}): Promise<PostgresCatalog> {
@@ -88,6 +99,7 @@ export class PostgresCatalog implements Catalog {
       // The expired-uploads cursor returns timestamps as the server renders them, in this
       // session's DateStyle: ISO is the one form the reader (and node-postgres) parse.
       await client.query(sql.setIsoDateStyle);
+      await client.query(sql.checkClientConnection);
     } catch (err) {
       await client.end().catch(() => undefined);
       throw new ConnectError('database', node, `cannot set DateStyle on PostgreSQL ${db.host}:${db.port}: ${(err as Error).message}`, { cause: err });
@@ -95,8 +107,35 @@ export class PostgresCatalog implements Catalog {
     return new PostgresCatalog(client, db, node, env, hooks);
   }
 
-  private query<R extends pg.QueryResultRow>(text: string, values?: unknown[], types?: typeof TEXT_TYPES): Promise<pg.QueryResult<R>> {
-    return this.translated(() => (types ? this.client.query<R>({ text, values, types }) : this.client.query<R>(text, values)));
+  /** A statement on the first connection; `long` (a read that may take minutes) is cancelled by a stop. */
+  private query<R extends pg.QueryResultRow>(text: string, values?: unknown[], types?: typeof TEXT_TYPES, long = this.computing): Promise<pg.QueryResult<R>> {
+    return this.translated(() =>
+      this.watched(this.client, long, () => (types ? this.client.query<R>({ text, values, types }) : this.client.query<R>(text, values))),
+    );
+  }
+
+  private watched<T>(client: pg.Client, long: boolean, fn: () => Promise<T>): Promise<T> {
+    return this.watch.run(client, long, fn, (reason, err) => this.cancelledError(reason, err));
+  }
+
+  private cancelledError(reason: CancelReason, cause: unknown): StatementCancelledError {
+    const where = `PostgreSQL ${this.db.host}:${this.db.port}`;
+    const why = {
+      stopped: `a statement was cancelled on ${where}: the purge was stopped`,
+      'file-server-lost': `a statement was cancelled on ${where}: the file server was lost, so nothing more can be removed in this run`,
+      timeout:
+        `a statement ran longer than database.statementTimeout (${this.db.statementTimeout}) on ${where} and was cancelled; ` +
+        `if AFT_LOG is that large or the server that busy, raise statementTimeout in the database section of node ${this.node} in the config`,
+    }[reason];
+    return new StatementCancelledError(this.node, reason, why, { cause });
+  }
+
+  async cancel(scope: 'reads' | 'all', reason: CancelReason): Promise<void> {
+    await this.watch.cancel(scope === 'reads' ? 'long' : 'all', reason);
+  }
+
+  async checkWritable(): Promise<void> {
+    await checkPostgresWritable((text, values) => this.exclusive(() => this.query(text, values)), this.db, this.node);
   }
 
   /** `fn`'s result, or its error as the purge reports it (see translate). */
@@ -109,7 +148,21 @@ export class PostgresCatalog implements Catalog {
   }
 
   private translate(err: unknown): Error {
+    if (err instanceof StatementCancelledError) return err;
     const e = err as { code?: string; message?: string };
+    // The server's own statement_timeout.
+    if (e.code === QUERY_CANCELED && /statement timeout/i.test(e.message ?? '')) return this.cancelledError('timeout', err);
+    const where = `PostgreSQL ${this.db.host}:${this.db.port}/${this.db.database}`;
+    if (e.code === PG_INSUFFICIENT_PRIVILEGE) {
+      return new DatabaseRefusedError(
+        this.node,
+        `${where} refused: ${e.message}; run as the owner of the table: GRANT SELECT, DELETE ON ${this.table} TO ${this.db.user};`,
+        { cause: err },
+      );
+    }
+    if (e.code === PG_READ_ONLY_TRANSACTION) {
+      return new DatabaseRefusedError(this.node, `${where} refused: ${e.message} (a standby after a failover, or default_transaction_read_only): point database.host of node ${this.node} at the primary`, { cause: err });
+    }
     if (e.code === PG_DISK_FULL) {
       return new DatabaseFullError(this.node, `the database is full (SQLSTATE 53100): ${e.message}`, { cause: err });
     }
@@ -139,6 +192,7 @@ export class PostgresCatalog implements Catalog {
   async openExpiredUploads(chatType: string, before: Date): Promise<ExpiredUploadReader> {
     const cutoff = this.toWall(before);
     const { highWaterIndex, parts } = await this.exclusive(async () => {
+      this.computing = true;
       try {
         return await this.declareCursors(chatType, cutoff, true);
       } catch (err) {
@@ -146,7 +200,9 @@ export class PostgresCatalog implements Catalog {
         // Nothing was declared: the backlog is read in one part, as a small one is.
         this.splitUnavailable = true;
         await this.dropSecond();
-        return this.declareCursors(chatType, cutoff, false);
+        return await this.declareCursors(chatType, cutoff, false);
+      } finally {
+        this.computing = false;
       }
     });
     let open = true;
@@ -156,7 +212,8 @@ export class PostgresCatalog implements Catalog {
     const groups = new RowGroups<CursorRow>((r) => r[0]);
     const fetch = async (n: number): Promise<void> => {
       const client = parts[part]!;
-      const q = (): Promise<pg.QueryResult<CursorRow>> => client.query<CursorRow>({ text: sql.fetchExpiredCursor(n), rowMode: 'array', types: TEXT_TYPES });
+      const q = (): Promise<pg.QueryResult<CursorRow>> =>
+        this.watched(client, false, () => client.query<CursorRow>({ text: sql.fetchExpiredCursor(n), rowMode: 'array', types: TEXT_TYPES }));
       // The first connection also deletes the batches' rows: its FETCHes wait their turn there.
       // The second part's come from a connection of its own, beside those deletes.
       const r = await this.translated(() => (client === this.client ? this.exclusive(q) : q())).catch(async (err: unknown) => {
@@ -228,7 +285,8 @@ export class PostgresCatalog implements Catalog {
         // Each result is computed when its transaction commits and kept by the server (WITH
         // HOLD): the second part's COMMIT goes first, so both are computed at once.
         if (part2) {
-          part2Commit = part2.query('COMMIT');
+          const p2 = part2;
+          part2Commit = this.watched(p2, true, () => p2.query('COMMIT'));
           part2Commit.catch(() => undefined);
         }
         return max;
@@ -279,6 +337,7 @@ export class PostgresCatalog implements Catalog {
       await c
         .query(sql.setIsoDateStyle)
         .then(() => c.query(sql.keepIdleSession))
+        .then(() => c.query(sql.checkClientConnection))
         .catch(async (err: unknown) => {
           await c.end().catch(() => undefined);
           throw err;
@@ -363,11 +422,12 @@ export class PostgresCatalog implements Catalog {
   async countExpiredUploadsByChatType(counts: ReadonlyArray<ExpiredCount>, totalBefore?: Date): Promise<ChatTypeCount[]> {
     if (counts.length === 0) return [];
     const withTotal = totalBefore !== undefined;
-    const r = await this.query<Record<string, string>>(sql.countExpiredUploadsByChatType(this.table, counts.length, withTotal), [
-      ...counts.map((c) => c.chatType),
-      ...counts.map((c) => this.toWall(c.before)),
-      ...(withTotal ? [this.toWall(totalBefore)] : []),
-    ]);
+    const r = await this.query<Record<string, string>>(
+      sql.countExpiredUploadsByChatType(this.table, counts.length, withTotal),
+      [...counts.map((c) => c.chatType), ...counts.map((c) => this.toWall(c.before)), ...(withTotal ? [this.toWall(totalBefore)] : [])],
+      undefined,
+      true,
+    );
     const row = r.rows[0]!;
     return counts.map((_, i) => ({
       files: Number(row[`files${i}`]),
@@ -381,6 +441,8 @@ export class PostgresCatalog implements Catalog {
       this.query<{ idx: string; file_path: string; size: string; moved: string; chat_type: string; jid: string; to_jid: string; ts: string }>(
         sql.selectExpiredUploads(this.table),
         [q.chatType, this.toWall(q.before), q.afterIndex, q.limit],
+        undefined,
+        true,
       ),
     );
     return r.rows.map((row) => this.toUploadRow(row));
@@ -403,7 +465,7 @@ export class PostgresCatalog implements Catalog {
   async findRowsByPath(paths: string[]): Promise<CompanionRow[]> {
     if (paths.length === 0) return [];
     const r = await this.exclusive(() =>
-      this.query<{ idx: string; file_path: string; method: string; chat_type: string; ts: string }>(sql.selectRowsByPath(this.table), [paths]),
+      this.query<{ idx: string; file_path: string; method: string; chat_type: string; ts: string }>(sql.selectRowsByPath(this.table), [paths], undefined, true),
     );
     return r.rows.map((row) => ({
       aftIndex: row.idx,
@@ -411,6 +473,23 @@ export class PostgresCatalog implements Catalog {
       method: row.method,
       chatType: row.chat_type,
       uploadedAt: this.fromWall(row.ts),
+    }));
+  }
+
+  async findPlanRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<PlanRow[]> {
+    if (aftIndexes.length === 0 && paths.length === 0) return [];
+    type R = { idx: string; method: string; chat_type: string; file_path: string | null; size: string; moved: string; jid: string | null; to_jid: string | null; ts: string };
+    const r = await this.exclusive(() => this.query<R>(sql.selectPlanRows(this.table), [aftIndexes, paths, newerThanIndex]));
+    return r.rows.map((row) => ({
+      aftIndex: row.idx,
+      method: row.method,
+      chatType: row.chat_type,
+      filePath: row.file_path ?? '',
+      uploadedAt: this.fromWall(row.ts),
+      fileSize: Number(row.size),
+      bytesTransferred: Number(row.moved),
+      jid: row.jid ?? '',
+      toJid: row.to_jid ?? '',
     }));
   }
 
@@ -426,11 +505,11 @@ export class PostgresCatalog implements Catalog {
       this.transaction(
         text,
         async (began) => {
-          // Two statements: node-postgres gives a result each (BEGIN's, then the DELETE's).
+          // Several statements: node-postgres gives a result each (BEGIN's, the SET's, the DELETE's).
           // RETURNING *: every column of what was deleted, as text (no driver conversion), so
           // the export holds exactly what the table held. The export is written (and synced)
           // before COMMIT; if it fails, the transaction rolls back and no row goes unexported.
-          const [, deleted] = began as [pg.QueryResult, pg.QueryResult<AuditRow>];
+          const deleted = (began as pg.QueryResult<AuditRow>[])[sql.RESULTS_BEFORE_DELETE]!;
           if (beforeCommit) await beforeCommit(deleted.rows);
           return beforeCommit ? deleted.rows.length : (deleted.rowCount ?? 0);
         },

@@ -44,7 +44,15 @@ const tsText = (column: string): string => `to_char(${column}, 'YYYY-MM-DD"T"HH2
  * the database's locale, and the order in which equal paths are certainly in range). A path
  * carries its upload's date folder, so in a purge that keeps up (a day expiring at a time) most
  * of the table is newer than every expired path and is passed over by that cheap comparison
- * instead of being hashed and probed.
+ * instead of being hashed and probed. The bounds are scalar subqueries, computed once before
+ * the scan (an InitPlan), never a join the planner could turn into a loop.
+ *
+ * The plan must not depend on the planner statistics, which a production AFT_LOG may lack (a
+ * restore, a bulk load, autovacuum off) or have from when it was a thousandth of its size.
+ * Without them the planner takes the expired Posts for one row and loops over a scan of the
+ * whole table for each of them: hours instead of seconds. The cursor's transaction therefore
+ * forbids nested loops (see tuneCursorTransaction): the join is then a hash or merge join,
+ * one pass over each side whatever the estimates.
  *
  * $3 and $4 bound the expired Posts' aft_index (inclusive): the whole backlog, or one part of
  * it when the reader computes two parts side by side (see selectSplitPoint).
@@ -67,8 +75,8 @@ export const selectExpiredUploadsWithCompanions = (t: string): string => `
          CASE WHEN c.aft_index IS NULL OR c.aft_index = e.aft_index THEN e.to_jid END AS to_jid
     FROM e
     LEFT JOIN (SELECT t.aft_index, t.method, t.chat_type, t.timestampvalue, t.file_path
-                 FROM ${t} t, r
-                WHERE t.file_path <> '' AND t.file_path COLLATE "C" >= r.lo AND t.file_path COLLATE "C" <= r.hi) c
+                 FROM ${t} t
+                WHERE t.file_path <> '' AND t.file_path COLLATE "C" >= (SELECT lo FROM r) AND t.file_path COLLATE "C" <= (SELECT hi FROM r)) c
            ON c.file_path = e.file_path
    ORDER BY 1, 2`;
 
@@ -81,14 +89,16 @@ export const selectExpiredUploadsWithCompanions = (t: string): string => `
 export const setIsoDateStyle = `SET DateStyle TO 'ISO, YMD'`;
 
 /**
- * Settings for the transaction that computes the cursor, never lowering what the server has:
- * enough work_mem for the hash of the expired paths and the sort to stay in memory, and no
- * JIT compilation, which costs more than it saves on a query run once.
+ * Settings for the transaction that computes the cursor (SET LOCAL: they end with it, the
+ * server's settings are untouched), never lowering what the server has: enough work_mem for
+ * the hash of the expired paths and the sort to stay in memory; no JIT compilation, which
+ * costs more than it saves on a query run once; and no nested loop, whatever the statistics
+ * (see selectExpiredUploadsWithCompanions).
  */
 export const tuneCursorTransaction = `
-  SELECT set_config(name, CASE name WHEN 'jit' THEN 'off' ELSE '65536kB' END, true)
+  SELECT set_config(name, CASE name WHEN 'work_mem' THEN '65536kB' ELSE 'off' END, true)
     FROM pg_settings
-   WHERE name = 'jit' OR (name = 'work_mem' AND setting::bigint < 65536)`;
+   WHERE name IN ('jit', 'enable_nestloop') OR (name = 'work_mem' AND setting::bigint < 65536)`;
 
 /** The smallest and the largest bigint: bounds that leave out no aft_index. */
 export const BIGINT_MIN = '-9223372036854775808';
@@ -123,6 +133,15 @@ export const selectSplitPoint = (t: string): string => `
  */
 export const keepIdleSession = `
   SELECT set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'`;
+
+/**
+ * The server checks every second, while a statement of this session runs, that the purge is
+ * still connected (PostgreSQL 14 and later): a purge killed outright leaves nothing running
+ * for long. Only ever more often than the server's own setting; nothing on an older server.
+ */
+export const checkClientConnection = `
+  SELECT set_config(name, '1000', false) FROM pg_settings
+   WHERE name = 'client_connection_check_interval' AND (setting::bigint = 0 OR setting::bigint > 1000)`;
 
 /** The reading transaction's snapshot, for the second part's transaction to read the same rows. */
 export const exportSnapshot = `SELECT pg_export_snapshot() AS id`;
@@ -165,6 +184,19 @@ export const selectRowsByPath = (t: string): string => `
    WHERE file_path = ANY($1::text[])`;
 
 /**
+ * A plan's batch of rows: by primary key, and, for the batch's paths, any row above the plan's
+ * high-water mark (a new download or upload, read from the newest end of the primary key
+ * only). Parameters: $1 aft_index values, $2 paths, $3 the mark.
+ */
+export const selectPlanRows = (t: string): string => `
+  SELECT aft_index::text AS idx, method, chat_type, file_path, coalesce(file_size, 0)::text AS size,
+         coalesce(bytes_transferred, 0)::text AS moved, jid, to_jid, ${tsText('timestampvalue')} AS ts
+    FROM ${t}
+   WHERE aft_index = ANY($1::bigint[])
+      OR (aft_index > $3::bigint AND file_path = ANY($2::text[]))
+   ORDER BY aft_index`;
+
+/**
  * The expired `Post` rows (and their bytes) of `n` chat types, in one scan: a node purges up
  * to three, so one pass over the table instead of one each. With `withTotal`, each also gets
  * the count of its `Post` rows before a later instant (the total the blast-radius limits
@@ -197,6 +229,10 @@ export function countExpiredUploadsByChatType(t: string, n: number, withTotal: b
  * the batch's own rows, in the statement, rather than sent: a batch's paths are some 70 kB,
  * which would cross the network and be parsed again for every batch.
  *
+ * The rows are reached through the primary key whatever the planner statistics: without
+ * them, the planner reads the whole table once a batch. The transaction forbids a sequential
+ * scan (SET LOCAL: for this transaction only), which leaves it the primary key for both parts.
+ *
  * One message rather than BEGIN and then the DELETE: a round trip less for every batch. A
  * message of two statements cannot carry bound parameters, so the values are written into the
  * text; both are checked to be plain integers first.
@@ -210,11 +246,17 @@ export function beginAndDeleteRows(t: string, ids: readonly string[], newerThan:
     if (!BIGINT_TEXT.test(v)) throw new Error(`not an aft_index value: ${JSON.stringify(v)}`);
   }
   const list = `'{${ids.join(',')}}'::bigint[]`;
-  return `BEGIN; DELETE FROM ${t} WHERE aft_index = ANY(${list})
+  return `BEGIN; ${PRIMARY_KEY_ONLY}; DELETE FROM ${t} WHERE aft_index = ANY(${list})
       OR (aft_index > ${newerThan} AND file_path IN (SELECT file_path FROM ${t} WHERE aft_index = ANY(${list})))${returning ? ' RETURNING *' : ''}`;
 }
 
 const BIGINT_TEXT = /^-?\d{1,19}$/;
+
+/** For the rest of the transaction: no sequential scan where an index can do (see beginAndDeleteRows). */
+const PRIMARY_KEY_ONLY = 'SET LOCAL enable_seqscan = off';
+
+/** Results of the message beginAndDeleteRows writes, before the DELETE's own (BEGIN's, the SET's). */
+export const RESULTS_BEFORE_DELETE = 2;
 
 export const selectNow = `SELECT now() AS now`;
 

@@ -30,7 +30,7 @@ say() { echo "build-deb: $*" >&2; }
 
 runtime=$(bash "$repo/scripts/node-runtime.sh")
 work=$(mktemp -d "${TMPDIR:-/tmp}/mft-retention-deb.XXXXXX")
-[[ -n ${MFT_DEB_KEEP:-} ]] || trap 'rm -rf "$work"' EXIT
+if [[ -n ${MFT_DEB_KEEP:-} ]]; then say "keeping the build tree $work"; else trap 'rm -rf "$work"' EXIT; fi
 src=$work/src
 root=$work/root
 lib=$root/usr/lib/mft-retention

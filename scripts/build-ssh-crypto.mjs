@@ -12,7 +12,7 @@
 // fails the install: without a compiler or headers ssh2 works the same, with more CPU for each
 // SSH packet. `mft-retention doctor` says which one is in use.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -35,9 +35,22 @@ function nodeGyp() {
   return candidates.find((p) => p && existsSync(p));
 }
 
+// The major version of the Node.js headers under dir, from include/node/node_version.h.
+function headersMajor(dir) {
+  try {
+    return /#define NODE_MAJOR_VERSION (\d+)/.exec(readFileSync(join(dir, 'include', 'node', 'node_version.h'), 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+// Headers of the Node.js that runs this script: a binding built against another major version
+// does not load. Debian's npm sets nodedir=/usr (its own Node.js) for every Node.js it runs
+// under, so that setting is taken only when its headers match.
 function nodeHeaders() {
-  const candidates = [process.env.npm_config_nodedir, join(dirname(process.execPath), '..')];
-  return candidates.find((dir) => dir && existsSync(join(dir, 'include', 'node', 'common.gypi')));
+  const candidates = [join(dirname(process.execPath), '..'), process.env.npm_config_nodedir];
+  const major = process.versions.node.split('.')[0];
+  return candidates.find((dir) => dir && existsSync(join(dir, 'include', 'node', 'common.gypi')) && headersMajor(dir) === major);
 }
 
 function main() {
@@ -56,12 +69,14 @@ function main() {
   const gyp = nodeGyp();
   const headers = nodeHeaders();
   if (!gyp || !headers) {
-    say(`not built (${!gyp ? 'node-gyp not found' : 'no Node.js headers next to the node binary'}); ssh2 works without it, with more CPU for each SSH packet`);
+    say(`not built (${!gyp ? 'node-gyp not found' : `no Node.js ${process.versions.node.split('.')[0]} headers next to the node binary`}); ssh2 works without it, with more CPU for each SSH packet`);
     return;
   }
   const openssl = /^\d+/.exec(process.versions.openssl)?.[0] ?? '3';
   const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${headers}`, `--real_openssl_major=${openssl}`], {
     cwd: cryptoDir,
+    // node-gyp takes npm_config_nodedir from the environment over its --nodedir flag.
+    env: { ...process.env, npm_config_nodedir: headers },
     encoding: 'utf8',
     timeout: 300_000,
   });

@@ -6,9 +6,11 @@
 # files, util-linux's script for a pseudo-terminal), and GNU time, with which `npm run bench`
 # reads the purge's peak memory, g++ and make, which build ssh2's native crypto binding
 # (scripts/build-ssh-crypto.mjs; doctor's "SSH crypto" check expects it), headless Chromium
-# with poppler's pdftotext, which render and read the dry-run's HTML page, and systemd-nspawn
+# with poppler's pdftotext, which render and read the dry-run's HTML page, systemd-nspawn
 # (systemd-container) and debootstrap, with which the systemd tests boot Debian 12's systemd in a
-# container (scripts/build-systemd-test-tree.sh). Idempotent: does nothing when everything is present.
+# container (scripts/build-systemd-test-tree.sh), and dpkg-dev and lintian, with which
+# `npm run package` builds the Debian package and the package tests check it. Idempotent: does
+# nothing when everything is present.
 #
 # Never starts or enables a system service: during the install a policy-rc.d that
 # answers 101 ("action forbidden") is put in place, and units of packages installed by
@@ -34,8 +36,10 @@ declare -A PROBE=(
   [poppler-utils]='/usr/bin/pdftotext'
   [systemd-container]='/usr/bin/systemd-nspawn'
   [debootstrap]='/usr/sbin/debootstrap'
+  [lintian]='/usr/bin/lintian'
+  [dpkg-dev]='/usr/bin/dpkg-shlibdeps'
 )
-ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager prometheus rsyslog time g++ make chromium poppler-utils systemd-container debootstrap)
+ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager prometheus rsyslog time g++ make chromium poppler-utils systemd-container debootstrap lintian dpkg-dev)
 
 present() {
   local pattern=$1 f

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './purgeFixture.js';
-import { rmrf, runOk } from './procUtil.js';
+import { rmrf, run, runOk } from './procUtil.js';
 
 /** For the beforeAll that builds: a cold build (npm ci, tsc, node-gyp, dpkg-deb) on two busy cores. */
 export const DEB_BUILD_TIMEOUT_MS = 900_000;
@@ -72,4 +72,40 @@ export async function repackWithVersion(deb: string, version: string): Promise<s
   await runOk('dpkg-deb', ['--root-owner-group', '-Zgzip', '-z1', '--build', root, out], { timeoutMs: 300_000 });
   rmrf(root);
   return out;
+}
+
+/**
+ * `npm pack` run in a fresh copy of the checkout (the files git tracks or would track, no
+ * node_modules, no dist/), cached like the .deb: the path of mft-retention-<version>.tgz.
+ */
+export async function ensureNpmTarball(): Promise<string> {
+  const dir = join(cacheRoot(), 'npm', await debInputsHash());
+  const tgz = join(dir, `mft-retention-${packageVersion()}.tgz`);
+  if (existsSync(tgz)) return tgz;
+  const clone = mkdtempSync(join(tmpdir(), 'mft-fresh-'));
+  try {
+    await runOk('/bin/bash', ['-c', `git -C ${JSON.stringify(REPO_ROOT)} ls-files -z -c -o --exclude-standard | (cd ${JSON.stringify(REPO_ROOT)} && while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\\0' "$f"; done | tar --null -T - -cf -) | tar -xf - -C ${JSON.stringify(clone)}`]);
+    await runOk('npm', ['pack', '--loglevel=error'], { cwd: clone, timeoutMs: DEB_BUILD_TIMEOUT_MS - 60_000 });
+    mkdirSync(dir, { recursive: true });
+    renameSync(join(clone, `mft-retention-${packageVersion()}.tgz`), tgz);
+  } finally {
+    rmrf(clone);
+  }
+  return tgz;
+}
+
+/**
+ * lintian's tags for the package (its overrides applied), as lines. lintian takes minutes on a
+ * package this size, and its verdict depends only on the package's bytes: it is kept beside the
+ * cached .deb and read back while the inputs are unchanged.
+ */
+export async function lintianTags(deb: string): Promise<string[]> {
+  const verdict = `${deb}.lintian`;
+  if (!existsSync(verdict)) {
+    // Exit status 2 means "tags were emitted"; the test reads them.
+    const r = await run('lintian', ['--tag-display-limit', '0', deb], { timeoutMs: 900_000 });
+    if (r.code !== 0 && r.code !== 2) throw new Error(`lintian failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+    writeFileSync(verdict, r.stdout);
+  }
+  return readFileSync(verdict, 'utf8').split('\n').filter((l) => /^[EWIXP]: /.test(l));
 }

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeFixture, waitFor } from '../helpers/daemonHarness.js';
-import { DEB_BUILD_TIMEOUT_MS, ensureDebPackage, packageVersion, repackWithVersion } from '../helpers/debPackage.js';
+import { DEB_BUILD_TIMEOUT_MS, ensureDebPackage, lintianTags, packageVersion, repackWithVersion } from '../helpers/debPackage.js';
 import { CONFIG, configYaml, ETC, writePolicies } from '../helpers/mftInContainer.js';
 import { startPostgres, MFT_DB_PASSWORD, type PgServer } from '../helpers/pgServer.js';
 import { freePort, rmrf } from '../helpers/procUtil.js';
@@ -66,6 +66,7 @@ describe('the Debian package, installed in a booted systemd with no Node.js', ()
       expect(p.UnitFileState).toBe(unit === 'mft-retention-purge.service' ? 'static' : 'disabled');
       if (unit.endsWith('.service')) expect(p.ExecStart).toContain('path=/usr/bin/mft-retention ;');
     }
+    expect((await ct.execOk(['ls', '/usr/share/man/man1/mft-retention.1.gz', '/usr/share/man/man5/mft-retention.yaml.5.gz'])).code).toBe(0);
     expect((await ct.execOk(['ls', '/usr/share/doc/mft-retention'])).stdout.split('\n')).toEqual(expect.arrayContaining(['README.md.gz', 'CHANGELOG.md.gz', 'changelog.gz', 'copyright', 'examples']));
   });
 
@@ -131,4 +132,10 @@ describe('the Debian package, installed in a booted systemd with no Node.js', ()
     // The account stays, as Debian leaves system users: files it owned elsewhere keep a known owner.
     expect((await ct.exec(['getent', 'passwd', 'mft-retention'])).code).toBe(0);
   });
+
+  // In this file rather than its own, so that one build serves both (test files run side by side).
+  it('lintian finds no error or warning beyond the overrides the package ships, each with its reason', async () => {
+    const tags = await lintianTags(deb);
+    expect(tags.filter((t) => /^[EW]: /.test(t))).toEqual([]);
+  }, DEB_BUILD_TIMEOUT_MS);
 });

@@ -80,6 +80,8 @@ install -m 0755 "$runtime/bin/node" "$lib/node/bin/node"
 strip --strip-unneeded "$lib/node/bin/node"
 install -m 0644 "$runtime/LICENSE" "$lib/node/LICENSE"
 install -m 0755 "$repo/packaging/deb/launcher.sh" "$root/usr/bin/mft-retention"
+# Commands by hand exactly as the service runs them (systemd-run with the unit's settings).
+install -m 0755 "$src/bin/mft-retention-as-service" "$root/usr/bin/mft-retention-as-service"
 install -m 0644 "$repo/packaging/deb/sysusers.conf" "$root/usr/lib/sysusers.d/mft-retention.conf"
 
 # The units name /usr/bin/mft-retention, where the package puts the command, and its docs.

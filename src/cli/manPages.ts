@@ -80,3 +80,24 @@ export function configManPage(version: string): string {
   out.push('.SH SEE ALSO', 'mft\\-retention(1)');
   return `${out.join('\n')}\n`;
 }
+
+/** mft-retention-as-service(1): the by-hand wrapper of the units. */
+export function asServiceManPage(version: string): string {
+  return `${[
+    ...header('mft-retention-as-service', 1, version, 'mft-retention manual'),
+    '.SH NAME',
+    'mft\\-retention\\-as\\-service \\- run an mft\\-retention command exactly as its systemd service runs it',
+    '.SH SYNOPSIS',
+    '.B mft\\-retention\\-as\\-service',
+    '.I command',
+    '[\\fIoptions\\fR]',
+    '.SH DESCRIPTION',
+    roff('Runs "mft-retention COMMAND OPTIONS" through systemd-run with the settings of the installed unit (drop-ins included): its user, its credentials (LoadCredential=), its state directory and its sandbox. Run it as root. MFT_RETENTION_UNIT names the unit to copy (default mft-retention-purge.service). The exit code is the command\'s.'),
+    '.SH EXAMPLES',
+    '.nf',
+    roff('mft-retention-as-service doctor\nmft-retention-as-service purge --dry-run\nmft-retention-as-service purge --node node_1 --approve TOKEN\nmft-retention-as-service alarms'),
+    '.fi',
+    '.SH SEE ALSO',
+    'mft\\-retention(1), systemd\\-run(1)',
+  ].join('\n')}\n`;
+}

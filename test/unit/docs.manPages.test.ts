@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { commandManPage, configManPage } from '../../src/cli/manPages.js';
+import { asServiceManPage, commandManPage, configManPage } from '../../src/cli/manPages.js';
 import { COMMANDS, commandName } from '../../src/cli/commandTable.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -13,6 +13,7 @@ describe('man pages', () => {
   it.each([
     ['man/mft-retention.1', () => commandManPage(version)],
     ['man/mft-retention.yaml.5', () => configManPage(version)],
+    ['man/mft-retention-as-service.1', () => asServiceManPage(version)],
   ])('%s is what the command table and the schema generate (regenerate: npm run build && node scripts/man-pages.mjs)', (file, make) => {
     expect(readFileSync(path.join(ROOT, file), 'utf8')).toBe(make());
   });
@@ -28,7 +29,7 @@ describe('man pages', () => {
   });
 
   it('both pages render without a groff warning', () => {
-    for (const page of [commandManPage(version), configManPage(version)]) {
+    for (const page of [commandManPage(version), configManPage(version), asServiceManPage(version)]) {
       const r = execFileSync(GROFF, ['-man', '-z', '-ww'], { input: page, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
       expect(r).toBe('');
     }

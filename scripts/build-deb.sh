@@ -103,6 +103,9 @@ cp "$src/README.md" "$src/CHANGELOG.md" "$doc/"
 cp -r "$src/examples" "$doc/"
 gzip -9n "$doc/README.md" "$doc/CHANGELOG.md"
 [[ ! -d $src/docs ]] || cp -r "$src/docs" "$doc/"
+# Prometheus alert and recording rules and the Grafana dashboard (docs/monitoring.md).
+mkdir -p "$root/usr/share/mft-retention"
+cp -r "$src/monitoring" "$root/usr/share/mft-retention/"
 bash "$repo/packaging/deb/changelog.sh" "$src/CHANGELOG.md" "$version" | gzip -9n >"$doc/changelog.gz"
 bash "$repo/packaging/deb/copyright.sh" "$lib/node_modules" "$src/LICENSE" >"$doc/copyright"
 

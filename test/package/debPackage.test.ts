@@ -69,6 +69,7 @@ describe('the Debian package, installed in a booted systemd with no Node.js', ()
     expect((await ct.execOk(['ls', '/usr/share/man/man1/mft-retention.1.gz', '/usr/share/man/man5/mft-retention.yaml.5.gz', '/usr/share/man/man1/mft-retention-as-service.1.gz'])).code).toBe(0);
     // The by-hand wrapper is a command of its own (docs/systemd.md).
     expect((await ct.exec(['test', '-x', '/usr/bin/mft-retention-as-service'])).code).toBe(0);
+    expect((await ct.execOk(['ls', '/usr/share/mft-retention/monitoring'])).stdout.split('\n')).toEqual(expect.arrayContaining(['alerts.yml', 'recording.yml', 'dashboard.json']));
     expect((await ct.execOk(['ls', '/usr/share/doc/mft-retention'])).stdout.split('\n')).toEqual(expect.arrayContaining(['README.md.gz', 'CHANGELOG.md.gz', 'changelog.gz', 'copyright', 'examples']));
   });
 

@@ -157,3 +157,12 @@ export function inListChunks<T>(items: readonly T[]): T[][] {
 
 /** Named binds `{ p0: ..., p1: ... }` for selectRowsByPath. */
 export const inListBinds = (items: readonly string[]): Record<string, string> => Object.fromEntries(items.map((v, i) => [`p${i}`, v]));
+
+/**
+ * Whether this session may read and delete AFT_LOG rows, by trying: a SELECT and a DELETE that
+ * match no row (privileges are checked when the statement is parsed; a read-only database
+ * refuses the DELETE all the same), rolled back. The database role says a standby apart.
+ */
+export const selectDatabaseRole = `SELECT SYS_CONTEXT('USERENV', 'DATABASE_ROLE') AS DB_ROLE, USER AS LOGIN FROM dual`;
+export const trySelect = (t: string): string => `SELECT 1 AS ONE FROM ${t} WHERE 1 = 0`;
+export const tryDelete = (t: string): string => `DELETE FROM ${t} WHERE 1 = 0`;

@@ -59,6 +59,14 @@ export interface ExpiredUploadReader {
    * run (a late download), so deleteRows looks for those among the newest rows only.
    */
   readonly highWaterIndex: string;
+  /**
+   * Rows above this mark may have been logged, or committed, after the reader's snapshot: a
+   * download whose transaction took its aft_index before the snapshot and committed after it
+   * has an aft_index below highWaterIndex and is in no batch. deleteRows looks for the rows of
+   * the removed files' paths above this mark (the last minutes of the table). At most
+   * highWaterIndex; highWaterIndex when absent.
+   */
+  readonly lateRowsAbove?: string;
   /** The next at most `limit` uploads; an empty array when there are no more. */
   next(limit: number): Promise<ExpiredUpload[]>;
   close(): Promise<void>;

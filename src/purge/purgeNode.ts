@@ -241,7 +241,7 @@ async function purgeBatches(run: ChatTypeRun, folders: EmptiedFolders, backlog: 
         await previous;
         countDryRun(run, batch.files);
       } else {
-        const gone = await executeBatch(run, batch.files, previous, reader.highWaterIndex);
+        const gone = await executeBatch(run, batch.files, previous, reader.lateRowsAbove ?? reader.highWaterIndex);
         for (const f of gone) folders.emptied.set(f.hourDir!, f.hourStart!);
         if (opts.removeEmptyFolders && ports.files) removeFinishedFolders(gone, ctx, ports.files, folders);
       }

@@ -191,7 +191,7 @@ export class PostgresCatalog implements Catalog {
 
   async openExpiredUploads(chatType: string, before: Date): Promise<ExpiredUploadReader> {
     const cutoff = this.toWall(before);
-    const { highWaterIndex, parts } = await this.exclusive(async () => {
+    const { highWaterIndex, lateRowsAbove, parts } = await this.exclusive(async () => {
       this.computing = true;
       try {
         return await this.declareCursors(chatType, cutoff, true);
@@ -230,6 +230,7 @@ export class PostgresCatalog implements Catalog {
     const inTurn = oneAtATime();
     return {
       highWaterIndex,
+      lateRowsAbove,
       next: (limit) =>
         inTurn(async () => {
           if (!open) return [];
@@ -257,12 +258,13 @@ export class PostgresCatalog implements Catalog {
    * has it computed. Throws SnapshotNotExported, having declared nothing, when the first
    * connection could not export its snapshot.
    */
-  private async declareCursors(chatType: string, cutoff: string, trySplit: boolean): Promise<{ highWaterIndex: string; parts: pg.Client[] }> {
+  private async declareCursors(chatType: string, cutoff: string, trySplit: boolean): Promise<{ highWaterIndex: string; lateRowsAbove: string; parts: pg.Client[] }> {
     const split = trySplit ? await this.splitPoint(chatType, cutoff) : undefined;
     const second = split ? await this.secondConnection() : undefined;
     let part2: pg.Client | undefined;
     let part2Commit: Promise<unknown> | undefined;
     let committed = false;
+    let settled = sql.BIGINT_MIN;
     try {
       const max = await this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ', async () => {
         await this.query(sql.tuneCursorTransaction);
@@ -277,6 +279,7 @@ export class PostgresCatalog implements Catalog {
           );
         }
         const max = (await this.query<{ idx: string }>(sql.selectMaxIndex(this.table))).rows[0]!.idx;
+        settled = (await this.query<{ idx: string }>(sql.selectSettledIndex(this.table), [this.db.timestampZone])).rows[0]!.idx;
         if (second && split && snapshot) {
           await this.hooks.beforeSecondPart?.();
           if (await this.declareSecondPart(second, snapshot, chatType, cutoff, split.from)) part2 = second;
@@ -293,7 +296,8 @@ export class PostgresCatalog implements Catalog {
       });
       committed = true;
       if (part2Commit) await this.translated(() => part2Commit!);
-      return { highWaterIndex: max, parts: part2 ? [this.client, part2] : [this.client] };
+      const lateRowsAbove = BigInt(settled) < BigInt(max) ? settled : max;
+      return { highWaterIndex: max, lateRowsAbove, parts: part2 ? [this.client, part2] : [this.client] };
     } catch (err) {
       // The first part's transaction was rolled back, or it committed and the second part
       // failed: then its cursor goes. The second connection is given up rather than waited

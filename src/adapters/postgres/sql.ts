@@ -166,6 +166,23 @@ export const closeExpiredCursor = `CLOSE ${EXPIRED_CURSOR}`;
 /** The newest aft_index now: rows above it were logged after the reader opened. */
 export const selectMaxIndex = (t: string): string => `SELECT coalesce(max(aft_index), -9223372036854775808)::text AS idx FROM ${t}`;
 
+/**
+ * Minutes before the reader's snapshot from which a row may still be committing: MFT logs a
+ * download in a transaction of its own, whose aft_index comes from the sequence when the row
+ * is inserted, not when it commits.
+ */
+export const UNSETTLED_MINUTES = 10;
+
+/**
+ * The newest aft_index of a row logged more than UNSETTLED_MINUTES before now, in the node's
+ * wall clock ($1, its IANA zone): rows above it may have committed after the snapshot. A
+ * backward walk of the primary key that stops at the first such row (ORDER BY ... LIMIT 1).
+ */
+export const selectSettledIndex = (t: string): string => `
+  SELECT coalesce((SELECT aft_index FROM ${t}
+                    WHERE timestampvalue < (now() AT TIME ZONE $1) - interval '${UNSETTLED_MINUTES} minutes'
+                    ORDER BY aft_index DESC LIMIT 1), -9223372036854775808)::text AS idx`;
+
 /** Expired `Post` rows after a keyset position (the backlog alarm; not the purge, which reads through the cursor). */
 export const selectExpiredUploads = (t: string): string => `
   SELECT aft_index::text AS idx, file_path, file_size::text AS size,
@@ -234,7 +251,7 @@ export function beginAndDeleteRows(t: string, ids: readonly string[], newerThan:
   }
   const list = `'{${ids.join(',')}}'::bigint[]`;
   return `BEGIN; ${PRIMARY_KEY_ONLY}; DELETE FROM ${t} WHERE aft_index = ANY(${list})
-      OR (aft_index > ${newerThan} AND file_path IN (SELECT file_path FROM ${t} WHERE aft_index = ANY(${list})))${returning ? ' RETURNING *' : ''}`;
+      OR (aft_index > '${newerThan}'::bigint AND file_path IN (SELECT file_path FROM ${t} WHERE aft_index = ANY(${list})))${returning ? ' RETURNING *' : ''}`;
 }
 
 const BIGINT_TEXT = /^-?\d{1,19}$/;

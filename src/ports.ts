@@ -134,6 +134,11 @@ export interface Catalog {
    * missing and the statement that fixes it.
    */
   checkWritable?(): Promise<void>;
+  /**
+   * `Get` rows logged before `before` whose path has no other row (no `Post`): downloads of a
+   * file already purged. At most `limit`, ascending aft_index.
+   */
+  findOrphanDownloads?(before: Date, limit: number): Promise<CompanionRow[]>;
   close(): Promise<void>;
 }
 

@@ -12,6 +12,7 @@ import { countFailed, countGone, countKept, emptyStats, type ChatTypeStats } fro
 import type { AuditExport } from './auditExport.js';
 import { checkBlastRadius, type LimitOptions, type Refusal } from './blastRadius.js';
 import { deleteFailure, type RowsPendingLedger } from './rowsPending.js';
+import { removeOrphanDownloads, type OrphanDownloads } from './orphanDownloads.js';
 
 export interface PurgeOptions {
   dryRun: boolean;
@@ -43,6 +44,8 @@ export interface NodeResult {
   refused?: Refusal[];
   error?: Error;
   clockSkewMs?: number;
+  /** Downloads of files already purged, found and deleted after the run's batches. */
+  orphanDownloads?: OrphanDownloads;
   startedAt: Date;
   finishedAt?: Date;
 }
@@ -115,6 +118,11 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
         result.status = 'stopped';
         break;
       }
+    }
+    // Downloads logged after their file's rows were deleted (by this run or an earlier one):
+    // looked for after a run that removed files, when more of them may have come.
+    if (!opts.dryRun && result.status === 'ok' && ports.files && result.chatTypes.some((s) => s.files > 0)) {
+      result.orphanDownloads = await removeOrphanDownloads(ports.catalog, ports.files, node.fileServer.directory, times.now, times.currentHourStart, log);
     }
     if (!opts.dryRun) gate.record();
   } catch (err) {

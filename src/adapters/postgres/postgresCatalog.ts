@@ -505,6 +505,16 @@ export class PostgresCatalog implements Catalog {
     );
   }
 
+  async findOrphanDownloads(before: Date, limit: number): Promise<CompanionRow[]> {
+    const r = await this.exclusive(() =>
+      this.transaction('BEGIN', async () => {
+        await this.query(sql.noNestedLoop);
+        return this.query<{ idx: string; file_path: string; chat_type: string; ts: string }>(sql.selectOrphanDownloads(this.table), [this.toWall(before), limit], undefined, true);
+      }),
+    );
+    return r.rows.map((row) => ({ aftIndex: row.idx, filePath: row.file_path, method: 'Get', chatType: row.chat_type, uploadedAt: this.fromWall(row.ts) }));
+  }
+
   async databaseUsage(): Promise<DatabaseUsage> {
     const r = await this.query<{ bytes: string }>(sql.selectDatabaseSize);
     // PostgreSQL has no quota of its own: the capacity to compare against comes from the config.

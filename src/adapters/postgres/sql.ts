@@ -265,3 +265,20 @@ export const RESULTS_BEFORE_DELETE = 2;
 export const selectNow = `SELECT now() AS now`;
 
 export const selectDatabaseSize = `SELECT pg_database_size(current_database())::text AS bytes`;
+
+/**
+ * `Get` rows whose path has no other row left: downloads of a file a purge already removed
+ * (logged, or committed, after its batch was deleted). Only rows logged before $1 (wall clock):
+ * older than any transaction still committing. One pass over the downloads, one over the other
+ * rows (a hash anti-join: the transaction forbids nested loops). At most $2 rows.
+ */
+export const selectOrphanDownloads = (t: string): string => `
+  SELECT g.aft_index::text AS idx, g.file_path, g.chat_type, ${tsText('g.timestampvalue')} AS ts
+    FROM ${t} g
+   WHERE g.method = 'Get' AND g.file_path <> '' AND g.timestampvalue < $1::timestamp
+     AND NOT EXISTS (SELECT 1 FROM ${t} o WHERE o.file_path = g.file_path AND o.method <> 'Get')
+   ORDER BY g.aft_index
+   LIMIT $2`;
+
+/** For the transaction of selectOrphanDownloads: a hash anti-join whatever the statistics. */
+export const noNestedLoop = `SET LOCAL enable_nestloop = off`;

@@ -158,6 +158,16 @@ describe('PostgreSQL: the expired-uploads query, whatever the planner statistics
     }
   }
 
+  for (const s of SIZES.filter((x) => x.statistics !== 'analyzed' || x.rows < 500_000)) {
+    it(`${s.rows.toLocaleString('en-US')} rows, statistics ${s.statistics}: the search for downloads of purged files is no nested loop either`, async () => {
+      const c = clients.get(s.db)!;
+      const root = await plan(c, [sql.noNestedLoop, sql.selectOrphanDownloads('public.aft_log')], [CUTOFF, 10_000], false);
+      const shown = JSON.stringify(root, null, 1);
+      expect(nodesOf(root).filter((n) => n['Node Type'] === 'Nested Loop'), shown).toEqual([]);
+      expect(nodesOf(root).filter((n) => n['Relation Name'] === 'aft_log').length, shown).toBeLessThanOrEqual(2);
+    });
+  }
+
   it('the case is real: untuned, the planner loops over a scan of the never-analyzed table', async () => {
     const root = await cursorPlan(clients.get('plans_never')!, ONE_PART, false);
     expect(loopedScans(root).length, JSON.stringify(root, null, 1)).toBeGreaterThan(0);

@@ -265,7 +265,7 @@ async function runScale(expired: number, rounds: number, pgServer: PgServer, ssh
   // Dry-run over the full table, before any purge: seconds, and no login on the file server.
   say('  dry-run');
   const loginsBefore = sshdLogins(sshd);
-  const dry = await runPurgeCli(writeConfig(cfgDir, 'config-dry-run', pgServer, db, sshd, sshd.port, nodeDir), ['--dry-run', '--log-level', 'info'], join(cfgDir, 'dry-run'));
+  const dry = await runPurgeCli(writeConfig(cfgDir, 'config-dry-run', pgServer, db, sshd, sshd.port, nodeDir), ['--dry-run', '--offline', '--log-level', 'info'], join(cfgDir, 'dry-run'));
   const dryFiles = Object.values(dry.summary.chatTypes).reduce((a, s) => a + s.files, 0);
   if (dryFiles !== data.expired) throw new Error(`the dry-run would purge ${dryFiles} files, expected ${data.expired}`);
   const fileServerLogins = sshdLogins(sshd) - loginsBefore;

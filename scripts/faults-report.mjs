@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Renders the results of the last fault-injection run (`npm run faults`, or `npm test`) as the
-// Markdown table of the README's "Safety: fault-injection results" section.
+// Markdown table of docs/dev/faults.md.
 // Reads the JSON records test/faults/results.ts writes: FAULTS_RESULTS_DIR, else the directory
 // in the temp dir named after this checkout.
 import { createHash } from 'node:crypto';

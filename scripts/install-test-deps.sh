@@ -3,7 +3,8 @@
 # Prometheus Alertmanager and rsyslog as alarm receivers, systemd-analyze for the unit
 # files, util-linux's script for a pseudo-terminal), and GNU time, with which `npm run bench`
 # reads the purge's peak memory, and g++ and make, which build ssh2's native crypto binding
-# (scripts/build-ssh-crypto.mjs; doctor's "SSH crypto" check expects it). Idempotent: does nothing when
+# (scripts/build-ssh-crypto.mjs; doctor's "SSH crypto" check expects it), and headless Chromium
+# with poppler's pdftotext, which render and read the dry-run's HTML page. Idempotent: does nothing when
 # everything is present.
 #
 # Never starts or enables a system service: during the install a policy-rc.d that
@@ -25,8 +26,10 @@ declare -A PROBE=(
   [time]='/usr/bin/time'
   [g++]='/usr/bin/g++'
   [make]='/usr/bin/make'
+  [chromium]='/usr/bin/chromium'
+  [poppler-utils]='/usr/bin/pdftotext'
 )
-ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager rsyslog time g++ make)
+ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager rsyslog time g++ make chromium poppler-utils)
 
 present() {
   local pattern=$1 f

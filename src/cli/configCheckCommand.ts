@@ -1,5 +1,7 @@
 import { loadConfig, type ResolvedConfig, type ResolvedDatabase } from '../config/loadConfig.js';
 import { describeSecretSource } from '../config/secrets.js';
+import { ConfigError } from '../config/configError.js';
+import { describeExposure, exposureFix, findSecretExposures } from '../config/secretExposure.js';
 import type { ResolvedSink } from '../config/resolveAlarms.js';
 import { redactUrl } from '../alarms/sinks/sink.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
@@ -91,8 +93,22 @@ function databaseSettings(db: ResolvedDatabase): Record<string, unknown> {
 }
 
 export async function configCheckCommand(configFile: string, json: boolean, io: Io): Promise<ExitCode> {
-  const config = await loadConfig(configFile);
+  let config: ResolvedConfig;
+  try {
+    config = await loadConfig(configFile);
+  } catch (err) {
+    if (!json || !(err instanceof ConfigError)) throw err;
+    // --json always answers in JSON: a script reading stdout gets the problems, not silence.
+    io.out(JSON.stringify({ ok: false, configFile, problems: err.problems }, null, 2));
+    return EXIT.config;
+  }
   const settings = effectiveSettings(config);
-  io.out(json ? JSON.stringify(settings, null, 2) : `Configuration OK: ${config.file}\n\n${JSON.stringify(settings, null, 2)}`);
+  const exposures = await findSecretExposures(config, io.env);
+  if (json) {
+    io.out(JSON.stringify({ ok: true, warnings: exposures.map((e) => ({ ...e, message: describeExposure(e), fix: exposureFix(e) })), ...settings }, null, 2));
+    return EXIT.ok;
+  }
+  for (const e of exposures) io.err(`mft-retention: warning: ${describeExposure(e)}. Fix: ${exposureFix(e)}`);
+  io.out(`Configuration OK: ${config.file}\n\n${JSON.stringify(settings, null, 2)}`);
   return EXIT.ok;
 }

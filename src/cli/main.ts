@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/configError.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
@@ -9,10 +10,13 @@ import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
 export const USAGE = `Usage: mft-retention <command> [options]
 
 Commands:
-  purge --config FILE [--dry-run] [--json] [--node NAME]... [--chat-type TYPE]... [--as-of ISO8601]
+  purge --config FILE [--dry-run [--offline] [--html FILE]] [--json] [--node NAME]... [--chat-type TYPE]... [--as-of ISO8601]
         [--approve TOKEN]... [--alarms] [--log-level LEVEL]
         Run one purge cycle over the configured nodes and exit.
-        --dry-run changes nothing and reports what would go; --as-of (dry-run only) simulates a date.
+        --dry-run changes nothing and reports what would go; it logs in to each file server
+        read-only to check the host key and the node directory, unless --offline; --html FILE
+        also writes it as a page (per day and chat type, what is kept and why, what is refused).
+        --as-of (dry-run only) simulates a date.
         --approve lets a run that a blast-radius limit refused go ahead once (the token is printed
         by the refused run, and approves that run only: same node, chat type, no more files or bytes).
         --alarms then runs the alarm checks and delivers raises and clears (for the systemd timer).
@@ -33,8 +37,9 @@ Commands:
         Build a sandbox (embedded database, local file store), dry-run it, purge it, show what is left.
   help  Show this text.
 
-Options: -c is short for --config. --log-level (fatal, error, warn, info, debug, trace)
-overrides the level of the log on standard error (purge, reconcile).
+Options: --config FILE (-c FILE) defaults to $MFT_RETENTION_CONFIG, else /etc/mft-retention/config.yaml.
+--log-level (fatal, error, warn, info, debug, trace) overrides the level of the log on standard
+error (purge, reconcile).
 
 Exit codes: 0 ok, 1 partial failure, 2 config or usage error, 3 connection error,
             4 refused by a safety limit, 5 stopped by a signal, 6 the database refuses
@@ -54,6 +59,8 @@ const OPTIONS = {
   test: { type: 'boolean', default: false },
   check: { type: 'boolean', default: false },
   alarms: { type: 'boolean', default: false },
+  offline: { type: 'boolean', default: false },
+  html: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
 } as const;
@@ -63,9 +70,21 @@ function logLevel(value: string | undefined): LogLevel | undefined {
   throw new UsageError(`--log-level: got "${value}"; expected one of ${LOG_LEVELS.join(', ')}`);
 }
 
-function requireConfig(config: string | undefined): string {
-  if (!config) throw new UsageError('--config FILE is required');
-  return config;
+/** Where the config is when --config is not given: $MFT_RETENTION_CONFIG, else the packaged place. */
+export const DEFAULT_CONFIG = '/etc/mft-retention/config.yaml';
+
+function configPath(config: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (config) return config;
+  const fromEnv = env.MFT_RETENTION_CONFIG;
+  const file = fromEnv || DEFAULT_CONFIG;
+  if (!existsSync(file)) {
+    throw new UsageError(
+      fromEnv
+        ? `no config file: $MFT_RETENTION_CONFIG names ${file}, which does not exist; correct it, or give --config FILE`
+        : `no config file: ${DEFAULT_CONFIG} does not exist; give --config FILE or set MFT_RETENTION_CONFIG (an example is examples/config.yaml)`,
+    );
+  }
+  return file;
 }
 
 /** Entry point of the command-line program; returns the exit code instead of exiting. */
@@ -85,7 +104,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
       case 'purge':
         return await purgeCommand(
           {
-            config: requireConfig(values.config),
+            config: configPath(values.config, io.env),
             dryRun: values['dry-run'],
             json: values.json,
             nodes: values.node,
@@ -94,28 +113,30 @@ export async function main(argv: string[], io: Io = processIo): Promise<ExitCode
             logLevel: logLevel(values['log-level']),
             alarms: values.alarms,
             approve: values.approve,
+            offline: values.offline,
+            html: values.html,
           },
           io,
         );
       case 'reconcile': {
         const { reconcileCommand } = await import('./reconcileCommand.js');
-        return await reconcileCommand({ config: requireConfig(values.config), nodes: values.node, json: values.json, removeOrphans: values['remove-orphans'], logLevel: logLevel(values['log-level']) }, io);
+        return await reconcileCommand({ config: configPath(values.config, io.env), nodes: values.node, json: values.json, removeOrphans: values['remove-orphans'], logLevel: logLevel(values['log-level']) }, io);
       }
       case 'daemon': {
         const { daemonCommand } = await import('./daemonCommand.js');
-        return await daemonCommand({ config: requireConfig(values.config) }, io);
+        return await daemonCommand({ config: configPath(values.config, io.env) }, io);
       }
       case 'config':
         if (sub !== 'check') throw new UsageError(`unknown command "config ${sub ?? ''}"; did you mean "config check"?`);
-        return await configCheckCommand(requireConfig(values.config), values.json, io);
+        return await configCheckCommand(configPath(values.config, io.env), values.json, io);
       case 'doctor': {
         const { doctorCommand } = await import('./doctorCommand.js');
-        return await doctorCommand({ config: requireConfig(values.config), json: values.json, nodes: values.node }, io);
+        return await doctorCommand({ config: configPath(values.config, io.env), json: values.json, nodes: values.node }, io);
       }
       case 'alarms': {
         const { alarmsCommand } = await import('./alarmsCommand.js');
         if (values.test && values.check) throw new UsageError('--check and --test cannot be combined');
-        return await alarmsCommand({ config: requireConfig(values.config), json: values.json, test: values.test, check: values.check, nodes: values.node }, io);
+        return await alarmsCommand({ config: configPath(values.config, io.env), json: values.json, test: values.test, check: values.check, nodes: values.node }, io);
       }
       case 'demo': {
         const { demoCommand } = await import('../demo/demoCommand.js');

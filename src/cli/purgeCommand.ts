@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { LogLevel } from '../config/schema.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { CHAT_TYPES, isChatType, type ChatType } from '../core/chatType.js';
@@ -13,6 +16,7 @@ import { UsageError, type Io } from './io.js';
 import { ProgressDisplay } from './progress.js';
 import { nextScheduledRun } from '../daemon/nextRun.js';
 import { parseApproval } from '../core/approval.js';
+import { checkFileServerReadOnly, renderPreflight } from '../purge/fileServerPreflight.js';
 
 export interface PurgeArgs {
   config: string;
@@ -26,6 +30,10 @@ export interface PurgeArgs {
   alarms?: boolean;
   /** Approval tokens of refused runs. */
   approve?: string[];
+  /** A dry-run that does not log in to the file servers. */
+  offline?: boolean;
+  /** Also write the dry-run as a self-contained HTML page to this file. */
+  html?: string;
 }
 
 export function parseAsOf(text: string): Date {
@@ -55,6 +63,9 @@ const realProcess: PurgeProcess = { signals: process, exit: (code) => process.ex
  */
 export async function purgeCommand(args: PurgeArgs, io: Io, proc: PurgeProcess = realProcess): Promise<ExitCode> {
   if (args.alarms && args.dryRun) throw new UsageError('--alarms is for a real purge (the systemd timer); a dry-run changes nothing, alarm state included');
+  if (args.html && !args.dryRun) throw new UsageError('--html FILE writes the page of a dry-run; add --dry-run');
+  if (args.html && !existsSync(dirname(resolve(args.html)))) throw new UsageError(`--html ${args.html}: the folder ${dirname(resolve(args.html))} does not exist`);
+  if (args.offline && !args.dryRun) throw new UsageError('--offline is for a dry-run: a real purge must reach the file server');
   if (args.asOf && !args.dryRun) {
     throw new UsageError('--as-of simulates another date and is only allowed with --dry-run: a real purge always uses the real clock');
   }
@@ -114,17 +125,31 @@ export async function purgeCommand(args: PurgeArgs, io: Io, proc: PurgeProcess =
     onFile: args.json ? (node, f, outcome) => io.out(JSON.stringify(fileRecord(node, f, outcome))) : undefined,
   }).finally(removeHandlers);
   progress?.finish();
-  if (args.json) io.out(JSON.stringify(summaryRecord(results, args.dryRun, started)));
-  else {
+  // A dry-run reads only the database; one read-only login per file server catches a wrong host
+  // key, key or directory before the real purge does.
+  const preflight = args.dryRun && !args.offline ? await Promise.all(config.nodes.filter((n) => !args.nodes || args.nodes.includes(n.name)).map((n) => checkFileServerReadOnly(n, io.env))) : [];
+  if (args.json) {
+    for (const p of preflight) io.out(JSON.stringify({ type: 'file-server-check', ...p }));
+    io.out(JSON.stringify(summaryRecord(results, args.dryRun, started)));
+  } else {
     const { schedule, timezone } = config.daemon;
     io.out(renderReport(results, args.dryRun, started, { schedule, timezone, at: nextScheduledRun(schedule, timezone, started) }, config.file));
+    if (args.dryRun) io.out(renderPreflight(preflight, Boolean(args.offline)).join('\n'));
+  }
+  if (args.html) {
+    const { renderDryRunHtml } = await import('./dryRunHtml.js');
+    await writeFile(args.html, renderDryRunHtml(results, started, config.file));
+    if (!args.json) io.out(`\nThe same as a page: ${args.html}`);
   }
   if (args.alarms) {
     const { raiseAlarmsAfterPurge } = await import('./purgeAlarms.js');
     await raiseAlarmsAfterPurge(config, results, log, io.env);
   }
   log.flush?.();
-  return exitCodeFor(results);
+  const code = exitCodeFor(results);
+  if (code !== EXIT.ok) return code;
+  if (preflight.some((p) => p.connectionFailed)) return EXIT.connection;
+  return preflight.some((p) => p.status !== 'ok') ? EXIT.partial : code;
 }
 
 export function exitCodeFor(results: NodeResult[]): ExitCode {

@@ -22,14 +22,25 @@ export function fileRecord(node: string, f: FileDecision, outcome?: string): Rec
   };
 }
 
-export function totals(results: NodeResult[]): { files: number; bytes: number; rows: number; failed: number; kept: number } {
+/**
+ * What a run purged (or a dry-run would). A chat type a limit refuses is not in the totals: a
+ * dry-run shows its files in its own row, but the purge would remove none of them.
+ */
+export function totals(results: NodeResult[]): { files: number; bytes: number; rows: number; failed: number; kept: number; refusedFiles: number; refusedBytes: number } {
   let files = 0;
   let bytes = 0;
   let rows = 0;
   let failed = 0;
   let kept = 0;
+  let refusedFiles = 0;
+  let refusedBytes = 0;
   for (const r of results) {
     for (const s of r.chatTypes) {
+      if (s.refused) {
+        refusedFiles += s.files;
+        refusedBytes += s.bytes;
+        continue;
+      }
       files += s.files;
       bytes += s.bytes;
       rows += s.rows;
@@ -37,7 +48,7 @@ export function totals(results: NodeResult[]): { files: number; bytes: number; r
       kept += Object.values(s.kept).reduce((a, b) => a + b, 0);
     }
   }
-  return { files, bytes, rows, failed, kept };
+  return { files, bytes, rows, failed, kept, refusedFiles, refusedBytes };
 }
 
 export function summaryRecord(results: NodeResult[], dryRun: boolean, asOf: Date): Record<string, unknown> {
@@ -97,6 +108,7 @@ export function renderReport(results: NodeResult[], dryRun: boolean, asOf: Date,
     out.push('', nextRun.at ? `Next scheduled purge (daemon.schedule "${nextRun.schedule}", ${nextRun.timezone}): ${nextRun.at.toISOString()}` : `daemon.schedule "${nextRun.schedule}" does not fire in the coming year.`);
   }
   out.push('', `${dryRun ? 'Would purge' : 'Purged'}: ${thousands(t.files)} files, ${humanBytes(t.bytes)}, ${thousands(t.rows)} AFT_LOG rows.${t.failed ? ` ${thousands(t.failed)} files failed and keep their rows.` : ''}`);
+  if (dryRun && t.refusedFiles) out.push(`Would be refused (not in the total above until approved): ${thousands(t.refusedFiles)} files, ${humanBytes(t.refusedBytes)}.`);
   return out.join('\n');
 }
 

@@ -32,7 +32,7 @@ export async function loadHolds(policiesDirectory: string): Promise<{ holds: Hol
     throw err;
   }
   const parsed = holdsFileSchema.safeParse(yaml.data ?? {});
-  if (!parsed.success) return { holds: [], problems: problemsFromZod(yaml, parsed.error) };
+  if (!parsed.success) return { holds: [], problems: problemsFromZod(yaml, parsed.error, holdsFileSchema) };
   const problems: ConfigProblem[] = [];
   const names = new Set<string>();
   const holds = parsed.data.holds.map((h, i): Hold => {

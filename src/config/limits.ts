@@ -1,7 +1,7 @@
 import { parseIsoDuration } from './duration.js';
 import type { RawLimits } from './schema.js';
 
-/** Blast-radius limits of one node, with defaults applied (see README, "Blast-radius limits"). */
+/** Blast-radius limits of one node, with defaults applied (see docs/configuration.md, "Blast-radius limits"). */
 export interface ResolvedLimits {
   /** Most files one run may remove from the node (all chat types together); undefined: no cap. */
   maxFiles?: number;

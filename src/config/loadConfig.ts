@@ -81,8 +81,6 @@ export interface ResolvedConfig {
   nodes: ResolvedNode[];
 }
 
-const TOP_KEYS = ['policiesDirectory', 'purge', 'log', 'daemon', 'alarms', 'nodes'];
-
 /**
  * Loads, validates and resolves the config file and the policies it names. Every problem
  * found is reported at once in one ConfigError. Secrets are not read here, only located.
@@ -96,7 +94,7 @@ export async function loadConfig(configFile: string, env: NodeJS.ProcessEnv = pr
     const rawDir = (yaml.data as { policiesDirectory?: unknown } | null)?.policiesDirectory;
     const dir = path.resolve(path.dirname(file), typeof rawDir === 'string' ? rawDir : 'policies');
     const policyProblems = [...(await loadPolicies(dir)).problems, ...(await loadHolds(dir)).problems];
-    throw new ConfigError([...problemsFromZod(yaml, parsed.error, (p) => (p.length === 0 ? TOP_KEYS : [])), ...policyProblems]);
+    throw new ConfigError([...problemsFromZod(yaml, parsed.error, configSchema), ...policyProblems]);
   }
   const raw = parsed.data;
   const problems: ConfigProblem[] = [];

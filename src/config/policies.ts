@@ -76,7 +76,7 @@ export async function loadPolicies(dir: string): Promise<{ policies: PolicySet; 
     }
     const parsed = policyFileSchema.safeParse(yaml.data ?? {});
     if (!parsed.success) {
-      problems.push(...problemsFromZod(yaml, parsed.error, () => ['chatType', 'retention', 'description', 'allowShortRetention', 'allowPurgeAll', 'keepAfterLastDownload']));
+      problems.push(...problemsFromZod(yaml, parsed.error, policyFileSchema));
       continue;
     }
     const { chatType, retention, ...options } = parsed.data;

@@ -55,7 +55,7 @@ export async function demoCommand(opts: { keep: boolean }, io: Io): Promise<Exit
       io.err(`demo: the purge did not behave as expected (exit code ${code})${opts.keep ? `; the sandbox is kept in ${sandbox}` : '; run "mft-retention demo --keep" to keep the sandbox for a look'}`);
       return EXIT.partial;
     }
-    io.out(`\nDemo complete.${opts.keep ? ` The sandbox is kept in ${sandbox}.` : ''} Next: write your own config (README, "Configure") and dry-run it.`);
+    io.out(`\nDemo complete.${opts.keep ? ` The sandbox is kept in ${sandbox}.` : ''} Next: write your own config (docs/configuration.md) and dry-run it.`);
     return EXIT.ok;
   } finally {
     await client.end().catch(() => undefined);

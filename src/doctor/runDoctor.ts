@@ -3,7 +3,8 @@ import { checkDatabase } from './databaseChecks.js';
 import { CISCO_FREE_SPACE_THRESHOLDS, type FreeSpaceThresholds } from './directoryChecks.js';
 import { checkFileServer } from './fileServerChecks.js';
 import { checkOracleDatabase } from './oracleChecks.js';
-import { makeReport, type DoctorReport } from './types.js';
+import { checkMaker, makeReport, type DoctorReport } from './types.js';
+import { describeExposure, exposureFix, findSecretExposures } from '../config/secretExposure.js';
 
 export interface DoctorOptions {
   /** Only these nodes (all when undefined); names already validated against the config. */
@@ -32,5 +33,10 @@ export async function runDoctor(config: ResolvedConfig, opts: DoctorOptions): Pr
       ]),
     })),
   );
+  // A secret others can read is a warning on the group that uses it (password: database; key: file server).
+  for (const e of await findSecretExposures(config, opts.env, opts.nodes)) {
+    const group = reports.find((r) => r.node === e.node)?.groups.find((g) => g.group === (/SSH/.test(e.what) ? 'file-server' : 'database'));
+    group?.checks.push(checkMaker(group.group).warn('secret file', describeExposure(e), exposureFix(e)));
+  }
   return makeReport(reports);
 }

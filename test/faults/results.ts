@@ -1,6 +1,6 @@
 // The machine-readable record of a fault-injection run: one JSON file per test file, with one
 // entry per scenario (iterations, seed, outcome). `npm run faults:report` renders them as the
-// table published in the README.
+// table published in docs/dev/faults.md.
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release, tmpdir } from 'node:os';

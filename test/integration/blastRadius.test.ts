@@ -104,6 +104,11 @@ describe('relative limits per chat type', () => {
 
     const text = await f.purge('--dry-run');
     expect(text.stdout).toContain('WOULD BE REFUSED im (limit maxTimesUsual): the run would remove 4 im files, more than 3 times the usual 1 (median of the last 4 runs');
+    // The totals count what the purge would do: nothing of the refused chat type.
+    expect(text.stdout).toMatch(/Would purge: 0 files, 0 B, 0 AFT_LOG rows\./);
+    expect(text.stdout).toMatch(/Would be refused \(not in the total above until approved\): 4 files, /);
+    const dryJson = await f.purge('--dry-run', '--json');
+    expect(summaryRecord(dryJson.stdout)).toMatchObject({ files: 0, refusedFiles: 4 });
     const a = await f.purge('--approve', tokenIn(text.stdout));
     expect(a.code, show(a)).toBe(0);
     expect(await f.node.indexes()).toEqual([]);

@@ -107,6 +107,17 @@ nodes: []
     }
   });
 
+  it('without --config, $MFT_RETENTION_CONFIG is used, and a missing one is named with the fix', async () => {
+    const f = await env.fixture({ policies: { im: 'PT1H' } });
+    const r = await runCli(['config', 'check'], { env: { MFT_RETENTION_CONFIG: f.configPath } });
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout).toContain(`Configuration OK: ${f.configPath}`);
+    const missing = join(env.sshd.dir, 'nowhere.yaml');
+    const m = await runCli(['purge', '--dry-run'], { env: { MFT_RETENTION_CONFIG: missing } });
+    expect(m.code, show(m)).toBe(2);
+    expect(m.stderr).toContain(`$MFT_RETENTION_CONFIG names ${missing}, which does not exist`);
+  });
+
   it('a bad port, node directory or host key names key, value and expectation', async () => {
     const f = await env.fixture({ password: PASSWORD, mutate: (c) => (c.nodes[0].database.port = 'fivefourthreetwo') });
     const r = await runCli(['config', 'check', '--config', f.configPath]);

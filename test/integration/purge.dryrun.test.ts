@@ -1,5 +1,5 @@
 // `purge --dry-run`: changes nothing, reports what a purge would do (text and --json),
-// honours --node / --chat-type / --as-of, and never needs the file server.
+// honours --node / --chat-type / --as-of; it logs in to the file server read-only, or not at all with --offline.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import {
@@ -102,7 +102,8 @@ describe('purge --dry-run', () => {
     expect(r.code, show(r)).toBe(0);
     const lines = parseJsonLines(r.stdout);
     const files = fileRecords(r.stdout);
-    expect(lines.slice(0, -1)).toEqual(files);
+    expect(lines.filter((x) => x.type === 'file-server-check')).toEqual([expect.objectContaining({ node: 'node_1', status: 'ok' })]);
+    expect(lines.slice(0, -1).filter((x) => x.type !== 'file-server-check')).toEqual(files);
     for (const rec of files) {
       expect(Object.keys(rec)).toEqual(expect.arrayContaining(['type', 'node', 'chatType', 'filePath', 'fileSize', 'decision', 'reason']));
       expect(rec.node).toBe('node_1');
@@ -200,20 +201,49 @@ describe('purge --dry-run', () => {
     expect(await f.snapshot()).toEqual(before);
   });
 
-  it('never connects to the file server: a closed SFTP port still gives exit 0 (and a real purge would fail with 3)', async () => {
+  it('--offline never connects to the file server: a closed SFTP port still gives exit 0 (and a real purge would fail with 3)', async () => {
     const closed = await freePort();
     const { f } = await seed({ nodes: [{ name: 'node_1', fileServer: { port: closed, connectTimeout: 'PT5S' } }] });
     const before = await f.snapshot();
-    const r = await f.purge('--dry-run', '--json');
+    const r = await f.purge('--dry-run', '--offline', '--json');
     expect(r.code, show(r)).toBe(0);
     expect(summaryRecord(r.stdout)).toMatchObject({ files: 3, rows: 6 });
     expect(summaryRecord(r.stdout).nodes[0]).toMatchObject({ status: 'ok' });
-    const text = await f.purge('--dry-run');
+    expect(parseJsonLines(r.stdout).filter((x) => x.type === 'file-server-check')).toEqual([]);
+    const text = await f.purge('--dry-run', '--offline');
     expect(text.code, show(text)).toBe(0);
+    expect(text.stdout).toContain('The file servers were not contacted (--offline)');
     const real = await f.purge();
     expect(real.code, show(real)).toBe(3);
     expect(await f.snapshot()).toEqual(before);
   });
+
+  it('logs in to the file server read-only and reports what it checked; an unreachable one is exit 3', async () => {
+    const { f } = await seed();
+    const before = await f.snapshot();
+    const ok = await f.purge('--dry-run');
+    expect(ok.code, show(ok)).toBe(0);
+    expect(ok.stdout).toMatch(/File servers \(read-only checks; nothing was changed\):\n  node_1: ok\n    logged in to .*; its host key matches the pinned one\n    .* exists, with files\/ \(im, groupchat, persistent\)/);
+    expect(await f.snapshot()).toEqual(before);
+
+    const closed = await freePort();
+    const g = (await seed({ nodes: [{ name: 'node_1', fileServer: { port: closed, connectTimeout: 'PT5S' } }] })).f;
+    const r = await g.purge('--dry-run', '--json');
+    expect(r.code, show(r)).toBe(3);
+    expect(parseJsonLines(r.stdout).find((x) => x.type === 'file-server-check')).toMatchObject({ node: 'node_1', status: 'failed', connectionFailed: true });
+  });
+
+  it('says so when the directory is the parent of the node directories (every row would be kept as outside-directory)', async () => {
+    const { f } = await seed();
+    const parent = join(f.node.dir, '..');
+    const g = await env.fixture({ policies: { im: 'PT1H' }, nodes: [{ name: 'node_1', fileServer: { directory: parent } }] });
+    const before = await g.snapshot();
+    const r = await g.purge('--dry-run');
+    expect(r.code, show(r)).toBe(3);
+    expect(r.stdout).toMatch(/node_1: FAILED\n    .*: the node directory .* cannot be used: it has no files\/ folder/);
+    expect(await g.snapshot()).toEqual(before);
+  });
+
   it('its totals are what the purge then does, also when duplicate Post rows of a file fall in different batches', async () => {
     await avoidHourEdge();
     // Batches of 2 rows: the two Post rows of `dup` (indexes far apart, as a re-upload record

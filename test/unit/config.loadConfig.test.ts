@@ -180,7 +180,23 @@ describe('loadConfig: each problem names file, line, key, value and expectation'
   it('rejects an unknown nested key', async () => {
     const text = edit(BASE, '      host: db.example.com\n', '      host: db.example.com\n      hots: db.example.com\n');
     const { err, file } = await errorFor(text);
-    expectProblem(err, { file, key: 'nodes[0].database.hots', line: lineOf(text, 'hots:'), value: 'an unknown key', expected: /documented keys/ });
+    expectProblem(err, { file, key: 'nodes[0].database.hots', line: lineOf(text, 'hots:'), value: 'an unknown key', expected: /one of: .*host, .*user/ });
+    // The keys offered are the postgres database's, not Oracle's too.
+    expect(err.problems[0]!.expected).not.toMatch(/serviceName/);
+    expect(err.problems[0]!.fix).toMatch(/did you mean "host"\?/);
+  });
+
+  it('says a missing key is missing and what it holds, in its own words, not the validator\'s', async () => {
+    const text = edit(BASE, '      user: mft_retention\n      passwordFile', '      passwordFile');
+    const { err, file } = await errorFor(text);
+    expectProblem(err, { file, key: 'nodes[0].database.user', line: lineOf(text, 'type: postgres'), value: 'nothing (the key is missing)', expected: /^a text value$/ });
+    expect(err.message).not.toMatch(/Invalid input|received undefined/);
+    expect(err.problems[0]!.fix).toBe('add the key nodes[0].database.user');
+  });
+
+  it('offers no guess for an unknown key that resembles nothing', async () => {
+    const { err } = await errorFor(`${BASE}zzzzqqq: 1\n`);
+    expect(err.problems[0]!.fix).not.toMatch(/did you mean/);
   });
 
   it('rejects an unknown key in a policy file', async () => {
@@ -216,14 +232,14 @@ describe('loadConfig: each problem names file, line, key, value and expectation'
   it('rejects an inline password key without showing its value', async () => {
     const text = edit(BASE, '      passwordFile: db-node_1.password\n', `      password: ${INLINE_SECRET}\n`);
     const { err, file } = await errorFor(text);
-    const p = expectProblem(err, { file, key: 'nodes[0].database.password', line: lineOf(text, 'password:'), value: 'an unknown key', expected: /documented keys/ });
+    const p = expectProblem(err, { file, key: 'nodes[0].database.password', line: lineOf(text, 'password:'), value: 'an unknown key', expected: /one of: .*passwordFile/ });
     expect(p.fix).toBeDefined();
   });
 
   it('rejects an inline password next to a passwordFile without showing it', async () => {
     const text = edit(BASE, '      passwordFile: db-node_1.password\n', `      passwordFile: db-node_1.password\n      password: "${INLINE_SECRET}"\n`);
     const { err, file } = await errorFor(text);
-    expectProblem(err, { file, key: 'nodes[0].database.password', line: lineOf(text, 'password:'), expected: /documented keys/ });
+    expectProblem(err, { file, key: 'nodes[0].database.password', line: lineOf(text, 'password:'), expected: /one of: .*passwordFile/ });
   });
 
   it('rejects an inline SSH private key or passphrase without showing it', async () => {
@@ -239,7 +255,7 @@ describe('loadConfig: each problem names file, line, key, value and expectation'
     ['a port above 65535', '70000', '70000', /65535/],
     ['port 0', '0', '0', /1/],
     ['a port as text', '"5432x"', '"5432x"', /number/],
-    ['a fractional port', '5432.5', '5432.5', /int/i],
+    ['a fractional port', '5432.5', '5432.5', /whole number/],
   ])('rejects %s for the database', async (_name, yamlValue, rendered, expected) => {
     const text = edit(BASE, '      host: db.example.com\n', `      host: db.example.com\n      port: ${yamlValue}\n`);
     const { err, file } = await errorFor(text);

@@ -42,7 +42,7 @@ try {
         try {
           if (tuned) await c.query(sql.tuneCursorTransaction);
           else await c.query(`SET LOCAL statement_timeout = '60s'`);
-          await c.query(sql.declareExpiredCursor('public.aft_log'), ['im', cutoff, sql.BIGINT_MIN, sql.BIGINT_MAX]);
+          await c.query(sql.declareExpiredCursor('public.aft_log'), ['im', cutoff]);
           await c.query('COMMIT');
         } catch (err) {
           await c.query('ROLLBACK').catch(() => undefined);

@@ -53,16 +53,12 @@ const tsText = (column: string): string => `to_char(${column}, 'YYYY-MM-DD"T"HH2
  * whole table for each of them: hours instead of seconds. The cursor's transaction therefore
  * forbids nested loops (see tuneCursorTransaction): the join is then a hash or merge join,
  * one pass over each side whatever the estimates.
- *
- * $3 and $4 bound the expired Posts' aft_index (inclusive): the whole backlog, or one part of
- * it when the reader computes two parts side by side (see selectSplitPoint).
  */
 export const selectExpiredUploadsWithCompanions = (t: string): string => `
   WITH e AS MATERIALIZED (
          SELECT aft_index, method, chat_type, timestampvalue, file_path, file_size, bytes_transferred, jid, to_jid
            FROM ${t}
-          WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp
-            AND aft_index BETWEEN $3::bigint AND $4::bigint),
+          WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp),
        r AS (SELECT min(file_path COLLATE "C") AS lo, max(file_path COLLATE "C") AS hi FROM e WHERE file_path <> '')
   SELECT e.aft_index AS post, coalesce(c.aft_index, e.aft_index) AS idx,
          CASE WHEN c.aft_index IS NULL THEN e.method ELSE c.method END AS method,
@@ -104,36 +100,6 @@ export const tuneCursorTransaction = `
 export const BIGINT_MIN = '-9223372036854775808';
 export const BIGINT_MAX = '9223372036854775807';
 
-/** Pages a split-point sample reads, about: a few milliseconds whatever the table's size. */
-export const SPLIT_SAMPLE_PAGES = 300;
-
-/**
- * The percentage of AFT_LOG's pages that makes about SPLIT_SAMPLE_PAGES, from the table's size
- * on disk (never from planner statistics, which a table never analyzed has as zero).
- */
-export const selectSamplePercent = (t: string): string => `
-  SELECT least(100, 100.0 * ${SPLIT_SAMPLE_PAGES} / greatest(1, pg_relation_size('${t}'::regclass) / current_setting('block_size')::bigint))::float8 AS pct`;
-
-/**
- * From a sample of whole pages, an estimate of the expired Posts of a chat type and of their
- * median aft_index: where the reader cuts the backlog in two parts that PostgreSQL computes on
- * two connections at once (a cursor is never computed by parallel workers). The sample only
- * balances the parts; every expired Post lies in one part or the other whatever it says.
- * REPEATABLE: the same table gives the same cut. Parameters: chat type, cutoff, percentage.
- */
-export const selectSplitPoint = (t: string): string => `
-  SELECT count(*)::float8 AS n, percentile_disc(0.5) WITHIN GROUP (ORDER BY aft_index)::text AS mid
-    FROM ${t} TABLESAMPLE SYSTEM ($3::float8) REPEATABLE (0)
-   WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp`;
-
-/**
- * No idle_session_timeout (PostgreSQL 14 and later) for this session, whatever the server's:
- * the second reading connection waits, idle, while the first part is purged. Changes nothing
- * on a server without the setting.
- */
-export const keepIdleSession = `
-  SELECT set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'`;
-
 /**
  * The server checks every second, while a statement of this session runs, that the purge is
  * still connected (PostgreSQL 14 and later): a purge killed outright leaves nothing running
@@ -143,17 +109,7 @@ export const checkClientConnection = `
   SELECT set_config(name, '1000', false) FROM pg_settings
    WHERE name = 'client_connection_check_interval' AND (setting::bigint = 0 OR setting::bigint > 1000)`;
 
-/** The reading transaction's snapshot, for the second part's transaction to read the same rows. */
-export const exportSnapshot = `SELECT pg_export_snapshot() AS id`;
-
-/** Must be the first statement of a REPEATABLE READ transaction. */
-export function setTransactionSnapshot(id: string): string {
-  // An identifier PostgreSQL made (hex and dashes); checked, since it is written into the text.
-  if (!/^[0-9A-Fa-f-]{1,64}$/.test(id)) throw new Error(`not a snapshot identifier: ${JSON.stringify(id)}`);
-  return `SET TRANSACTION SNAPSHOT '${id}'`;
-}
-
-/** The cursor the purge reads expired uploads through (one per connection at a time). */
+/** The cursor the purge reads expired uploads through (one at a time). */
 export const EXPIRED_CURSOR = 'mft_retention_expired';
 
 export const declareExpiredCursor = (t: string): string =>

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests need (real PostgreSQL, OpenSSH,
-# Prometheus Alertmanager and rsyslog as alarm receivers, systemd-analyze for the unit
+# Prometheus Alertmanager and rsyslog as alarm receivers, Prometheus's promtool to check and
+# unit-test the alert and recording rules and the dashboard's queries (the Prometheus server
+# itself is never started), systemd-analyze for the unit
 # files, util-linux's script for a pseudo-terminal), and GNU time, with which `npm run bench`
-# reads the purge's peak memory, and g++ and make, which build ssh2's native crypto binding
-# (scripts/build-ssh-crypto.mjs; doctor's "SSH crypto" check expects it), and headless Chromium
-# with poppler's pdftotext, which render and read the dry-run's HTML page. Idempotent: does nothing when
-# everything is present.
+# reads the purge's peak memory, g++ and make, which build ssh2's native crypto binding
+# (scripts/build-ssh-crypto.mjs; doctor's "SSH crypto" check expects it), headless Chromium
+# with poppler's pdftotext, which render and read the dry-run's HTML page, and systemd-nspawn
+# (systemd-container) and debootstrap, with which the systemd tests boot Debian 12's systemd in a
+# container (scripts/build-systemd-test-tree.sh). Idempotent: does nothing when everything is present.
 #
 # Never starts or enables a system service: during the install a policy-rc.d that
 # answers 101 ("action forbidden") is put in place, and units of packages installed by
@@ -22,14 +25,17 @@ declare -A PROBE=(
   [util-linux]='/usr/sbin/runuser /sbin/runuser'
   [procps]='/usr/bin/ps /bin/ps'
   [prometheus-alertmanager]='/usr/bin/prometheus-alertmanager'
+  [prometheus]='/usr/bin/promtool'
   [rsyslog]='/usr/sbin/rsyslogd'
   [time]='/usr/bin/time'
   [g++]='/usr/bin/g++'
   [make]='/usr/bin/make'
   [chromium]='/usr/bin/chromium'
   [poppler-utils]='/usr/bin/pdftotext'
+  [systemd-container]='/usr/bin/systemd-nspawn'
+  [debootstrap]='/usr/sbin/debootstrap'
 )
-ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager rsyslog time g++ make chromium poppler-utils)
+ORDER=(postgresql openssh-server openssh-client systemd bsdutils util-linux procps prometheus-alertmanager prometheus rsyslog time g++ make chromium poppler-utils systemd-container debootstrap)
 
 present() {
   local pattern=$1 f
@@ -102,6 +108,7 @@ declare -A UNITS=(
   [openssh-server]='ssh ssh.socket'
   [rsyslog]='rsyslog syslog.socket'
   [prometheus-alertmanager]='prometheus-alertmanager'
+  [prometheus]='prometheus'
 )
 for pkg in "${missing[@]}"; do
   for unit in ${UNITS[$pkg]:-}; do

@@ -79,6 +79,22 @@ export interface ExpiredUploadReader {
  */
 export type AuditRow = Record<string, string | null>;
 
+/**
+ * A whole AFT_LOG row as a plan records it and checks it again before applying it: the columns
+ * the purge decides on. Text columns that are NULL read as ''.
+ */
+export interface PlanRow {
+  aftIndex: string;
+  method: string;
+  chatType: string;
+  filePath: string;
+  uploadedAt: Date;
+  fileSize: number;
+  bytesTransferred: number;
+  jid: string;
+  toJid: string;
+}
+
 /** AFT_LOG on one node's external database. */
 export interface Catalog {
   /** The database server's clock, to measure skew against the host's. */
@@ -139,6 +155,14 @@ export interface Catalog {
    * file already purged. At most `limit`, ascending aft_index.
    */
   findOrphanDownloads?(before: Date, limit: number): Promise<CompanionRow[]>;
+  /**
+   * The rows with these aft_index values, and every row for one of `paths` with an aft_index
+   * above `newerThanIndex` (logged after a plan read the table): what a plan's batch is checked
+   * against before it is applied, and what the plan records. One query for a batch (on Oracle,
+   * one per 1,000 values); the rows above the mark are looked for in the primary key's newest
+   * range only.
+   */
+  findPlanRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<PlanRow[]>;
   close(): Promise<void>;
 }
 
@@ -192,6 +216,9 @@ export interface DirectoryEntry {
   size: number;
 }
 
+/** What lstat of a path found (a symlink is itself, never what it points to); mtime in ms when the server gives one. */
+export type FileState = { type: 'file' | 'symlink' | 'directory' | 'other'; size: number; mtimeMs?: number } | 'missing' | Error;
+
 export type RemoveOutcome =
   | { path: string; outcome: 'removed' }
   | { path: string; outcome: 'missing' }
@@ -220,5 +247,10 @@ export interface FileStore {
   exists(path: string): Promise<boolean>;
   /** Free space of the node directory's file system; 'unsupported' when the server cannot say. */
   freeSpace(): Promise<FreeSpace | 'unsupported'>;
+  /**
+   * lstat of each path, many at a time, read-only (a plan records the files and checks them
+   * again before removing them). Never throws for one path: each gets its state.
+   */
+  statFiles(paths: string[]): Promise<FileState[]>;
   close(): Promise<void>;
 }

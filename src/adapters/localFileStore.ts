@@ -1,5 +1,5 @@
 import { lstat, readdir, realpath, rmdir, stat, statfs, unlink } from 'node:fs/promises';
-import type { DirectoryEntry, FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
+import type { DirectoryEntry, FileState, FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
 import { eachLimited, makeLimiter, MISSING, NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps, type Limiter } from './removeInFolders.js';
 
 const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException)?.code;
@@ -50,6 +50,7 @@ export class LocalFileStore implements FileStore {
     private readonly directory: string,
     private readonly realDirectory: string,
     private readonly ops: FolderOps,
+    private readonly limit: Limiter,
   ) {}
 
   static async open(directory: string, concurrency: number): Promise<LocalFileStore> {
@@ -61,7 +62,8 @@ export class LocalFileStore implements FileStore {
     }
     const files = await stat(`${real}/files`).catch(() => undefined);
     if (!files?.isDirectory()) throw new Error(`the node directory ${directory} cannot be used: ${NO_FILES_FOLDER}`);
-    return new LocalFileStore(directory, real, localOps(makeLimiter(concurrency)));
+    const limit = makeLimiter(concurrency);
+    return new LocalFileStore(directory, real, localOps(limit), limit);
   }
 
   removeFiles(files: FileToRemove[]): Promise<RemoveOutcome[]> {
@@ -99,6 +101,18 @@ export class LocalFileStore implements FileStore {
       if (code(err) === 'ENOENT' || code(err) === 'ENOTDIR') return false;
       throw err;
     }
+  }
+
+  statFiles(paths: string[]): Promise<FileState[]> {
+    return eachLimited(paths, this.limit, async (p): Promise<FileState> => {
+      try {
+        const st = await lstat(p);
+        return { type: st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other', size: st.size, mtimeMs: Math.floor(st.mtimeMs) };
+      } catch (err) {
+        if (code(err) === 'ENOENT' || code(err) === 'ENOTDIR') return 'missing';
+        throw err;
+      }
+    });
   }
 
   async freeSpace(): Promise<FreeSpace> {

@@ -1,22 +1,14 @@
-import SftpClient from 'ssh2-sftp-client';
 import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
-import { fingerprintOf, hostKeyAlgorithmsFor } from '../core/hostKey.js';
 import type { ResolvedFileServer } from '../config/loadConfig.js';
 import { readSecret, readSecretBuffer } from '../config/secrets.js';
 import { ConnectError, HostKeyMismatchError } from '../errors.js';
-import type { DirectoryEntry, FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
-import { SftpRequestChannel } from './sftp/requestChannel.js';
+import type { DirectoryEntry, FileState, FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
+import { SftpRequestChannel, sftpStatusOf } from './sftp/requestChannel.js';
+import { sshLogin, SshLoginError, type SshSession } from './sftp/sshLogin.js';
 import { FX, FXP } from './sftp/wire.js';
-import { MISSING, NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
+import { eachLimited, makeLimiter, MISSING, NO_FILES_FOLDER, removeEmptyFolders, removeInFolders, type FolderOps } from './removeInFolders.js';
 
 type SftpConfig = Extract<ResolvedFileServer, { type: 'sftp' }>;
-
-// SFTP status codes (draft-ietf-secsh-filexfer-02), as ssh2 reports them in err.code.
-const SFTP_NO_SUCH_FILE = 2;
-const SFTP_PERMISSION_DENIED = 3;
-const SFTP_FAILURE = 4;
-
-const statusOf = (err: unknown): unknown => (err as { code?: unknown })?.code;
 
 function call<T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
@@ -25,17 +17,19 @@ function call<T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) =>
 /** The node's directory on the external file server, over SFTP with a pinned host key. */
 export class SftpFileStore implements FileStore {
   private ended = false;
+  private readonly sftp: SFTPWrapper;
 
   private constructor(
-    private readonly client: SftpClient,
-    private readonly sftp: SFTPWrapper,
+    private readonly session: SshSession,
     /** Removals and folder checks, many to a packet (see SftpRequestChannel). */
     private readonly requests: SftpRequestChannel,
     private readonly cfg: SftpConfig,
     private readonly realDirectory: string,
     /** Set when the session dropped: every later call fails fast instead of hanging. */
     private lost: { message?: string },
-  ) {}
+  ) {
+    this.sftp = session.sftp;
+  }
 
   static async open(nodeName: string, cfg: SftpConfig, env: NodeJS.ProcessEnv = process.env): Promise<SftpFileStore> {
     const privateKey = await readSecretBuffer(cfg.privateKey, env).catch((err: Error) => {
@@ -43,52 +37,21 @@ export class SftpFileStore implements FileStore {
     });
     const passphrase = cfg.passphrase ? await readSecret(cfg.passphrase, env) : undefined;
     const lost: { message?: string } = {};
-    const client = new SftpClient(`mft-retention:${nodeName}`, {
-      // Our own listeners: the library's defaults console.log on every end/close.
-      error: (err: Error) => {
-        lost.message ??= err.message;
-      },
-      end: () => {
-        lost.message ??= 'the SSH session ended';
-      },
-      close: () => {
-        lost.message ??= 'the SSH connection closed';
-      },
-    });
-    let seen: string | undefined;
-    const algorithms = hostKeyAlgorithmsFor(cfg.pinnedHostKey.keyType);
+    let session: SshSession;
     try {
-      const connecting = client.connect({
-        host: cfg.host,
-        port: cfg.port,
-        username: cfg.username,
-        privateKey,
-        passphrase,
-        readyTimeout: cfg.connectTimeoutMs,
-        keepaliveInterval: 15_000,
-        keepaliveCountMax: 4,
-        ...(algorithms ? { algorithms: { serverHostKey: algorithms as never } } : {}),
-        // There is no option to skip this check: a mismatching server is never trusted.
-        hostVerifier: (key: Buffer) => {
-          seen = fingerprintOf(key);
-          return seen === cfg.pinnedHostKey.fingerprint;
+      session = await sshLogin(cfg, { privateKey, passphrase }, {
+        keepalive: { intervalMs: 15_000, countMax: 4 },
+        onLost: (message) => {
+          lost.message ??= message;
         },
       });
-      // ssh2 opens its TCP socket inside connect() and leaves Nagle's algorithm on. Set before
-      // the socket connects, or each small packet of the login and of every lone request waits
-      // for a delayed ACK: about 40 ms apiece, a quarter of a second a login on loopback.
-      client.client.setNoDelay(true);
-      await connecting;
     } catch (err) {
-      await client.end().catch(() => undefined);
-      if (seen && seen !== cfg.pinnedHostKey.fingerprint) {
-        throw new HostKeyMismatchError(nodeName, cfg.pinnedHostKey.fingerprint, seen);
+      if (err instanceof SshLoginError && err.stage === 'host-key' && err.seen && err.seen !== cfg.pinnedHostKey.fingerprint) {
+        throw new HostKeyMismatchError(nodeName, cfg.pinnedHostKey.fingerprint, err.seen);
       }
-      const message = (err as Error).message.replace(/^getConnection: /, '');
-      throw new ConnectError('file-server', nodeName, `cannot connect to ${cfg.username}@${cfg.host}:${cfg.port}: ${message}`, { cause: err });
+      throw new ConnectError('file-server', nodeName, `cannot connect to ${cfg.username}@${cfg.host}:${cfg.port}: ${(err as Error).message}`, { cause: err });
     }
-    lost.message = undefined;
-    const sftp = (client as unknown as { sftp: SFTPWrapper }).sftp;
+    const sftp = session.sftp;
     let realDirectory: string;
     let requests: SftpRequestChannel;
     try {
@@ -100,21 +63,21 @@ export class SftpFileStore implements FileStore {
           if (!files.isDirectory()) throw new Error(NO_FILES_FOLDER);
         },
         (err) => {
-          throw statusOf(err) === SFTP_NO_SUCH_FILE ? new Error(NO_FILES_FOLDER) : err;
+          throw sftpStatusOf(err) === FX.NO_SUCH_FILE ? new Error(NO_FILES_FOLDER) : err;
         },
       );
     } catch (err) {
-      await client.end().catch(() => undefined);
-      const why = statusOf(err) === SFTP_NO_SUCH_FILE ? 'does not exist' : (err as Error).message;
+      await session.end();
+      const why = sftpStatusOf(err) === FX.NO_SUCH_FILE ? 'does not exist' : (err as Error).message;
       throw new ConnectError('file-server', nodeName, `the node directory ${cfg.directory} on ${cfg.host} cannot be used: ${why}`, { cause: err });
     }
     try {
-      requests = await SftpRequestChannel.open(client.client, { timeoutMs: cfg.connectTimeoutMs, maxInFlight: cfg.concurrency });
+      requests = await SftpRequestChannel.open(session.client, { timeoutMs: cfg.connectTimeoutMs, maxInFlight: cfg.concurrency });
     } catch (err) {
-      await client.end().catch(() => undefined);
+      await session.end();
       throw new ConnectError('file-server', nodeName, `cannot open the SFTP session for removals on ${cfg.host}: ${(err as Error).message}`, { cause: err });
     }
-    return new SftpFileStore(client, sftp, requests, cfg, realDirectory, lost);
+    return new SftpFileStore(session, requests, cfg, realDirectory, lost);
   }
 
   private readonly ops: FolderOps = {
@@ -122,7 +85,7 @@ export class SftpFileStore implements FileStore {
       const results = await this.requests.run(FXP.REALPATH, paths);
       return results.map((r) => {
         if (typeof r === 'string') return r;
-        if (r instanceof Error) return statusOf(r) === SFTP_NO_SUCH_FILE ? MISSING : this.lostOr(r);
+        if (r instanceof Error) return sftpStatusOf(r) === FX.NO_SUCH_FILE ? MISSING : this.lostOr(r);
         return new Error('the server answered REALPATH without a name');
       });
     },
@@ -130,7 +93,7 @@ export class SftpFileStore implements FileStore {
       const results = await this.requests.run(FXP.REMOVE, paths);
       return results.map((r) => {
         if (r === FX.OK) return 'removed';
-        if (r instanceof Error) return statusOf(r) === SFTP_NO_SUCH_FILE ? 'missing' : this.lostOr(r);
+        if (r instanceof Error) return sftpStatusOf(r) === FX.NO_SUCH_FILE ? 'missing' : this.lostOr(r);
         return new Error('the server answered REMOVE with a name');
       });
     },
@@ -139,17 +102,17 @@ export class SftpFileStore implements FileStore {
       return results.map((r) => (r === FX.OK ? 'removed' : r instanceof Error ? r : new Error('the server answered RMDIR with a name')));
     },
     classify: (err) => {
-      switch (statusOf(err)) {
-        case SFTP_PERMISSION_DENIED:
+      switch (sftpStatusOf(err)) {
+        case FX.PERMISSION_DENIED:
           return 'permission-denied';
-        case SFTP_FAILURE:
+        case FX.FAILURE:
           // OpenSSH answers a generic failure for unlink on a directory, among others.
           return 'remove-failed';
         default:
-          return this.lost.message || typeof statusOf(err) !== 'number' ? 'connection-lost' : 'io-error';
+          return this.lost.message || sftpStatusOf(err) === undefined ? 'connection-lost' : 'io-error';
       }
     },
-    isFatal: (err) => Boolean(this.lost.message) || typeof statusOf(err) !== 'number',
+    isFatal: (err) => Boolean(this.lost.message) || sftpStatusOf(err) === undefined,
   };
 
   private lostError(): Error {
@@ -158,7 +121,7 @@ export class SftpFileStore implements FileStore {
 
   /** The error, or the connection's loss when that is what ended the request. */
   private lostOr(err: Error): Error {
-    return this.lost.message && typeof statusOf(err) !== 'number' ? this.lostError() : err;
+    return this.lost.message && sftpStatusOf(err) === undefined ? this.lostError() : err;
   }
 
   private assertAlive(): void {
@@ -179,7 +142,7 @@ export class SftpFileStore implements FileStore {
     try {
       list = await call<FileEntryWithStats[]>((cb) => this.sftp.readdir(path, cb));
     } catch (err) {
-      if (statusOf(err) === SFTP_NO_SUCH_FILE) return 'missing';
+      if (sftpStatusOf(err) === FX.NO_SUCH_FILE) return 'missing';
       throw err;
     }
     // OpenSSH's sftp-server fills readdir attributes with lstat: a symlink stays a symlink.
@@ -199,9 +162,28 @@ export class SftpFileStore implements FileStore {
       await call<Stats>((cb) => this.sftp.lstat(path, cb));
       return true;
     } catch (err) {
-      if (statusOf(err) === SFTP_NO_SUCH_FILE) return false;
+      if (sftpStatusOf(err) === FX.NO_SUCH_FILE) return false;
       throw err;
     }
+  }
+
+  /** A few dozen lstat requests in flight through ssh2's own SFTP client (read-only, for plans). */
+  private readonly statLimit = makeLimiter(64);
+
+  async statFiles(paths: string[]): Promise<FileState[]> {
+    this.assertAlive();
+    return eachLimited(paths, this.statLimit, async (p): Promise<FileState> => {
+      try {
+        const st = await call<Stats>((cb) => this.sftp.lstat(p, cb));
+        const type = st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
+        // SFTP version 3 gives whole seconds, and only when the server sends the times.
+        const mtime = (st as { mtime?: number }).mtime;
+        return { type, size: Number(st.size ?? 0), ...(typeof mtime === 'number' && Number.isFinite(mtime) ? { mtimeMs: mtime * 1000 } : {}) };
+      } catch (err) {
+        if (sftpStatusOf(err) === FX.NO_SUCH_FILE) return 'missing';
+        throw this.lostOr(err as Error);
+      }
+    });
   }
 
   async freeSpace(): Promise<FreeSpace | 'unsupported'> {
@@ -221,6 +203,6 @@ export class SftpFileStore implements FileStore {
     if (this.ended) return;
     this.ended = true;
     this.requests.close();
-    await this.client.end().catch(() => undefined);
+    await this.session.end();
   }
 }

@@ -6,6 +6,8 @@ import { applyObservations, type ActiveAlarm, type Observation, type Transition 
 import { AlarmStore } from './alarmStore.js';
 import { Delivery, type DeliveryObserver } from './delivery.js';
 import { makeSinks } from './sinks/makeSinks.js';
+import { purgeFinishedEvent } from './purgeFinishedEvent.js';
+import type { NodeResult } from '../purge/purgeNode.js';
 
 /**
  * Alarm state and delivery for the daemon: observations in, raise/clear events out to every
@@ -46,6 +48,13 @@ export class AlarmService {
     return run;
   }
 
+  /** After each purge: its summary to the sinks that asked for it (purgeFinished: true), kept on disk like alarms. */
+  purgeFinished(result: NodeResult): Promise<void> {
+    const run = this.chain.then(() => this.delivery.enqueue([purgeFinishedEvent(result, new Date())], (s) => s.purgeFinished));
+    this.chain = run.catch((err) => this.log.error({ node: result.node, err: coerceError(err) }, 'cannot queue the purge finished event'));
+    return this.chain as Promise<void>;
+  }
+
   /** Re-sends the active alarms to the sinks that need it (Alertmanager). */
   refresh(): Promise<void> {
     const events: AlarmEvent[] = this.active().map((a) =>
@@ -62,6 +71,16 @@ export class AlarmService {
     return this.delivery.pending();
   }
 
+  /** Reports whether alarms.json can be written (the daemon's health and its own alarm). */
+  onWriteProblem(report: (file: string, error?: Error) => void): void {
+    this.store.onWriteProblem = report;
+  }
+
+  /** The error of the last write of alarms.json while writes fail. */
+  get writeError(): Error | undefined {
+    return this.store.writeError;
+  }
+
   reconfigure(alarms: ResolvedAlarms): void {
     this.delivery.reconfigure(makeSinks(alarms, this.log, this.env), alarms.delivery);
   }
@@ -72,5 +91,6 @@ export class AlarmService {
     const all = await this.delivery.flush(flushMs);
     if (!all) this.log.warn({ pending: this.delivery.pending() }, 'stopping with undelivered alarm events; they are kept on disk and sent after the next start');
     await this.delivery.stop();
+    this.store.stopRetrying();
   }
 }

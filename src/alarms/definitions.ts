@@ -4,7 +4,7 @@
  */
 export type Severity = 'critical' | 'error' | 'warning';
 
-export const ALARM_NAMES = ['XcpMFTExtFsFreeSpaceWarn', 'XcpMFTDBFullError', 'XcpMFTExtFsMountError', 'XcpMFTDBConnectError', 'XcpMFTPurgeStalledWarn', 'XcpMFTPurgeRefusedWarn'] as const;
+export const ALARM_NAMES = ['XcpMFTExtFsFreeSpaceWarn', 'XcpMFTDBFullError', 'XcpMFTExtFsMountError', 'XcpMFTDBConnectError', 'XcpMFTPurgeStalledWarn', 'XcpMFTPurgeRefusedWarn', 'MFTRetentionStateWriteError'] as const;
 export type AlarmName = (typeof ALARM_NAMES)[number];
 
 export interface AlarmDefinition {
@@ -51,5 +51,12 @@ export const ALARM_DEFINITIONS: Record<AlarmName, AlarmDefinition> = {
     problem: 'A purge was refused by a safety limit: it would have removed far more than usual, more than a configured cap, or every file of a chat type. Nothing of that scope was removed.',
     solution:
       'Run mft-retention purge --dry-run --config <file> --node <node> to see what would go and why it is unusual. If it is right (a first purge after a long pause, a policy just shortened), approve it once with the purge --approve token from the log or report; otherwise fix the policy or the data.',
+  },
+  // Not a Cisco alarm: about this service itself. Its node is the host the daemon runs on.
+  MFTRetentionStateWriteError: {
+    severity: 'error',
+    problem: 'The daemon cannot write its state directory (read-only or full): it keeps purging and alarming with its state in memory, but a restart would forget the purge history, the alarm state and the undelivered alarm events.',
+    solution:
+      'Look at /healthz (stateDirectory) and the daemon log for the file and the error. Free space on the file system of daemon.stateDirectory (df -h /var/lib/mft-retention) or make it writable by the service user; the daemon retries by itself and clears this alarm once a write works.',
   },
 };

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { coerceError } from '../errors.js';
-import { describeEvent, type AlarmEvent } from './alarmEvent.js';
+import type { AlarmEvent } from './alarmEvent.js';
+import { describeSinkEvent, type SinkEvent } from './sinkEvent.js';
 import type { AlarmStore, OutboxEntry } from './alarmStore.js';
 import { RejectedDeliveryError, type AlarmSink } from './sinks/sink.js';
 
@@ -54,10 +55,12 @@ export class Delivery {
     for (const sink of sinks) this.kick(sink);
   }
 
-  /** Queues the events for every sink, saves, then starts delivering. */
-  async enqueue(events: AlarmEvent[]): Promise<void> {
+  /** Queues the events for every sink (or those `to` picks), saves, then starts delivering. */
+  async enqueue(events: SinkEvent[], to: (sink: AlarmSink) => boolean = () => true): Promise<void> {
     if (events.length === 0) return;
-    for (const sink of this.sinks) {
+    const sinks = this.sinks.filter(to);
+    if (sinks.length === 0) return;
+    for (const sink of sinks) {
       const box = this.outbox(sink.name);
       for (const event of events) box.push({ event, enqueuedAt: new Date().toISOString(), attempts: 0 });
       this.trim(sink.name, box);
@@ -72,7 +75,7 @@ export class Delivery {
     for (const sink of this.sinks.filter((s) => s.wantsRefresh)) {
       const box = this.outbox(sink.name);
       for (const event of events) {
-        if (box.some((e) => e.event.alarmId === event.alarmId)) continue;
+        if (box.some((e) => 'alarmId' in e.event && e.event.alarmId === event.alarmId)) continue;
         box.push({ event, refresh: true, enqueuedAt: new Date().toISOString(), attempts: 0 });
         changed = true;
       }
@@ -117,7 +120,7 @@ export class Delivery {
       const refresh = box.findIndex((e) => e.refresh);
       const [dropped] = box.splice(refresh >= 0 && refresh < box.length - 1 ? refresh : 0, 1);
       if (!dropped!.refresh) {
-        this.log.error({ sink: name, maxQueued: this.opts.maxQueued, dropped: describeEvent(dropped!.event), eventId: dropped!.event.id }, 'alarm outbox full: oldest undelivered alarm event dropped');
+        this.log.error({ sink: name, maxQueued: this.opts.maxQueued, dropped: describeSinkEvent(dropped!.event), eventId: dropped!.event.id }, 'alarm outbox full: oldest undelivered alarm event dropped');
         this.observer?.dropped(name, 1);
       }
     }
@@ -155,7 +158,7 @@ export class Delivery {
         entry.attempts++;
         this.observer?.failed(sink.name);
         if (err instanceof RejectedDeliveryError) {
-          this.log.error({ sink: sink.name, err: error, eventId: entry.event.id, alarm: describeEvent(entry.event) }, 'alarm receiver rejected the event; it is dropped (retrying cannot help: check the receiver and the sink config)');
+          this.log.error({ sink: sink.name, err: error, eventId: entry.event.id, alarm: describeSinkEvent(entry.event) }, 'alarm receiver rejected the event; it is dropped (retrying cannot help: check the receiver and the sink config)');
         } else {
           const delay = Math.min(this.opts.retryMaxMs, this.backoff.get(sink.name) ?? this.opts.retryInitialMs);
           this.backoff.set(sink.name, Math.min(this.opts.retryMaxMs, delay * 2));

@@ -9,6 +9,7 @@ import { coerceError } from '../errors.js';
 import { openCatalog, openFileStore } from '../purge/openPorts.js';
 import { readState } from '../daemon/stateFile.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
+import { assertKnownNodes } from './knownNodes.js';
 import type { Io } from './io.js';
 
 export interface AlarmsOptions {
@@ -27,6 +28,7 @@ export interface AlarmsOptions {
  */
 export async function alarmsCommand(opts: AlarmsOptions, io: Io): Promise<ExitCode> {
   const config = await loadConfig(opts.config, io.env);
+  assertKnownNodes(config, opts.nodes);
   if (opts.test) return sendTest(config, opts, io);
   if (opts.check) return runChecks(config, opts, io);
   const dir = config.daemon.stateDirectory;

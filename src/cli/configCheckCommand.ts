@@ -14,7 +14,7 @@ export function effectiveSettings(config: ResolvedConfig): Record<string, unknow
     policiesDirectory: config.policiesDirectory,
     purge: config.purge,
     log: config.log,
-    daemon: config.daemon,
+    daemon: { ...config.daemon, windows: config.daemon.windows.map((w) => w.text) },
     alarms: {
       checkIntervalMs: config.alarms.checkIntervalMs,
       delivery: config.alarms.delivery,
@@ -41,6 +41,11 @@ export function effectiveSettings(config: ResolvedConfig): Record<string, unknow
               }
             : { type: 'local', directory: fs.directory, concurrency: fs.concurrency },
         alarms: n.alarms,
+        catchUp: {
+          maxFilesPerSecond: n.maxFilesPerSecond ?? 'no limit',
+          maxFilesPerRun: n.limits.maxFilesPerRun ?? 'no cap',
+          maxBytesPerRun: n.limits.maxBytesPerRun ?? 'no cap',
+        },
         policies: Object.fromEntries(
           (['im', 'groupchat', 'persistent'] as const).map((ct) => {
             const p = n.policies[ct];

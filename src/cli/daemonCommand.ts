@@ -3,6 +3,7 @@ import { Daemon } from '../daemon/daemon.js';
 import { handleSignals, type SignalSource } from '../daemon/signals.js';
 import { coerceError } from '../errors.js';
 import { makeLogger } from '../logger.js';
+import { systemdNotifier } from '../daemon/sdNotify.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
 import type { Io } from './io.js';
 
@@ -37,8 +38,13 @@ export async function daemonCommand(args: DaemonArgs, io: Io, proc: DaemonProces
     log.fatal({ err: error, listen }, `cannot start the daemon: ${error.message}${(err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ` (is another instance listening on ${listen}? set daemon.http.listen)` : ''}`);
     return EXIT.config;
   }
+  const notifier = systemdNotifier(io.env, log);
+  notifier.ready(`serving ${daemon.url}`);
   const removeHandlers = handleSignals(proc.signals, {
-    shutdown: (signal) => void daemon.stop(signal),
+    shutdown: (signal) => {
+      notifier.stopping();
+      void daemon.stop(signal);
+    },
     ignored: (signal, graceLeftMs) => log.warn({ signal, graceLeftMs }, 'stop already in progress; send the signal again after the grace period to force the exit'),
     force: (signal) => {
       log.error({ signal }, 'second stop signal: forcing the exit without waiting for the purge in flight');
@@ -46,7 +52,12 @@ export async function daemonCommand(args: DaemonArgs, io: Io, proc: DaemonProces
     },
     reload: () => void daemon.reload(),
   });
+  // A long-running service must not die of one forgotten promise (a restart loop under
+  // Restart=on-failure would purge without its state): log it loudly and carry on.
+  const onRejection = (reason: unknown): void => log.error({ err: coerceError(reason) }, 'unexpected: an unhandled promise rejection; the daemon carries on (please report this with the log)');
+  process.on('unhandledRejection', onRejection);
   const code = await daemon.stopped;
+  process.off('unhandledRejection', onRejection);
   removeHandlers();
   // Everything is closed; if some handle still keeps the event loop alive (a purge cut off by
   // the drain timeout), do not hang: exit after a second.

@@ -3,6 +3,7 @@ import { renderReport, reportJson } from '../doctor/render.js';
 import { runDoctor } from '../doctor/runDoctor.js';
 import { allChecks, type DoctorReport } from '../doctor/types.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
+import { assertKnownNodes } from './knownNodes.js';
 import { UsageError, type Io } from './io.js';
 
 export interface DoctorArgs {
@@ -14,10 +15,7 @@ export interface DoctorArgs {
 /** `mft-retention doctor`: the checks of Cisco's External File Server / Database Status pages, per node. */
 export async function doctorCommand(args: DoctorArgs, io: Io): Promise<ExitCode> {
   const config = await loadConfig(args.config, io.env);
-  const unknown = args.nodes?.filter((n) => !config.nodes.some((c) => c.name === n)) ?? [];
-  if (unknown.length) {
-    throw new UsageError(`--node ${unknown.join(', ')} is not in ${config.file}; configured nodes: ${config.nodes.map((n) => n.name).join(', ')}`);
-  }
+  assertKnownNodes(config, args.nodes);
   const report = await runDoctor(config, { nodes: args.nodes, env: io.env });
   io.out(args.json ? JSON.stringify(reportJson(report), null, 2) : renderReport(report));
   return doctorExitCode(report);

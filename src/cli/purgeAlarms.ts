@@ -48,4 +48,5 @@ export async function raiseAlarmsAfterPurge(config: ResolvedConfig, results: Nod
   }
   await service.refresh();
   await service.stop(FLUSH_MS);
+  if (service.writeError) throw new Error(`cannot save the alarm state in ${dir} (${service.writeError.message}); raises and clears were sent but will be sent again by the next run`, { cause: service.writeError });
 }

@@ -4,19 +4,23 @@ import { dirname, resolve } from 'node:path';
 import type { LogLevel } from '../config/schema.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { CHAT_TYPES, isChatType, type ChatType } from '../core/chatType.js';
-import { ConnectError, DatabaseRefusedError } from '../errors.js';
+import { coerceError, ConnectError, DatabaseRefusedError } from '../errors.js';
+import { readAlarmFile } from '../alarms/alarmStore.js';
 import { handleSignals, type SignalSource } from '../daemon/signals.js';
 import { StopControl } from '../purge/stopControl.js';
 import { makeLogger } from '../logger.js';
 import { runPurge } from '../purge/runPurge.js';
 import type { NodeResult } from '../purge/purgeNode.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
+import { assertKnownNodes } from './knownNodes.js';
 import { fileRecord, renderReport, summaryRecord } from './purgeReport.js';
 import { UsageError, type Io } from './io.js';
 import { ProgressDisplay } from './progress.js';
 import { nextScheduledRun } from '../daemon/nextRun.js';
 import { parseApproval } from '../core/approval.js';
-import { checkFileServerReadOnly, renderPreflight } from '../purge/fileServerPreflight.js';
+import { checkFileServerReadOnly, renderPreflight, type FileServerPreflight } from '../purge/fileServerPreflight.js';
+import { commandDeadline } from './stopBy.js';
+import { catchUpPlans, renderCatchUp, renderEnded } from './catchUpReport.js';
 
 export interface PurgeArgs {
   config: string;
@@ -34,6 +38,14 @@ export interface PurgeArgs {
   offline?: boolean;
   /** Also write the dry-run as a self-contained HTML page to this file. */
   html?: string;
+  /** Stop between batches at this time (HH:MM in daemon.timezone, or ISO-8601 with offset). */
+  until?: string;
+  /** Stop between batches after this long (PT2H, 90m). */
+  maxDuration?: string;
+  /** With --dry-run: write what would go to this plan file. */
+  savePlan?: string;
+  /** Apply this plan file (and nothing else). */
+  plan?: string;
 }
 
 export function parseAsOf(text: string): Date {
@@ -62,6 +74,10 @@ const realProcess: PurgeProcess = { signals: process, exit: (code) => process.ex
  * deleted by the next run.
  */
 export async function purgeCommand(args: PurgeArgs, io: Io, proc: PurgeProcess = realProcess): Promise<ExitCode> {
+  if (args.plan !== undefined || args.savePlan !== undefined) {
+    const { planCommand } = await import('./planCommand.js');
+    return planCommand(args, io);
+  }
   if (args.alarms && args.dryRun) throw new UsageError('--alarms is for a real purge (the systemd timer); a dry-run changes nothing, alarm state included');
   if (args.html && !args.dryRun) throw new UsageError('--html FILE writes the page of a dry-run; add --dry-run');
   if (args.html && !existsSync(dirname(resolve(args.html)))) throw new UsageError(`--html ${args.html}: the folder ${dirname(resolve(args.html))} does not exist`);
@@ -75,10 +91,9 @@ export async function purgeCommand(args: PurgeArgs, io: Io, proc: PurgeProcess =
     return c as ChatType;
   });
   const config = await loadConfig(args.config);
-  const unknown = args.nodes?.filter((n) => !config.nodes.some((c) => c.name === n)) ?? [];
-  if (unknown.length) {
-    throw new UsageError(`--node ${unknown.join(', ')} is not in ${config.file}; configured nodes: ${config.nodes.map((n) => n.name).join(', ')}`);
-  }
+  assertKnownNodes(config, args.nodes);
+  // A damaged alarm file is a startup error: found before the purge, not after it.
+  if (args.alarms) await readAlarmFile(config.daemon.stateDirectory);
   const approvals = (args.approve ?? []).map((token) => {
     const a = parseApproval(token);
     if (typeof a === 'string') throw new UsageError(`--approve ${a}`);
@@ -87,6 +102,8 @@ export async function purgeCommand(args: PurgeArgs, io: Io, proc: PurgeProcess =
     return a;
   });
   const started = asOf ?? new Date();
+  // A dry-run changes nothing and takes no time to speak of: the time to stop by is for real runs.
+  const deadline = commandDeadline({ until: args.until, maxDuration: args.maxDuration }, config.daemon.timezone, new Date());
   // A progress bar only for a person watching a real purge: never in JSON or when piped.
   const progress = !args.dryRun && !args.json && io.progress ? new ProgressDisplay(io.progress) : undefined;
   // On a terminal with a progress bar, one log line per removed file would bury it: only
@@ -121,19 +138,23 @@ export async function purgeCommand(args: PurgeArgs, io: Io, proc: PurgeProcess =
     simulated: Boolean(asOf),
     env: io.env,
     approvals,
-    onProgress: progress ? (node, stats, backlog) => progress.update(node, stats, backlog) : undefined,
+    deadline: args.dryRun ? undefined : deadline,
+    onProgress: progress ? (node, stats, backlog, step) => progress.update(node, stats, backlog, step) : undefined,
     onFile: args.json ? (node, f, outcome) => io.out(JSON.stringify(fileRecord(node, f, outcome))) : undefined,
   }).finally(removeHandlers);
   progress?.finish();
   // A dry-run reads only the database; one read-only login per file server catches a wrong host
   // key, key or directory before the real purge does.
   const preflight = args.dryRun && !args.offline ? await Promise.all(config.nodes.filter((n) => !args.nodes || args.nodes.includes(n.name)).map((n) => checkFileServerReadOnly(n, io.env))) : [];
+  const plans = args.dryRun ? catchUpPlans(config, results, started) : [];
   if (args.json) {
     for (const p of preflight) io.out(JSON.stringify({ type: 'file-server-check', ...p }));
-    io.out(JSON.stringify(summaryRecord(results, args.dryRun, started)));
+    io.out(JSON.stringify({ ...summaryRecord(results, args.dryRun, started), ...(plans.length ? { catchUp: plans } : {}) }));
   } else {
     const { schedule, timezone } = config.daemon;
     io.out(renderReport(results, args.dryRun, started, { schedule, timezone, at: nextScheduledRun(schedule, timezone, started) }, config.file));
+    const more = [...renderCatchUp(plans, config), ...(args.dryRun ? [] : renderEnded(results))];
+    if (more.length) io.out(more.join('\n'));
     if (args.dryRun) io.out(renderPreflight(preflight, Boolean(args.offline)).join('\n'));
   }
   if (args.html) {
@@ -141,12 +162,26 @@ export async function purgeCommand(args: PurgeArgs, io: Io, proc: PurgeProcess =
     await writeFile(args.html, renderDryRunHtml(results, started, config.file));
     if (!args.json) io.out(`\nThe same as a page: ${args.html}`);
   }
+  const code = withPreflight(exitCodeFor(results), preflight);
   if (args.alarms) {
+    // The purge's result is reported above whatever happens here; a failure here is said after it.
     const { raiseAlarmsAfterPurge } = await import('./purgeAlarms.js');
-    await raiseAlarmsAfterPurge(config, results, log, io.env);
+    try {
+      await raiseAlarmsAfterPurge(config, results, log, io.env);
+    } catch (err) {
+      const error = coerceError(err);
+      log.debug({ err: error }, 'alarm step failed');
+      io.err(`mft-retention: the purge finished (exit ${code}), but the alarm checks after it failed: ${error.message}`);
+      log.flush?.();
+      return code === EXIT.ok ? EXIT.partial : code;
+    }
   }
   log.flush?.();
-  const code = exitCodeFor(results);
+  return code;
+}
+
+/** A dry-run whose file server check failed does not exit 0: 3 for a login, 1 for the rest. */
+function withPreflight(code: ExitCode, preflight: FileServerPreflight[]): ExitCode {
   if (code !== EXIT.ok) return code;
   if (preflight.some((p) => p.connectionFailed)) return EXIT.connection;
   return preflight.some((p) => p.status !== 'ok') ? EXIT.partial : code;

@@ -64,6 +64,7 @@ export function summaryRecord(results: NodeResult[], dryRun: boolean, asOf: Date
       clockSkewMs: r.clockSkewMs,
       ...(r.refused ? { refused: r.refused } : {}),
       ...(r.orphanDownloads ? { orphanDownloads: r.orphanDownloads } : {}),
+      ...(r.ended ? { ended: r.ended } : {}),
       chatTypes: r.chatTypes,
     })),
   };
@@ -142,7 +143,7 @@ export function renderRefusals(r: NodeResult, dryRun: boolean, configFile: strin
   for (const x of r.refused ?? []) {
     const scope = x.chatType === 'all' ? 'every chat type' : x.chatType;
     out.push(`  ${dryRun ? 'WOULD BE REFUSED' : 'REFUSED'} ${scope} (limit ${x.limit}): ${x.message}.`);
-    out.push(`    To go ahead: ${x.fix}.`);
+    out.push(`    To go ahead: ${x.fix.replace('--config FILE', `--config ${configFile}`)}.`);
     if (x.approval && !tokens.has(x.approval.token)) {
       tokens.add(x.approval.token);
       out.push(`    Approve once (valid until ${x.approval.validUntil}): mft-retention purge --config ${configFile} --node ${r.node} --approve ${x.approval.token}`);

@@ -7,6 +7,7 @@ import { reconcileNode, type ReconcileResult } from '../reconcile/reconcileNode.
 import { reconcileRecords, renderReconcile } from '../reconcile/renderReconcile.js';
 import type { Catalog, FileStore } from '../ports.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
+import { assertKnownNodes } from './knownNodes.js';
 import { UsageError, type Io } from './io.js';
 
 export interface ReconcileArgs {
@@ -20,8 +21,7 @@ export interface ReconcileArgs {
 /** `mft-retention reconcile`: expired hour folders against AFT_LOG, per node. */
 export async function reconcileCommand(args: ReconcileArgs, io: Io): Promise<ExitCode> {
   const config = await loadConfig(args.config, io.env);
-  const unknown = args.nodes?.filter((n) => !config.nodes.some((c) => c.name === n)) ?? [];
-  if (unknown.length) throw new UsageError(`--node ${unknown.join(', ')} is not in ${config.file}; configured nodes: ${config.nodes.map((n) => n.name).join(', ')}`);
+  assertKnownNodes(config, args.nodes);
   const log = makeLogger({ level: args.logLevel ?? (args.removeOrphans ? config.log.level : 'warn'), fd: 2 });
   const results: ReconcileResult[] = [];
   for (const node of config.nodes) {

@@ -70,6 +70,8 @@ export const webhookSinkSchema = z.strictObject({
   timeout: isoDuration('timeout').default('PT10S'),
   /** HMAC-SHA256 key for the X-MFT-Retention-Signature header: from a file, the environment or a systemd credential. */
   hmac: z.strictObject(secretRef).optional(),
+  /** Also send a "purge finished" event, with the run's summary, after each purge of a node. */
+  purgeFinished: z.boolean().default(false),
 });
 
 export const SYSLOG_FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'] as const;
@@ -83,11 +85,15 @@ export const syslogSinkSchema = z.strictObject({
   facility: z.enum(SYSLOG_FACILITIES).default('daemon'),
   appName: z.string().regex(/^[!-~]{1,48}$/, 'printable ASCII without spaces, at most 48 characters').default('mft-retention'),
   timeout: isoDuration('timeout').default('PT10S'),
+  /** Also send a "purge finished" event, with the run's summary, after each purge of a node. */
+  purgeFinished: z.boolean().default(false),
 });
 
 export const logSinkSchema = z.strictObject({
   type: z.literal('log'),
   name: sinkName.optional(),
+  /** Also send a "purge finished" event, with the run's summary, after each purge of a node. */
+  purgeFinished: z.boolean().default(false),
 });
 
 export const alarmSinkSchema = z.discriminatedUnion('type', [alertmanagerSinkSchema, webhookSinkSchema, syslogSinkSchema, logSinkSchema], {

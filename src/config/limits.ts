@@ -20,6 +20,10 @@ export interface ResolvedLimits {
   minRetentionText: string;
   /** How long an approval token stays valid after the refused run that issued it. */
   approvalValidityMs: number;
+  /** A run removes at most this many (oldest) expired files and stops; undefined: no cap. */
+  maxFilesPerRun?: number;
+  /** A run removes at most this many bytes and stops; undefined: no cap. */
+  maxBytesPerRun?: number;
 }
 
 export const LIMIT_DEFAULTS = {
@@ -55,5 +59,7 @@ export function resolveLimits(shared: RawLimits | undefined, own: RawLimits | un
     minRetentionMs: parseIsoDuration(minRetention)!.as('milliseconds'),
     minRetentionText: minRetention,
     approvalValidityMs: parseIsoDuration(l.approvalValidity ?? LIMIT_DEFAULTS.approvalValidity)!.as('milliseconds'),
+    maxFilesPerRun: l.maxFilesPerRun,
+    maxBytesPerRun: l.maxBytesPerRun === undefined ? undefined : parseByteSize(l.maxBytesPerRun),
   };
 }

@@ -22,6 +22,7 @@ import {
 import type { SecretSource } from './secrets.js';
 import { resolveAlarms, resolveNodeAlarms, type NodeAlarmThresholds, type ResolvedAlarms } from './resolveAlarms.js';
 import { readYamlFile, type YamlFile } from './yamlFile.js';
+import { parseWindow, type PurgeWindow } from '../core/purgeWindows.js';
 import { problemsFromZod } from './zodProblems.js';
 
 export interface ResolvedPostgresDatabase extends PostgresDatabaseConfig {
@@ -59,6 +60,8 @@ export interface ResolvedNode {
   limits: ResolvedLimits;
   /** Where rows are exported before they are deleted (absolute), when configured. */
   auditExport?: { directory: string };
+  /** Files removed a second at most (`purge.maxFilesPerSecond`, or the node's own); undefined: no limit. */
+  maxFilesPerSecond?: number;
 }
 
 /** The `daemon:` section with durations in milliseconds and the listen address split. */
@@ -69,12 +72,14 @@ export interface ResolvedDaemon {
   drainTimeoutMs: number;
   http: { host: string; port: number };
   stateDirectory: string;
+  /** Purge windows (`daemon.windows`) in `timezone`; empty: purges may start at any time. */
+  windows: PurgeWindow[];
 }
 
 export interface ResolvedConfig {
   file: string;
   policiesDirectory: string;
-  purge: { batchSize: number; maxClockSkewMs: number; removeEmptyFolders: boolean };
+  purge: { batchSize: number; maxClockSkewMs: number; removeEmptyFolders: boolean; planMaxAgeMs: number; planMaxAgeText: string };
   log: RawConfig['log'];
   daemon: ResolvedDaemon;
   alarms: ResolvedAlarms;
@@ -115,7 +120,9 @@ export async function loadConfig(configFile: string, env: NodeJS.ProcessEnv = pr
     seen.set(node.name, i);
     const resolved = resolveNode(yaml, node, i, loaded.policies, problems);
     const alarms = resolveNodeAlarms(raw.alarms, node.alarms, i, alarmCtx);
-    if (resolved) nodes.push({ ...resolved, holds, alarms, limits: resolveLimits(raw.purge.limits, node.limits) });
+    // The node's own rate over the shared one; 0 is "no limit" in both places.
+    const rate = node.purge?.maxFilesPerSecond ?? raw.purge.maxFilesPerSecond;
+    if (resolved) nodes.push({ ...resolved, holds, alarms, limits: resolveLimits(raw.purge.limits, node.limits), ...(rate ? { maxFilesPerSecond: rate } : {}) });
   });
   const alarms = resolveAlarms(raw.alarms, alarmCtx);
   checkSharedDirectories(yaml, nodes, problems);
@@ -123,7 +130,10 @@ export async function loadConfig(configFile: string, env: NodeJS.ProcessEnv = pr
   return {
     file,
     policiesDirectory,
-    purge: { batchSize: raw.purge.batchSize, removeEmptyFolders: raw.purge.removeEmptyFolders, maxClockSkewMs: parseIsoDuration(raw.purge.maxClockSkew)!.as('milliseconds') },
+    purge: { batchSize: raw.purge.batchSize, removeEmptyFolders: raw.purge.removeEmptyFolders, maxClockSkewMs: parseIsoDuration(raw.purge.maxClockSkew)!.as('milliseconds'),
+      planMaxAgeMs: parseIsoDuration(raw.purge.planMaxAge)!.as('milliseconds'),
+      planMaxAgeText: raw.purge.planMaxAge,
+    },
     log: raw.log,
     daemon: resolveDaemon(raw.daemon, file, env),
     alarms,
@@ -141,6 +151,8 @@ function resolveDaemon(d: RawConfig['daemon'], file: string, env: NodeJS.Process
     http: { host: listen[1] ?? listen[2]!, port: Number(listen[3]) },
     // systemd's StateDirectory= sets $STATE_DIRECTORY (colon-separated when there are several).
     stateDirectory: d.stateDirectory ? path.resolve(path.dirname(file), d.stateDirectory) : env.STATE_DIRECTORY?.split(':')[0] ?? '/var/lib/mft-retention',
+    // Already validated by the schema.
+    windows: (d.windows ?? []).map((w) => parseWindow(w) as PurgeWindow),
   };
 }
 

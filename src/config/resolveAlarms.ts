@@ -34,9 +34,9 @@ export interface NodeAlarmThresholds {
 
 export type ResolvedSink =
   | { type: 'alertmanager'; name: string; url: string; headers: Record<string, string>; timeoutMs: number }
-  | { type: 'webhook'; name: string; url: string; headers: Record<string, string>; timeoutMs: number; hmac?: SecretSource }
-  | { type: 'syslog'; name: string; host: string; port: number; protocol: 'udp' | 'tcp'; facility: string; appName: string; timeoutMs: number }
-  | { type: 'log'; name: string };
+  | { type: 'webhook'; name: string; url: string; headers: Record<string, string>; timeoutMs: number; hmac?: SecretSource; purgeFinished: boolean }
+  | { type: 'syslog'; name: string; host: string; port: number; protocol: 'udp' | 'tcp'; facility: string; appName: string; timeoutMs: number; purgeFinished: boolean }
+  | { type: 'log'; name: string; purgeFinished: boolean };
 
 export interface ResolvedAlarms {
   checkIntervalMs: number;
@@ -143,12 +143,12 @@ function resolveSink(s: RawSink, at: Array<string | number>, ctx: Ctx): Resolved
         }
         hmac = given[0];
       }
-      return { type: s.type, name, url: s.url, headers: s.headers ?? {}, timeoutMs: ms(s.timeout), hmac };
+      return { type: s.type, name, url: s.url, headers: s.headers ?? {}, timeoutMs: ms(s.timeout), hmac, purgeFinished: s.purgeFinished };
     }
     case 'syslog':
-      return { type: s.type, name, host: s.host, port: s.port, protocol: s.protocol, facility: s.facility, appName: s.appName, timeoutMs: ms(s.timeout) };
+      return { type: s.type, name, host: s.host, port: s.port, protocol: s.protocol, facility: s.facility, appName: s.appName, timeoutMs: ms(s.timeout), purgeFinished: s.purgeFinished };
     case 'log':
-      return { type: s.type, name };
+      return { type: s.type, name, purgeFinished: s.purgeFinished };
   }
 }
 

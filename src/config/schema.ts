@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { CHAT_TYPES } from '../core/chatType.js';
 import { parseIsoDuration } from './duration.js';
 import { alarmsSchema, nodeAlarmsSchema } from './alarmSchema.js';
+import { parseWindow } from '../core/purgeWindows.js';
+
+const WINDOW_FORM = 'a window such as "01:00-05:00" or "Sat,Sun 00:00-24:00" (24-hour local times, optional days Mon..Sun)';
 
 const duration = (what: string) =>
   z.string().refine((s) => parseIsoDuration(s) !== undefined, {
@@ -144,6 +147,18 @@ export const limitsSchema = z.strictObject({
   maxPercentOfChatType: z.number().gt(0).max(100).optional(),
   minRetention: duration('minRetention').optional(),
   approvalValidity: duration('approvalValidity').optional(),
+  /** Catch-up in steps: a run removes at most this many of the oldest expired files, then stops (not a refusal). */
+  maxFilesPerRun: z.number().int().min(1).optional(),
+  /** Likewise in bytes (file_size). */
+  maxBytesPerRun: byteSize.optional(),
+});
+
+/** Files removed a second, per node; 0 or absent: as fast as it goes. */
+const filesPerSecond = z.number().min(0).max(1_000_000);
+
+/** A node's own values of the `purge:` settings that may differ per node. */
+export const nodePurgeSchema = z.strictObject({
+  maxFilesPerSecond: filesPerSecond.optional(),
 });
 
 /** Before rows are deleted, they are appended to a daily gzip JSON Lines file here. */
@@ -162,6 +177,7 @@ export const nodeSchema = z.strictObject({
   policies: z.partialRecord(z.enum(CHAT_TYPES), policyOverrideSchema).optional(),
   alarms: nodeAlarmsSchema.optional(),
   limits: limitsSchema.optional(),
+  purge: nodePurgeSchema.optional(),
   auditExport: auditExportSchema.optional(),
 });
 
@@ -196,6 +212,18 @@ export const daemonSchema = z.strictObject({
         .default('127.0.0.1:9464'),
     })
     .prefault({}),
+  /**
+   * Purge windows in `timezone`, such as "01:00-05:00" or "Sat,Sun 00:00-24:00": the daemon
+   * starts purges only inside one, and a run still going at a window's end stops between batches.
+   */
+  windows: z
+    .array(
+      z.string().refine((s) => typeof parseWindow(s) !== 'string', {
+        // What is wrong with this window; the general form for the key reference.
+        error: (issue) => (typeof issue.input === 'string' ? (parseWindow(issue.input) as string) : WINDOW_FORM),
+      }),
+    )
+    .optional(),
   /** Where the daemon keeps its state (time of the last purge per node). Default: $STATE_DIRECTORY, else /var/lib/mft-retention. */
   stateDirectory: nonEmpty.optional(),
 });
@@ -214,7 +242,11 @@ export const configSchema = z.strictObject({
       maxClockSkew: duration('maxClockSkew').default('PT2M'),
       /** After a purge, remove hour and date folders it left empty (never the current hour's or today's). */
       removeEmptyFolders: z.boolean().default(true),
+      /** At most this many files removed a second per node (and their rows); 0 or absent: no limit. */
+      maxFilesPerSecond: filesPerSecond.optional(),
       limits: limitsSchema.optional(),
+      /** A plan (purge --dry-run --save-plan) older than this is refused by purge --plan. */
+      planMaxAge: duration('planMaxAge').default('PT24H'),
     })
     .prefault({}),
   log: z

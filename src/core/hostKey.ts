@@ -40,3 +40,10 @@ export function hostKeyAlgorithmsFor(keyType: string | undefined): string[] | un
   if (keyType === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
   return [keyType];
 }
+
+/** The algorithm name at the start of an SSH public key blob (RFC 4253 6.6). */
+export function keyTypeOf(blob: Buffer): string | undefined {
+  if (blob.length < 4) return undefined;
+  const n = blob.readUInt32BE(0);
+  return n > 0 && n < 64 && blob.length >= 4 + n ? blob.subarray(4, 4 + n).toString('latin1') : undefined;
+}

@@ -44,6 +44,13 @@ export interface ChatTypeMeasure {
   recent: number[];
   /** Where the policy comes from, for the fix text. */
   source: string;
+  /** Why `recent` cannot be trusted ("the purge history FILE is empty"): the relative limit then refuses. */
+  historyProblem?: string;
+  /**
+   * This run continues a catch-up in capped steps that an earlier run began (and that the
+   * limits let through): the size of the step before, which counts as usual.
+   */
+  catchUpStep?: number;
 }
 
 export function median(values: readonly number[]): number {
@@ -67,7 +74,7 @@ export function needsTotal(m: Pick<ChatTypeMeasure, 'files'>, limits: ResolvedLi
 /** Every limit the planned run breaks; an empty list lets it go ahead. */
 export function evaluateLimits(node: string, measures: readonly ChatTypeMeasure[], limits: ResolvedLimits): Refusal[] {
   const drafts: Draft[] = [];
-  for (const m of measures) drafts.push(...chatTypeLimits(m, limits));
+  for (const m of measures) drafts.push(...chatTypeLimits(node, m, limits));
   const files = measures.reduce((a, m) => a + m.files, 0);
   const bytes = measures.reduce((a, m) => a + m.bytes, 0);
   if (limits.maxFiles !== undefined && files > limits.maxFiles) {
@@ -79,7 +86,7 @@ export function evaluateLimits(node: string, measures: readonly ChatTypeMeasure[
   return drafts.map((d) => ({ node, ...d, fix: d.fix ?? 'approve this run once with the token below, or raise the limit in the config' }));
 }
 
-function chatTypeLimits(m: ChatTypeMeasure, limits: ResolvedLimits): Draft[] {
+function chatTypeLimits(node: string, m: ChatTypeMeasure, limits: ResolvedLimits): Draft[] {
   const out: Draft[] = [];
   const base = { chatType: m.chatType, files: m.files, bytes: m.bytes };
   if (m.retentionMs < limits.minRetentionMs && !m.allowShortRetention) {
@@ -95,8 +102,20 @@ function chatTypeLimits(m: ChatTypeMeasure, limits: ResolvedLimits): Draft[] {
   }
   if (m.files === 0 || m.files < limits.minFiles) return out;
   const recent = m.recent.slice(-limits.usualRuns);
-  if (limits.maxTimesUsual !== undefined && recent.length >= MIN_RUNS_FOR_USUAL) {
-    const usual = median(recent);
+  // A damaged history must not switch the limit off: what it cannot judge, it refuses.
+  if (limits.maxTimesUsual !== undefined && m.historyProblem) {
+    out.push({
+      ...base,
+      limit: 'maxTimesUsual',
+      measured: m.files,
+      threshold: 0,
+      unit: 'files',
+      message: `cannot tell whether removing ${n(m.files)} ${m.chatType} files is unusually many: ${m.historyProblem} (purge.limits.maxTimesUsual)`,
+      fix: `look at the file, then start the history again deliberately: mft-retention state reset-history --config FILE --node ${node}; or approve this run once with the token below`,
+    });
+  } else if (limits.maxTimesUsual !== undefined && (recent.length >= MIN_RUNS_FOR_USUAL || m.catchUpStep !== undefined)) {
+    // A step of a known catch-up is as large as the step before it: that is not unusual.
+    const usual = Math.max(recent.length >= MIN_RUNS_FOR_USUAL ? median(recent) : 0, m.catchUpStep ?? 0);
     const threshold = usual * limits.maxTimesUsual;
     if (m.files > threshold) {
       out.push({

@@ -83,6 +83,8 @@ export class AlarmMonitor {
     const config = this.deps.config();
     const node = config.nodes.find((n) => n.name === name);
     const worker = this.deps.worker(name);
+    // Only the instance holding the node's lock speaks for it. 'unknown' (the database cannot be
+    // reached, so nobody can hold the lock) still checks: the connection alarm must be raised.
     if (!node || worker?.lockState === 'elsewhere') return;
     const { env, log } = this.deps;
     const now = new Date();

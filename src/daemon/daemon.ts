@@ -8,10 +8,19 @@ import type { Transition } from '../alarms/alarmState.js';
 import { AlarmMonitor } from './alarmMonitor.js';
 import { startHttpServer, type HttpServerHandle } from './httpServer.js';
 import { PurgeMetrics } from './metrics.js';
-import { NodeWorker } from './nodeWorker.js';
+import { NodeWorker, type LockState } from './nodeWorker.js';
 import { diffConfigs, loadNewConfig, logNewlyEligible } from './reload.js';
 import { scheduleIntervalMs, startSchedule, type Schedule } from './scheduler.js';
 import { readState, writeState, type DaemonState } from './stateFile.js';
+import { StateWriteHealth } from './stateHealth.js';
+import { HistoryKeeper } from './historyKeeper.js';
+import type { Observation } from '../alarms/alarmState.js';
+import path from 'node:path';
+
+/** How soon a failed write of daemon-state.json is tried again. */
+const STATE_RETRY_MS = 30_000;
+/** How often a node not held here is tried (its owner may have died): well within a minute. */
+const LOCK_POLL_MS = 15_000;
 
 export interface DaemonDeps {
   log: Logger;
@@ -35,6 +44,12 @@ export class Daemon {
   private alarms!: AlarmService;
   private monitor!: AlarmMonitor;
   private readonly startedAt = new Date();
+  /** State files that cannot be written now: the daemon carries on with them in memory. */
+  private readonly stateHealth = new StateWriteHealth((o) => this.onStateWriteChange(o));
+  private readonly history = new HistoryKeeper(() => this.config.daemon.stateDirectory, this.stateHealth);
+  private stateRetry?: NodeJS.Timeout;
+  private lockPoll?: NodeJS.Timeout;
+  private lockPollMs = 0;
   private settle: (code: ExitCode) => void = () => undefined;
   /** Resolves with the exit code once a stop (see stop()) has finished. */
   readonly stopped = new Promise<ExitCode>((resolve) => (this.settle = resolve));
@@ -62,6 +77,7 @@ export class Daemon {
       await d.http?.close();
       throw err;
     });
+    d.alarms.onWriteProblem((file, error) => d.stateHealth.report(file, error));
     for (const a of d.alarms.active()) d.metrics.setAlarm(a.name, a.node, a.chatType, true);
     d.monitor = new AlarmMonitor({
       service: d.alarms,
@@ -77,7 +93,10 @@ export class Daemon {
     d.reschedule();
     deps.log.info({ url: d.http.url, configFile: config.file, nodes: config.nodes.map((n) => n.name), schedule: config.daemon.schedule, timezone: config.daemon.timezone, pid: process.pid }, 'daemon started');
     d.catchUp();
-    d.monitor.start();
+    // The alarm checks start once each node's lock has been tried, so that a standby never
+    // speaks for a node whose owner is alive.
+    d.track(Promise.all([...d.workers.values()].map((w) => w.claim())).then(() => d.monitor.start()));
+    d.pollLocks();
     return d;
   }
 
@@ -111,7 +130,12 @@ export class Daemon {
         metrics: this.metrics,
         stopping: this.stopController.signal,
         onSuccess: (node, at) => this.saveSuccess(node, at),
-        onFinished: (result) => this.track(this.monitor.afterPurge(result)),
+        onFinished: (result) => {
+          this.track(this.alarms.purgeFinished(result));
+          this.track(this.monitor.afterPurge(result));
+        },
+        history: this.history,
+        onLockChange: (node, state) => this.onLockChange(node, state),
       }),
     );
     if (!this.state.watchedSince[name]) {
@@ -119,8 +143,14 @@ export class Daemon {
       this.saveState();
     }
     this.metrics.registerNode(name, CHAT_TYPES);
+    this.metrics.setWatchedSince(name, new Date(this.state.watchedSince[name]!));
+    const node = this.config.nodes.find((n) => n.name === name);
+    if (node) this.metrics.setThresholds(name, node.alarms);
     const last = this.state.lastSuccess[name];
-    if (last) this.workers.get(name)!.lastSuccessAt = new Date(last);
+    if (last) {
+      this.workers.get(name)!.lastSuccessAt = new Date(last);
+      this.metrics.setLastSuccess(name, new Date(last));
+    }
   }
 
   /** One schedule per node, so that a long purge of one node never delays another. */
@@ -130,6 +160,46 @@ export class Daemon {
     this.schedules = [...this.workers.values()].map((w) =>
       startSchedule({ expression: schedule, timezone, jitterMs, name: `purge:${w.name}` }, () => w.tick('schedule'), this.deps.log, () => w.reportOverlap('schedule')),
     );
+  }
+
+  /**
+   * A standby notices a lost owner within LOCK_POLL_MS (or the alarm check interval, if shorter),
+   * not only at its next scheduled purge: every node not held here is tried again on that beat.
+   */
+  private pollLocks(): void {
+    const ms = Math.min(LOCK_POLL_MS, this.config.alarms.checkIntervalMs);
+    if (this.lockPoll && ms === this.lockPollMs) return;
+    clearInterval(this.lockPoll);
+    this.lockPollMs = ms;
+    this.lockPoll = setInterval(() => {
+      for (const w of this.workers.values()) {
+        this.track(
+          w.claim().then((took) => {
+            if (took && !this.stopping) this.takeOver(w);
+          }),
+        );
+      }
+    }, ms);
+    this.lockPoll.unref();
+  }
+
+  /**
+   * This instance just took a node's lock between purges: its owner is gone, perhaps in the
+   * middle of a purge, and when it last succeeded is not known here. Purge and check it now.
+   */
+  private takeOver(w: NodeWorker): void {
+    this.deps.log.info({ node: w.name }, 'the node lock was free: this instance takes over the node (purge and alarm checks)');
+    void this.monitor.check(w.name, 'takeover');
+    this.track(w.tick('takeover'));
+  }
+
+  /** Alarm state of a node this instance does not hold is not reported here (its owner reports it). */
+  private onLockChange(node: string, state: LockState): void {
+    if (!this.alarms) return;
+    for (const a of this.alarms.active().filter((x) => x.node === node)) {
+      if (state === 'elsewhere') this.metrics.forgetAlarm(a.name, a.node, a.chatType);
+      else this.metrics.setAlarm(a.name, a.node, a.chatType, true);
+    }
   }
 
   /** After downtime: purge now every node whose last success is older than one schedule interval. */
@@ -159,10 +229,39 @@ export class Daemon {
     this.track(worker.tick('alarm'));
   }
 
+  /** Writes daemon-state.json; while that fails the state stays in memory and the write is retried. */
   private saveState(): void {
     const dir = this.config.daemon.stateDirectory;
+    const file = path.join(dir, 'daemon-state.json');
+    clearTimeout(this.stateRetry);
+    this.stateRetry = undefined;
     this.track(
-      writeState(dir, this.state).catch((err) => this.deps.log.warn({ stateDirectory: dir, err: coerceError(err) }, 'cannot save the daemon state; a restart will purge at once')),
+      writeState(dir, this.state).then(
+        () => this.stateHealth.report(file),
+        (err) => {
+          const error = coerceError(err);
+          this.deps.log.warn({ stateDirectory: dir, err: error }, 'cannot save the daemon state; it is kept in memory and saved again in 30 s');
+          this.stateHealth.report(file, error);
+          if (!this.stopping) {
+            this.stateRetry = setTimeout(() => this.saveState(), STATE_RETRY_MS);
+            this.stateRetry.unref();
+          }
+        },
+      ),
+    );
+  }
+
+  /** The state directory became unwritable (or writable again): the daemon's own alarm says so. */
+  private onStateWriteChange(o: Observation): void {
+    const log = this.deps.log;
+    if (o.verdict === 'raise') log.error({ problems: this.stateHealth.list() }, `cannot write the state directory ${this.config.daemon.stateDirectory}: carrying on with the state in memory and retrying`);
+    else log.info({ stateDirectory: this.config.daemon.stateDirectory }, 'the state directory can be written again');
+    if (!this.alarms) return;
+    this.track(
+      this.alarms.observe([o]).then(
+        () => this.metrics.setAlarm(o.key.name, o.key.node, undefined, o.verdict === 'raise'),
+        () => undefined,
+      ),
     );
   }
 
@@ -187,9 +286,11 @@ export class Daemon {
     for (const name of changes.added) this.addWorker(name);
     for (const name of changes.databaseChanged) this.workers.get(name)?.markRelock();
     for (const name of changes.removed) this.retireWorker(name);
+    for (const node of next.nodes) this.metrics.setThresholds(node.name, node.alarms);
     if (changes.scheduleChanged || changes.added.length > 0 || changes.removed.length > 0) this.reschedule();
     this.alarms.reconfigure(next.alarms);
     this.monitor.reschedule();
+    this.pollLocks();
     if (changes.listenChanged) log.warn({ listen: next.daemon.http, serving: this.url }, 'daemon.http.listen changed: restart the service to apply it');
     this.metrics.recordReload('applied');
     log.info({ nodes: next.nodes.map((n) => n.name), schedule: next.daemon.schedule, ...changes }, 'config reloaded');
@@ -215,6 +316,8 @@ export class Daemon {
     const running = [...this.workers.values()].filter((w) => w.isRunning).map((w) => w.name);
     log.info({ reason, running, drainTimeoutMs: timeoutMs }, 'stopping: no new purges; purges in progress finish their batch in flight');
     for (const s of this.schedules) s.stop();
+    clearTimeout(this.stateRetry);
+    clearInterval(this.lockPoll);
     this.stopController.abort(new Error(`daemon stopping (${reason})`));
     const checks = this.monitor.stop();
     const work = Promise.all([...[...this.workers.values()].map((w) => w.idle()), ...this.background, this.reloading, checks]);
@@ -236,10 +339,13 @@ export class Daemon {
 
   private health(): { ok: boolean; body: unknown } {
     const nextRuns = new Map(this.schedules.map((s) => [s.name, s.nextRun()]));
+    const stateProblems = this.stateHealth.list();
     return {
       ok: !this.stopping,
       body: {
-        status: this.stopping ? 'stopping' : 'ok',
+        status: this.stopping ? 'stopping' : stateProblems.length > 0 ? 'degraded' : 'ok',
+        ...(stateProblems.length > 0 ? { degraded: `cannot write the state directory ${this.config.daemon.stateDirectory}; the state is kept in memory and the writes are retried` } : {}),
+        stateDirectory: { path: this.config.daemon.stateDirectory, writable: stateProblems.length === 0, problems: stateProblems },
         pid: process.pid,
         startedAt: this.startedAt.toISOString(),
         uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
@@ -253,7 +359,7 @@ export class Daemon {
           lastSuccessAt: w.lastSuccessAt?.toISOString() ?? null,
           lastRun: w.lastRun ?? null,
         })),
-        alarms: this.alarms.active().map((a) => ({ alarm: a.name, node: a.node, chatType: a.chatType ?? null, severity: a.severity, raisedAt: a.raisedAt, value: a.value })),
+        alarms: this.alarms.active().filter((a) => this.workers.get(a.node)?.lockState !== 'elsewhere').map((a) => ({ alarm: a.name, node: a.node, chatType: a.chatType ?? null, severity: a.severity, raisedAt: a.raisedAt, value: a.value })),
         alarmOutbox: this.alarms.pending(),
       },
     };

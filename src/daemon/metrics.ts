@@ -1,9 +1,13 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { NodeAlarmThresholds } from '../config/resolveAlarms.js';
 import { ConnectError, DatabaseFullError, HostKeyMismatchError } from '../errors.js';
 import type { NodeResult } from '../purge/purgeNode.js';
 import type { ChatTypeStats } from '../purge/stats.js';
 import type { DeliveryObserver } from '../alarms/delivery.js';
 import type { NodeMeasurements } from '../alarms/nodeChecks.js';
+import { readBuildInfo } from './buildInfo.js';
+import { CatchUpMetrics } from './catchUpMetrics.js';
+import { droppedLogLines } from '../logger.js';
 
 /** What has already been counted of one ChatTypeStats (stats are cumulative within a run). */
 interface Counted {
@@ -45,9 +49,38 @@ export class PurgeMetrics {
   private readonly outbox = new Gauge({ name: 'mft_alarm_outbox_events', help: 'Alarm events waiting on disk for delivery, by sink', labelNames: ['sink'], registers: [this.registry] });
   private readonly reloads = new Counter({ name: 'mft_config_reloads_total', help: 'SIGHUP config reloads, by result (applied, rejected)', labelNames: ['result'], registers: [this.registry] });
 
+  // ---- Build, runs by outcome, run duration, and the alarm thresholds in force ----
+  // The shipped alert rules and dashboard (monitoring/) compare the measurements with these
+  // thresholds, so that Prometheus alerts on the same values the daemon's alarms use.
+  private readonly buildInfo = new Gauge({ name: 'mft_retention_build_info', help: 'Always 1; its labels give the version of mft-retention and of the runtime it runs on', labelNames: ['version', 'runtime', 'runtime_version'], registers: [this.registry] });
+  private readonly runs = new Counter({ name: 'mft_purge_runs_total', help: `Purges of the node by outcome (${RUN_OUTCOMES.join(', ')}); failed includes a purge that could not take the node lock`, labelNames: ['node', 'outcome'], registers: [this.registry] });
+  private readonly runDuration = new Histogram({ name: 'mft_purge_run_duration_seconds', help: 'Duration of purges of the node, from start to finish, whatever their outcome', labelNames: ['node'], buckets: RUN_DURATION_BUCKETS, registers: [this.registry] });
+  private readonly watchedSince = new Gauge({ name: 'mft_purge_watched_since_timestamp_seconds', help: 'Unix time at which the daemon first watched the node (its state file keeps it across restarts); a node never purged successfully counts as stalled from here', labelNames: ['node'], registers: [this.registry] });
+  private readonly maxTimeWithoutSuccess = new Gauge({ name: 'mft_purge_max_time_without_success_seconds', help: 'alarms.stalled.maxTimeWithoutSuccess of the node: longest time allowed without a successful purge', labelNames: ['node'], registers: [this.registry] });
+  private readonly maxBacklogAge = new Gauge({ name: 'mft_purge_max_backlog_age_seconds', help: 'alarms.stalled.maxBacklogAge of the node: longest time an expired file may wait for the purge', labelNames: ['node'], registers: [this.registry] });
+  private readonly fsFreeRatioThreshold = new Gauge({ name: 'mft_file_server_available_ratio_threshold', help: 'alarms.freeSpace thresholds of XcpMFTExtFsFreeSpaceWarn as fractions (bound="lower": raised at or below; bound="upper": cleared at or above)', labelNames: ['node', 'bound'], registers: [this.registry] });
+  private readonly fsFreeBytesThreshold = new Gauge({ name: 'mft_file_server_available_bytes_threshold', help: 'alarms.freeSpace lowerFreeBytes and upperFreeBytes of XcpMFTExtFsFreeSpaceWarn, when configured', labelNames: ['node', 'bound'], registers: [this.registry] });
+  private readonly dbCapacity = new Gauge({ name: 'mft_database_capacity_bytes', help: 'alarms.database.capacity of the node, when configured (the size its database may reach)', labelNames: ['node'], registers: [this.registry] });
+  private readonly dbUsedRatioThreshold = new Gauge({ name: 'mft_database_used_ratio_threshold', help: 'alarms.database thresholds of XcpMFTDBFullError as fractions of the capacity (bound="raise": raised at or above; bound="clear": cleared at or below)', labelNames: ['node', 'bound'], registers: [this.registry] });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    const build = readBuildInfo();
+    this.buildInfo.set({ version: build.version, runtime: build.runtime, runtime_version: build.runtimeVersion }, 1);
+    new Counter({
+      name: 'mft_log_lines_dropped_total',
+      help: 'Log lines dropped because the log reader (journald, a pipe) did not keep up and the log buffer was full',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(droppedLogLines());
+      },
+    });
   }
+
+  // ---- Catch-up (rate, caps, windows): remaining backlog and ETA, in catchUpMetrics.ts ----
+  readonly catchUp = new CatchUpMetrics(this.registry);
+  // ---- end of catch-up ----
 
   get contentType(): string {
     return this.registry.contentType;
@@ -64,6 +97,7 @@ export class PurgeMetrics {
     }
     this.running.set({ node }, 0);
     this.lockHeld.set({ node }, 0);
+    for (const outcome of RUN_OUTCOMES) this.runs.inc({ node, outcome }, 0);
   }
 
   /** Adds what a run's stats gained since they were last seen; called after each batch and at the end. */
@@ -86,6 +120,8 @@ export class PurgeMetrics {
     this.lastDuration.set({ node: result.node }, (finished.getTime() - result.startedAt.getTime()) / 1000);
     if (result.status === 'ok') this.lastSuccess.set({ node: result.node }, finished.getTime() / 1000);
     if (result.status === 'failed') this.recordFailure(result.node, result.error);
+    this.runs.inc({ node: result.node, outcome: result.status });
+    this.runDuration.observe({ node: result.node }, Math.max(0, finished.getTime() - result.startedAt.getTime()) / 1000);
   }
 
   /** A purge that could not run or broke off: counted under a reason derived from its error. */
@@ -111,6 +147,11 @@ export class PurgeMetrics {
 
   setAlarm(alarm: string, node: string, chatType: string | undefined, active: boolean): void {
     this.alarmActive.set({ alarm, node, chat_type: chatType ?? '' }, active ? 1 : 0);
+  }
+
+  /** Drops an alarm's series: another instance speaks for the node now. */
+  forgetAlarm(alarm: string, node: string, chatType: string | undefined): void {
+    this.alarmActive.remove({ alarm, node, chat_type: chatType ?? '' });
   }
 
   /** The measurements of an alarm check (absent ones are left as they were). */
@@ -141,8 +182,55 @@ export class PurgeMetrics {
   /** Forgets a node removed by a reload, so that it stops being exported. */
   removeNode(node: string): void {
     for (const g of [this.lastDuration, this.lastSuccess, this.running, this.lockHeld, this.fsFree, this.fsSize, this.fsFreeRatio, this.dbSize, this.dbUsedRatio]) g.remove({ node });
+    this.watchedSince.remove({ node });
+    this.removeNodeThresholds(node);
+  }
+
+  // ---- Build, runs by outcome, run duration, and the alarm thresholds in force ----
+
+  /** A purge that could not start (the node lock could not be taken): a failed run. */
+  countFailedStart(node: string): void {
+    this.runs.inc({ node, outcome: 'failed' });
+  }
+
+  /** The last success known from the state file, so that a restart does not blank it until the next purge. */
+  setLastSuccess(node: string, at: Date): void {
+    this.lastSuccess.set({ node }, at.getTime() / 1000);
+  }
+
+  setWatchedSince(node: string, at: Date): void {
+    this.watchedSince.set({ node }, at.getTime() / 1000);
+  }
+
+  /** The alarm thresholds in force for the node (at start and after each reload). */
+  setThresholds(node: string, t: NodeAlarmThresholds): void {
+    this.removeNodeThresholds(node);
+    this.maxTimeWithoutSuccess.set({ node }, t.stalled.maxTimeWithoutSuccessMs / 1000);
+    this.maxBacklogAge.set({ node }, t.stalled.maxBacklogAgeMs / 1000);
+    this.fsFreeRatioThreshold.set({ node, bound: 'lower' }, t.freeSpace.lowerPercent / 100);
+    this.fsFreeRatioThreshold.set({ node, bound: 'upper' }, t.freeSpace.upperPercent / 100);
+    if (t.freeSpace.lowerFreeBytes !== undefined) this.fsFreeBytesThreshold.set({ node, bound: 'lower' }, t.freeSpace.lowerFreeBytes);
+    if (t.freeSpace.upperFreeBytes !== undefined) this.fsFreeBytesThreshold.set({ node, bound: 'upper' }, t.freeSpace.upperFreeBytes);
+    if (t.database.capacityBytes !== undefined) this.dbCapacity.set({ node }, t.database.capacityBytes);
+    this.dbUsedRatioThreshold.set({ node, bound: 'raise' }, t.database.raisePercent / 100);
+    this.dbUsedRatioThreshold.set({ node, bound: 'clear' }, t.database.clearPercent / 100);
+  }
+
+  private removeNodeThresholds(node: string): void {
+    for (const g of [this.maxTimeWithoutSuccess, this.maxBacklogAge, this.dbCapacity]) g.remove({ node });
+    for (const bound of ['lower', 'upper']) {
+      this.fsFreeRatioThreshold.remove({ node, bound });
+      this.fsFreeBytesThreshold.remove({ node, bound });
+    }
+    for (const bound of ['raise', 'clear']) this.dbUsedRatioThreshold.remove({ node, bound });
   }
 }
+
+/** Every status a purge can end with (NodeResult.status). */
+export const RUN_OUTCOMES = ['ok', 'partial', 'refused', 'stopped', 'failed'] as const satisfies ReadonlyArray<NodeResult['status']>;
+
+/** From a quick run of a small node to an 8-hour first purge of a years-old backlog. */
+export const RUN_DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800];
 
 export function failureReason(error: Error | undefined): string {
   if (error instanceof HostKeyMismatchError) return 'host-key-mismatch';

@@ -1,6 +1,8 @@
 import { readdir, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import type { SFTPWrapper, Stats } from 'ssh2';
+import { sftpStatusOf } from '../adapters/sftp/requestChannel.js';
+import { FX } from '../adapters/sftp/wire.js';
 import type { ResolvedFileServer } from '../config/loadConfig.js';
 import { describeSecretSource } from '../config/secrets.js';
 import { runDirectoryChecks, type DirectoryOps, type FreeSpaceThresholds } from './directoryChecks.js';
@@ -120,9 +122,6 @@ function keyAcceptedCheck(cfg: SftpServerConfig, key: Awaited<ReturnType<typeof 
   return fail('key accepted', `login as ${cfg.username} failed: ${login.error}`, `check sshd's log on ${cfg.host} (journalctl -u ssh)`, connection);
 }
 
-// SFTP status codes (draft-ietf-secsh-filexfer-02), as ssh2 reports them in err.code.
-const SFTP_NO_SUCH_FILE = 2;
-
 function call<T>(timeoutMs: number, fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no answer from the SFTP server within ${timeoutMs} ms`)), timeoutMs);
@@ -134,7 +133,7 @@ function call<T>(timeoutMs: number, fn: (cb: (err: Error | null | undefined, val
   });
 }
 
-const missing = (err: unknown): boolean => (err as { code?: unknown }).code === SFTP_NO_SUCH_FILE || (err as { code?: unknown }).code === 'ENOENT';
+const missing = (err: unknown): boolean => sftpStatusOf(err) === FX.NO_SUCH_FILE || (err as { code?: unknown }).code === 'ENOENT';
 
 function sftpOps(sftp: SFTPWrapper, timeoutMs: number): DirectoryOps {
   return {

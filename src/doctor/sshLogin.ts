@@ -1,12 +1,13 @@
 import type { Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { ParsedKey, SFTPWrapper } from 'ssh2';
+import { sshLogin as login, SshLoginError } from '../adapters/sftp/sshLogin.js';
 import type { ResolvedFileServer } from '../config/loadConfig.js';
 import { describeSecretSource, readSecret, readSecretBuffer } from '../config/secrets.js';
-import { fingerprintOf, hostKeyAlgorithmsFor } from '../core/hostKey.js';
+import { fingerprintOf } from '../core/hostKey.js';
 import { messageOf } from './types.js';
 
-const { Client, utils } = ssh2;
+const { utils } = ssh2;
 
 export type SftpServerConfig = Extract<ResolvedFileServer, { type: 'sftp' }>;
 
@@ -35,13 +36,6 @@ export interface SshLoginResult {
   cipher?: string;
 }
 
-/** The algorithm name at the start of an SSH public key blob (RFC 4253 6.6). */
-export function keyTypeOf(blob: Buffer): string | undefined {
-  if (blob.length < 4) return undefined;
-  const n = blob.readUInt32BE(0);
-  return n > 0 && n < 64 && blob.length >= 4 + n ? blob.subarray(4, 4 + n).toString('latin1') : undefined;
-}
-
 export async function loadClientKey(cfg: SftpServerConfig, env: NodeJS.ProcessEnv): Promise<ClientKey> {
   let key: Buffer;
   let passphrase: string | undefined;
@@ -64,61 +58,29 @@ export async function loadClientKey(cfg: SftpServerConfig, env: NodeJS.ProcessEn
 }
 
 /**
- * Connects with the pinned host key and our client key, then opens SFTP. The host key is
- * captured in hostVerifier so that a mismatch can be reported with both fingerprints; a
- * mismatching server is never sent our credentials (hostVerifier returns false first).
+ * Logs in as the purge does (adapters/sftp/sshLogin.ts), and keeps what each check reports:
+ * the host key seen, whether our key was refused, the cipher, or the session.
  * `sock`: an open connection to the server to use instead of opening one.
  */
-export function sshLogin(cfg: SftpServerConfig, key: ClientKey, sock?: Socket): Promise<SshLoginResult> {
-  const result: SshLoginResult = { hostKeyMatches: false, authRejected: false };
-  const client = new Client();
-  const algorithms = hostKeyAlgorithmsFor(cfg.pinnedHostKey.keyType);
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (error?: string): void => {
-      if (settled) return;
-      settled = true;
-      if (error !== undefined) {
-        result.error = error;
-        client.end();
-      }
-      resolve(result);
+export async function sshLogin(cfg: SftpServerConfig, key: ClientKey, sock?: Socket): Promise<SshLoginResult> {
+  try {
+    const s = await login(cfg, { privateKey: key.key, passphrase: key.passphrase }, { sock });
+    return {
+      seenFingerprint: s.hostKey.fingerprint,
+      seenKeyType: s.hostKey.keyType,
+      hostKeyMatches: true,
+      authRejected: false,
+      cipher: s.cipher,
+      session: { sftp: s.sftp, close: () => void s.end() },
     };
-    client.on('error', (err: Error & { level?: string }) => {
-      result.authRejected = err.level === 'client-authentication';
-      finish(err.message);
-    });
-    client.on('close', () => finish('the connection closed during login'));
-    client.on('handshake', (negotiated: { sc?: { cipher?: string } }) => {
-      result.cipher = negotiated.sc?.cipher;
-    });
-    client.on('ready', () => {
-      client.sftp((err, sftp) => {
-        if (err) return finish(`logged in, but the SFTP subsystem failed: ${err.message}`);
-        result.session = { sftp, close: () => client.end() };
-        finish();
-      });
-    });
-    try {
-      client.connect({
-        host: cfg.host,
-        port: cfg.port,
-        ...(sock ? { sock } : {}),
-        username: cfg.username,
-        ...(key.key ? { privateKey: key.key, passphrase: key.passphrase } : {}),
-        readyTimeout: cfg.connectTimeoutMs,
-        ...(algorithms ? { algorithms: { serverHostKey: algorithms as never } } : {}),
-        hostVerifier: (blob: Buffer) => {
-          result.seenFingerprint = fingerprintOf(blob);
-          result.seenKeyType = keyTypeOf(blob);
-          result.hostKeyMatches = result.seenFingerprint === cfg.pinnedHostKey.fingerprint;
-          return result.hostKeyMatches;
-        },
-      });
-      // ssh2 leaves Nagle's algorithm on: each SFTP round trip then waits for a delayed ACK (~40 ms).
-      client.setNoDelay(true);
-    } catch (err) {
-      finish(messageOf(err));
-    }
-  });
+  } catch (err) {
+    if (!(err instanceof SshLoginError)) return { hostKeyMatches: false, authRejected: false, error: messageOf(err) };
+    return {
+      seenFingerprint: err.seen,
+      seenKeyType: err.seenKeyType,
+      hostKeyMatches: err.seen === cfg.pinnedHostKey.fingerprint,
+      authRejected: err.keyRefused,
+      error: err.message,
+    };
+  }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { syncDirectory, writeFileAtomic } from '../stateFiles/writeFileAtomic.js';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { AuditRow } from '../ports.js';
@@ -97,17 +98,7 @@ export class AuditExport {
   private async writeChecksum(name: string): Promise<void> {
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(path.join(this.directory, name))) hash.update(chunk as Buffer);
-    const sidecar = path.join(this.directory, `${name}.sha256`);
-    const tmp = `${sidecar}.${process.pid}.tmp`;
-    const h = await open(tmp, 'w', 0o640);
-    try {
-      await h.writeFile(`${hash.digest('hex')}  ${name}\n`);
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-    await rename(tmp, sidecar);
-    await syncDirectory(this.directory);
+    await writeFileAtomic(path.join(this.directory, `${name}.sha256`), `${hash.digest('hex')}  ${name}\n`, 0o640);
   }
 
   private failure(err: unknown, what: string, name?: string): AuditExportError {
@@ -123,14 +114,4 @@ export class AuditExport {
 function compareIndex(a: string | null | undefined, b: string | null | undefined): number {
   const [x, y] = [BigInt(a ?? 0), BigInt(b ?? 0)];
   return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/** fsync of a directory: makes a new file's name durable, not just its content. */
-async function syncDirectory(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
 }

@@ -4,8 +4,12 @@ import { approvalInstant, formatApproval, type Approval, type ApprovalScope } fr
 import type { ChatType } from '../core/chatType.js';
 import { retentionCutoff, type PurgeTimes } from '../core/clock.js';
 import { evaluateLimits, needsTotal, type ChatTypeMeasure, type Refusal } from '../core/limits.js';
+import { planStep, type ChatTypeStep } from '../core/catchUp.js';
 import type { Backlog, Catalog } from '../ports.js';
 import type { RunHistory } from './runHistory.js';
+
+/** What the limits read of a node's configuration. */
+export type LimitTarget = Pick<ResolvedNode, 'name' | 'policies' | 'limits'>;
 
 export interface LimitOptions {
   /** Recent run sizes; without it the limit on unusually large runs does not apply. */
@@ -30,6 +34,11 @@ export interface LimitGate {
    * asked for, with a finite retention.
    */
   expired(chatType: ChatType): Backlog;
+  /**
+   * What this run is to remove from a chat type: its whole backlog, or, with a per-run cap,
+   * its share of the cap (the oldest expired files). The limits judge this, not the backlog.
+   */
+  step(chatType: ChatType): ChatTypeStep;
   /** Remembers what the run counted for the chat types it purged (real runs only). */
   record(): void;
 }
@@ -43,7 +52,7 @@ const FAR_FUTURE = new Date(Date.UTC(9999, 0, 1));
  * scope, and only when the run, counted as of the approval's instant, is no larger than it.
  */
 export async function checkBlastRadius(
-  node: ResolvedNode,
+  node: LimitTarget,
   catalog: Catalog,
   times: PurgeTimes,
   chatTypes: readonly ChatType[],
@@ -62,18 +71,28 @@ export async function checkBlastRadius(
   });
   // One scan for every chat type gives both counts; the total is kept only where a limit needs it.
   const counts = counted.length > 0 ? await catalog.countExpiredUploadsByChatType(counted.map(({ chatType, before }) => ({ chatType, before })), FAR_FUTURE) : [];
+  // A capped run is a step of its own: the limits judge what it will remove, not the backlog.
+  const steps = planStep(counted.map(({ chatType }, i) => ({ chatType, files: counts[i]!.files, bytes: counts[i]!.bytes })), limits);
   const measures: ChatTypeMeasure[] = counted.map(({ chatType, policy, retention }, i) => {
     const { total, ...found } = counts[i]!;
+    const step = steps[i]!;
+    const judged = { files: step.files, bytes: step.bytes };
+    const before = opts.history?.catchUp(node.name, chatType);
+    // It continues a catch-up when the run before was a capped step and the backlog has not
+    // grown by more than a step since (a sudden mass expiry is judged as ever).
+    const continues = before && found.files <= before.left + before.files ? before.files : undefined;
     return {
       chatType,
-      ...found,
-      total: needsTotal(found, limits) ? total : undefined,
+      ...judged,
+      total: needsTotal(judged, limits) ? total : undefined,
+      ...(continues !== undefined ? { catchUpStep: continues } : {}),
       retentionMs: retention.as('milliseconds'),
       retentionText: policy.retentionText,
       allowShortRetention: policy.allowShortRetention,
       allowPurgeAll: policy.allowPurgeAll,
       recent: opts.history?.recent(node.name, chatType) ?? [],
       source: policy.source,
+      ...historyProblem(opts.history, node.name),
     };
   });
   const refusals: Refusal[] = [];
@@ -106,14 +125,28 @@ export async function checkBlastRadius(
     expired: (ct) => {
       const m = measures.find((x) => x.chatType === ct);
       if (!m) throw new Error(`the expired uploads of chat type ${ct} were not counted before the run`);
-      return { files: m.files, bytes: m.bytes };
+      const i = measures.indexOf(m);
+      return { files: counts[i]!.files, bytes: counts[i]!.bytes };
+    },
+    step: (ct) => {
+      const s = steps.find((x) => x.chatType === ct);
+      if (!s) throw new Error(`the expired uploads of chat type ${ct} were not counted before the run`);
+      return s;
     },
     record() {
-      for (const m of measures) {
-        if (!refusals.some((r) => r.chatType === m.chatType || r.chatType === 'all')) opts.history?.record(node.name, m.chatType, m.files);
-      }
+      measures.forEach((m, i) => {
+        if (refusals.some((r) => r.chatType === m.chatType || r.chatType === 'all')) return;
+        opts.history?.record(node.name, m.chatType, m.files);
+        const s = steps[i]!;
+        opts.history?.recordCatchUp(node.name, m.chatType, s.capped ? { files: s.files, left: counts[i]!.files - s.files } : undefined);
+      });
     },
   };
+}
+
+function historyProblem(history: RunHistory | undefined, node: string): { historyProblem?: string } {
+  const p = history?.problem(node);
+  return p ? { historyProblem: `the purge history ${p.file} ${p.problem}` } : {};
 }
 
 function earliest(dates: Date[]): Date | undefined {
@@ -121,9 +154,13 @@ function earliest(dates: Date[]): Date | undefined {
 }
 
 /** This node's approvals that are still valid; the others are reported and ignored. */
-function validApprovals(node: ResolvedNode, now: Date, approvals: Approval[], log: Logger): Approval[] {
+function validApprovals(node: LimitTarget, now: Date, approvals: Approval[], log: Logger): Approval[] {
   return approvals.filter((a) => {
     if (a.node !== node.name) return false;
+    if (a.plan) {
+      log.warn({ approval: formatApproval(a) }, 'this approval is bound to a plan and approves only purge --plan with that plan; it is ignored');
+      return false;
+    }
     const expired = now.getTime() - a.asOf.getTime() > node.limits.approvalValidityMs;
     if (a.asOf.getTime() > now.getTime() || expired) {
       log.warn({ approval: formatApproval(a), validUntil: new Date(a.asOf.getTime() + node.limits.approvalValidityMs).toISOString() }, expired ? 'approval expired; it is ignored (see purge.limits.approvalValidity)' : 'approval is dated in the future; it is ignored');

@@ -1,4 +1,4 @@
-import type { DirectoryEntry, FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
+import type { DirectoryEntry, FileState, FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';
 
 /**
  * A file store still connecting. Logging in over SSH takes a good part of a second; the
@@ -34,6 +34,10 @@ export class PendingFileStore implements FileStore {
 
   exists(path: string): Promise<boolean> {
     return this.opening.then((s) => s.exists(path));
+  }
+
+  statFiles(paths: string[]): Promise<FileState[]> {
+    return this.opening.then((s) => s.statFiles(paths));
   }
 
   freeSpace(): Promise<FreeSpace | 'unsupported'> {

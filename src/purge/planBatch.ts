@@ -1,6 +1,7 @@
 import { decide, type EligibilityContext, type KeepReason, type UploadRow } from '../core/eligibility.js';
 import { downloadedSince } from '../core/lastActivity.js';
 import type { CompanionRow } from '../ports.js';
+import type { PlanSkipReason } from './planRecheck.js';
 
 /** What happens to one file (one file_path) of a batch, and which rows go with it. */
 export interface FileDecision {
@@ -13,7 +14,8 @@ export interface FileDecision {
   /** The `Post` row that brought the file into the batch. */
   aftIndex: string;
   decision: 'delete' | 'keep';
-  reason: 'expired' | KeepReason;
+  /** Or, for a file of a plan, why it was skipped (see planRecheck). */
+  reason: 'expired' | KeepReason | PlanSkipReason;
   detail?: string;
   /** Start of the hour folder, when the path parsed. */
   hourStart?: Date;

@@ -13,6 +13,8 @@ import type { AuditExport } from './auditExport.js';
 import { checkBlastRadius, type LimitOptions, type Refusal } from './blastRadius.js';
 import { deleteFailure, type RowsPendingLedger } from './rowsPending.js';
 import { removeOrphanDownloads, type OrphanDownloads } from './orphanDownloads.js';
+import type { ChatTypeStep } from '../core/catchUp.js';
+import { logRunPlan, paceRemovals, runPacing, StepBudget, stopSignal, type Deadline, type RunEnd, type RunPacing } from './pacing.js';
 
 export interface PurgeOptions {
   dryRun: boolean;
@@ -30,8 +32,13 @@ export interface PurgeOptions {
   signal?: AbortSignal;
   /** Called for every file considered, in order (the dry-run's per-file output). */
   onFile?: (node: string, file: FileDecision, outcome?: string) => void;
-  /** Called after each batch, for progress, with the chat type's backlog as counted before the run. */
-  onProgress?: (node: string, stats: ChatTypeStats, backlog: Backlog) => void;
+  /**
+   * Called after each batch, for progress, with the chat type's backlog as counted before the
+   * run, and what this run is to take of it (less with a per-run cap).
+   */
+  onProgress?: (node: string, stats: ChatTypeStats, backlog: Backlog, step?: StepProgress) => void;
+  /** When the run must stop between batches (a purge window's end, --until, --max-duration). */
+  deadline?: Deadline;
   /** Run history and approvals for the blast-radius limits (the limits themselves are the node's). */
   limits?: LimitOptions;
 }
@@ -48,14 +55,29 @@ export interface NodeResult {
   orphanDownloads?: OrphanDownloads;
   startedAt: Date;
   finishedAt?: Date;
+  /** What ended the run before its backlog was cleared: a per-run cap, or the time to stop by. */
+  ended?: RunEnd;
+  /** Per chat type: the expired backlog counted before the run, and the step this run took of it. */
+  steps?: Array<{ chatType: ChatType; backlog: Backlog; step: ChatTypeStep }>;
+  /** The node's files-per-second limit in force (undefined: none). */
+  maxFilesPerSecond?: number;
 }
+
+/** What a run is to take of a chat type's backlog, for progress and its ETA. */
+export interface StepProgress {
+  step: ChatTypeStep;
+  maxFilesPerSecond?: number;
+}
+
+/** What the purge of one node reads of its configuration: never its connections or secrets. */
+export type PurgeTarget = Pick<ResolvedNode, 'name' | 'policies' | 'holds' | 'limits' | 'maxFilesPerSecond'> & { fileServer: Pick<ResolvedNode['fileServer'], 'directory'> };
 
 export interface NodePorts {
   catalog: Catalog;
   files: FileStore | undefined;
   log: Logger;
   /** When set, every row is exported there before it is deleted. */
-  audit?: AuditExport;
+  audit?: Pick<AuditExport, 'append'>;
   /** Files an earlier run removed without deleting their rows, and this run's. */
   pending?: RowsPendingLedger;
 }
@@ -65,7 +87,7 @@ export interface NodePorts {
  * uploads are read once, a batch at a time, with every row of their files; each file is removed
  * first and its rows are deleted after, one atomic statement a batch (see executeBatch).
  */
-export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: PurgeOptions): Promise<NodeResult> {
+export async function purgeNode(node: PurgeTarget, ports: NodePorts, opts: PurgeOptions): Promise<NodeResult> {
   const result: NodeResult = { node: node.name, status: 'ok', chatTypes: [], startedAt: new Date() };
   const log = ports.log.child({ node: node.name });
   try {
@@ -83,6 +105,11 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
     // Counted before anything is removed: a refused chat type is not touched at all.
     const gate = await checkBlastRadius(node, ports.catalog, times, selected, opts.limits ?? {}, log, opts.dryRun);
     if (gate.refusals.length) result.refused = gate.refusals;
+    const pacing = runPacing(node.maxFilesPerSecond, opts.deadline);
+    result.maxFilesPerSecond = node.maxFilesPerSecond;
+    result.steps = planned(node, selected, gate);
+    logRunPlan(log, result.steps.filter((s) => !gate.refusalFor(s.chatType) || opts.dryRun), pacing, node.limits, hostNow, opts.dryRun);
+    const stop = stopSignal(opts.signal, opts.deadline);
     for (const [chatType, policy] of Object.entries(node.policies) as Array<[ChatType, NonNullable<ResolvedNode['policies'][ChatType]>]>) {
       if (opts.chatTypes && !opts.chatTypes.includes(chatType)) continue;
       const stats = emptyStats(chatType, policy.retentionText);
@@ -113,17 +140,27 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
         holds: node.holds,
         lastDownloadCutoff: policy.keepAfterLastDownload ? retentionCutoff(times.now, policy.keepAfterLastDownload) : undefined,
       };
-      await purgeChatType({ node: node.name, ctx, ports, opts, stats, log: log.child({ chatType }) }, counted);
+      // A dry-run reads in whole batches: it removes nothing, so there is nothing to pace.
+      const budget = new StepBudget(gate.step(chatType), opts.dryRun ? undefined : pacing);
+      await purgeChatType({ node: node.name, ctx, ports, opts, stats, log: log.child({ chatType }), budget, pacing, signal: stop.signal }, counted);
+      if (budget.capped) result.ended ??= 'cap';
       if (opts.signal?.aborted) {
         result.status = 'stopped';
+        break;
+      }
+      if (stop.reached()) {
+        // The time to stop by: the batches in flight finished; the rest waits for the next run.
+        result.ended = opts.deadline!.reason;
+        log.info({ stopBy: opts.deadline!.at.toISOString(), reason: opts.deadline!.reason }, 'time to stop reached: the purge stopped between batches; the next run carries on');
         break;
       }
     }
     // Downloads logged after their file's rows were deleted (by this run or an earlier one):
     // looked for after a run that removed files, when more of them may have come.
-    if (!opts.dryRun && result.status === 'ok' && ports.files && result.chatTypes.some((s) => s.files > 0)) {
+    if (!opts.dryRun && result.status === 'ok' && !result.ended && ports.files && result.chatTypes.some((s) => s.files > 0)) {
       result.orphanDownloads = await removeOrphanDownloads(ports.catalog, ports.files, node.fileServer.directory, times.now, times.currentHourStart, log);
     }
+    stop.dispose();
     if (!opts.dryRun) gate.record();
   } catch (err) {
     const error = coerceError(err);
@@ -145,14 +182,24 @@ export async function purgeNode(node: ResolvedNode, ports: NodePorts, opts: Purg
   return result;
 }
 
-/** What every step of one chat type's purge works with. */
-interface ChatTypeRun {
+/** What every step of one chat type's purge works with (a plan's application too). */
+export interface ChatTypeRun {
   node: string;
   ctx: EligibilityContext;
   ports: NodePorts;
   opts: PurgeOptions;
   stats: ChatTypeStats;
   log: Logger;
+  /** This chat type's share of a capped run (unbounded without a cap). */
+  budget: StepBudget;
+  pacing: RunPacing;
+  /** The caller's stop signal and the deadline's together. */
+  signal: AbortSignal | undefined;
+}
+
+/** The chat types a run counted, with their backlogs and what this run takes of each. */
+function planned(node: PurgeTarget, selected: ChatType[], gate: Awaited<ReturnType<typeof checkBlastRadius>>): NonNullable<NodeResult['steps']> {
+  return selected.filter((ct) => node.policies[ct] && node.policies[ct]!.retention !== 'forever').map((chatType) => ({ chatType, backlog: gate.expired(chatType), step: gate.step(chatType) }));
 }
 
 /** The hour folders a chat type's purge emptied, and the ones already removed on the way. */
@@ -206,7 +253,7 @@ function removeFinishedFolders(gone: FileDecision[], ctx: EligibilityContext, fi
 }
 
 /** One batch of expired uploads, decided. */
-interface PlannedBatch {
+export interface PlannedBatch {
   files: FileDecision[];
   /** `Post` rows read for this batch, whatever their outcome (for progress). */
   handled: number;
@@ -234,21 +281,32 @@ async function readBatch(reader: ExpiredUploadReader, ctx: EligibilityContext, b
 const PIPELINE_DEPTH = 2;
 
 async function purgeBatches(run: ChatTypeRun, folders: EmptiedFolders, backlog: Backlog): Promise<void> {
-  const { node, ctx, ports, opts, stats } = run;
+  const { node, ctx, ports, opts, stats, budget, pacing } = run;
+  const progress: StepProgress = { step: budget.step, maxFilesPerSecond: pacing.pacer?.perSecond };
   // The backlog is the count taken before the run (blast-radius limits): counting again would
   // cost another pass over AFT_LOG.
-  opts.onProgress?.(node, stats, backlog);
+  opts.onProgress?.(node, stats, backlog, progress);
   const reader = await ports.catalog.openExpiredUploads(ctx.chatType, ctx.retentionCutoff);
   const afterBatch = (batch: PlannedBatch): void => {
     stats.handled += batch.handled;
-    opts.onProgress?.(node, stats, backlog);
+    opts.onProgress?.(node, stats, backlog, progress);
+  };
+  // With a cap, a batch is cut to the chat type's share and the step ends there; with a rate,
+  // batches are one chunk of it.
+  const read = async (): Promise<PlannedBatch | undefined> => {
+    if (budget.exhausted) return undefined;
+    const batch = await readBatch(reader, ctx, budget.readSize(opts.batchSize));
+    if (!batch) return undefined;
+    const fit = budget.take(batch.files, !batch.last);
+    return { ...batch, files: fit.files, last: fit.last };
   };
   try {
-    await runPipeline(() => readBatch(reader, ctx, opts.batchSize), opts.signal, async (batch, previous) => {
+    await runPipeline(read, run.signal, async (batch, previous) => {
       if (opts.dryRun) {
         await previous;
         countDryRun(run, batch.files);
       } else {
+        await paceRemovals(pacing, batch.files.filter((f) => f.decision === 'delete').length);
         const gone = await executeBatch(run, batch.files, previous, reader.lateRowsAbove ?? reader.highWaterIndex);
         for (const f of gone) folders.emptied.set(f.hourDir!, f.hourStart!);
         if (opts.removeEmptyFolders && ports.files) removeFinishedFolders(gone, ctx, ports.files, folders);
@@ -277,7 +335,7 @@ function countDryRun({ node, opts, stats }: ChatTypeRun, files: FileDecision[]):
  * After a failure or a stop no new batch is read, but the batches in flight always finish:
  * their files are already being removed, and the rows of the ones confirmed gone must go too.
  */
-async function runPipeline(
+export async function runPipeline(
   read: () => Promise<PlannedBatch | undefined>,
   signal: AbortSignal | undefined,
   step: (batch: PlannedBatch, previous: Promise<void>) => Promise<void>,
@@ -308,7 +366,7 @@ async function runPipeline(
  * files are removed at once, side by side with the previous batch; the rows wait for the
  * previous batch's turn, so rows are deleted (and files reported) in batch order.
  */
-async function executeBatch(run: ChatTypeRun, files: FileDecision[], previous: Promise<void>, newerThanIndex: string): Promise<FileDecision[]> {
+export async function executeBatch(run: ChatTypeRun, files: FileDecision[], previous: Promise<void>, newerThanIndex: string): Promise<FileDecision[]> {
   const { node, ports, opts, stats, log } = run;
   const toRemove = files.filter((f) => f.decision === 'delete');
   if (toRemove.length > 0 && !ports.files) throw new Error('no file store is open for this node');

@@ -17,6 +17,8 @@ export interface RunOptions extends Omit<PurgeOptions, 'batchSize' | 'maxClockSk
   env?: NodeJS.ProcessEnv;
   /** Approvals of runs a blast-radius limit refused (`--approve`). */
   approvals?: Approval[];
+  /** Where the daemon keeps the run history between runs (default: read from the state directory). */
+  history?: { open(): Promise<RunHistory>; saved(history: RunHistory, error?: Error): void };
   /** The stop signals' effect on the database (see StopControl); its signal is `signal`. */
   stop?: StopControl;
 }
@@ -25,22 +27,26 @@ export interface RunOptions extends Omit<PurgeOptions, 'batchSize' | 'maxClockSk
 export async function runPurge(config: ResolvedConfig, log: Logger, opts: RunOptions): Promise<NodeResult[]> {
   const results: NodeResult[] = [];
   const stateDirectory = config.daemon.stateDirectory;
-  const history = await openRunHistory(stateDirectory).catch((err) => {
-    log.warn({ stateDirectory, err: coerceError(err) }, 'the limit on unusually large runs (purge.limits.maxTimesUsual) does not apply to this run');
-    return undefined;
-  });
+  const history = await (opts.history?.open() ?? openRunHistory(stateDirectory));
+  const damaged = config.nodes.map((n) => history.problem(n.name)).find(Boolean);
+  if (damaged) log.error({ file: damaged.file, problem: damaged.problem }, `the purge history ${damaged.file} ${damaged.problem}: the limit on unusually large runs refuses what it cannot judge; see mft-retention state reset-history --help`);
   for (const node of config.nodes) {
     if (opts.nodes && !opts.nodes.includes(node.name)) continue;
     if (opts.signal?.aborted) break;
     results.push(await runNode(config, node, log, opts, history));
   }
   if (!opts.dryRun) {
-    await history?.save().catch((err) => log.warn({ stateDirectory, err: coerceError(err) }, 'cannot save the purge history; the limit on unusually large runs will not know this run'));
+    const error = await history.save().then(
+      () => undefined,
+      (err: unknown) => coerceError(err),
+    );
+    if (error) log.warn({ stateDirectory, err: error }, 'cannot save the purge history; the limit on unusually large runs will not know this run');
+    opts.history?.saved(history, error);
   }
   return results;
 }
 
-async function runNode(config: ResolvedConfig, node: ResolvedNode, log: Logger, opts: RunOptions, history: RunHistory | undefined): Promise<NodeResult> {
+async function runNode(config: ResolvedConfig, node: ResolvedNode, log: Logger, opts: RunOptions, history: RunHistory): Promise<NodeResult> {
   let catalog: Catalog | undefined;
   let files: FileStore | undefined;
   let audit: AuditExport | undefined;

@@ -405,6 +405,30 @@ export function describeCatalogContract(name: string, factory: () => CatalogFact
       expect(noTotal.map((c) => c.total)).toEqual([undefined, undefined, undefined]);
     });
 
+    it("finds a plan's rows: by aft_index, and rows of its paths above the mark only, every column the plan compares", async () => {
+      const big = 9_007_199_254_740_993n;
+      const { catalog, insertRows } = await make(
+        [
+          post(1, p(1), at(48), { fileSize: 5_000_000_000, jid: 'alice@example.com', toJid: 'room@conference.example.com' }),
+          get(2, p(1), at(40)),
+          post(3, p(3), at(48)),
+          get(4, p(3), at(30)),
+        ],
+        { timestampZone: 'Asia/Kolkata' },
+      );
+      // Logged after the plan read the table (its mark is 4): a download of p(1), an unrelated upload, a row beyond 2^53.
+      await insertRows([get(10, p(1), at(1)), post(11, p(11), at(1)), get(big, p(3), at(1))]);
+      const rows = await catalog.findPlanRows(['1', '2'], [p(1)], '4');
+      expect(rows.map((r) => r.aftIndex)).toEqual(['1', '2', '10']);
+      expect(rows[0]).toEqual({ aftIndex: '1', method: 'Post', chatType: 'im', filePath: p(1), uploadedAt: at(48), fileSize: 5_000_000_000, bytesTransferred: 5_000_000_000, jid: 'alice@example.com', toJid: 'room@conference.example.com' });
+      expect(rows[2]).toMatchObject({ aftIndex: '10', method: 'Get', filePath: p(1), uploadedAt: at(1) });
+      // A row of the path at or below the mark that was not asked for by its aft_index is not looked for.
+      expect((await catalog.findPlanRows(['1'], [p(3)], '4')).map((r) => r.aftIndex)).toEqual(['1', big.toString()]);
+      expect((await catalog.findPlanRows([], [p(3)], '3')).map((r) => r.aftIndex)).toEqual(['4', big.toString()]);
+      expect(await catalog.findPlanRows(['999'], [p(999)], '0')).toEqual([]);
+      expect(await catalog.findPlanRows([], [], '0')).toEqual([]);
+    });
+
     it('reports the database clock and its usage', async () => {
       const { catalog } = await make([post(1, p(1), at(48))]);
       const now = await catalog.databaseNow();

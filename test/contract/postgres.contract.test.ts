@@ -64,6 +64,7 @@ function withKeysetReader(c: PostgresCatalog): Catalog {
     findRowsByPath: (paths) => c.findRowsByPath(paths),
     deleteRows: (...args: Parameters<Catalog['deleteRows']>) => c.deleteRows(...args),
     databaseUsage: () => c.databaseUsage(),
+    findPlanRows: (...args: Parameters<Catalog['findPlanRows']>) => c.findPlanRows(...args),
     close: () => c.close(),
   };
 }

@@ -55,6 +55,7 @@ export async function purgeInProcess(w: World, opts: InProcessOptions = {}): Pro
       removeEmptyFolders: (dirs) => real.removeEmptyFolders(dirs),
       exists: (p) => real.exists(p),
       freeSpace: () => real.freeSpace(),
+      statFiles: (paths) => real.statFiles(paths),
       close: () => real.close(),
     };
     const seen: InProcessRun['files'] = [];

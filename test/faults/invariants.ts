@@ -129,6 +129,13 @@ export function eligiblePaths(rows: Row[], now: Date, w: World): Set<string> {
     const cutoff = cutoffOf(r.chat_type);
     return cutoff !== undefined && r.at.getTime() < cutoff && r.at.getTime() < currentHour;
   };
+  // The rows of each path, so that a large table (the bench's) is checked in linear time.
+  const byPath = new Map<string, Row[]>();
+  for (const r of rows) {
+    const list = byPath.get(r.file_path);
+    if (list) list.push(r);
+    else byPath.set(r.file_path, [r]);
+  }
   const out = new Set<string>();
   for (const r of rows) {
     if (r.method !== 'Post') continue;
@@ -140,7 +147,7 @@ export function eligiblePaths(rows: Row[], now: Date, w: World): Set<string> {
     if (w.heldJids.includes(r.jid)) continue;
     // Any other upload record of this path that is not itself expired (or is of another chat
     // type: the records disagree) keeps the file.
-    if (rows.some((o) => o.file_path === r.file_path && o.method !== 'Get' && (!expired(o) || o.chat_type !== r.chat_type))) continue;
+    if (byPath.get(r.file_path)!.some((o) => o.method !== 'Get' && (!expired(o) || o.chat_type !== r.chat_type))) continue;
     out.add(r.file_path);
   }
   return out;

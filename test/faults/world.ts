@@ -281,10 +281,11 @@ export class World {
 
   /**
    * The real daemon, purging every second (its log is JSON on stdout). The config gets a
-   * `daemon:` section with its state in the config directory and an ephemeral HTTP port.
+   * `daemon:` section with its state in the config directory and an ephemeral HTTP port
+   * (`daemon` adds or replaces keys of it).
    */
-  startDaemon(): RunningCli {
-    this.config.daemon = { schedule: '* * * * * *', drainTimeout: 'PT10S', http: { listen: '127.0.0.1:0' }, stateDirectory: join(this.configDir, 'state') };
+  startDaemon(daemon: Record<string, unknown> = {}): RunningCli {
+    this.config.daemon = { schedule: '* * * * * *', drainTimeout: 'PT10S', http: { listen: '127.0.0.1:0' }, stateDirectory: join(this.configDir, 'state'), ...daemon };
     this.writeConfig();
     return this.startCli(['daemon', '--config', this.configPath]);
   }

@@ -19,6 +19,7 @@ export default function setup(): void {
   if (!existsSync(SSH_KEYGEN_PATH)) missing.push(`${SSH_KEYGEN_PATH} (package openssh-client)`);
   if (!existsSync(ALERTMANAGER_PATH)) missing.push(`${ALERTMANAGER_PATH} (package prometheus-alertmanager)`);
   if (!existsSync(RSYSLOGD_PATH)) missing.push(`${RSYSLOGD_PATH} (package rsyslog)`);
+  if (!existsSync('/usr/bin/promtool')) missing.push('/usr/bin/promtool (package prometheus; only promtool is used, the server is never started)');
   if (process.getuid?.() === 0 && !existsSync('/usr/sbin/runuser') && !existsSync('/sbin/runuser')) {
     missing.push('runuser (package util-linux)');
   }

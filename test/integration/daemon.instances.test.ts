@@ -1,9 +1,13 @@
 // Issue 4: several daemon instances on the same node. The node's PostgreSQL advisory lock lets
 // exactly one of them purge it: no file or row is handled twice, and when the owner dies
 // (SIGKILL: no cleanup at all) its session ends and another instance takes over.
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, statfsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonTestBed, waitFor, type DaemonProcess, type NodeFixture } from '../helpers/daemonHarness.js';
+import { DaemonTestBed, getText, waitFor, type DaemonProcess, type NodeFixture } from '../helpers/daemonHarness.js';
 import { startPostgres } from '../helpers/pgServer.js';
 import { startSshd } from '../helpers/sshdServer.js';
 
@@ -15,7 +19,11 @@ describe('several daemon instances on one node', () => {
   beforeAll(async () => {
     bed = await DaemonTestBed.start(startPostgres, startSshd);
   });
-  afterEach(() => bed.killDaemons());
+  const mounts: string[] = [];
+  afterEach(async () => {
+    await bed.killDaemons();
+    for (const m of mounts.splice(0)) execFileSync('umount', ['-l', m]);
+  });
   afterAll(() => bed?.close());
 
   // Each instance has its own config directory (state, port 0) over the same nodes.
@@ -66,5 +74,67 @@ describe('several daemon instances on one node', () => {
     expect(await b.rowCount()).toBe(0);
     // The one that was killed never purged after its death; the heir purged only after it.
     expect(heirs[0]!.removed()).toEqual(expect.arrayContaining(secondA));
+  });
+
+  it('alarms come from the lock holder only: one raise and one clear at the receiver, no stale state at the standby, which takes over within seconds of a SIGKILL', async () => {
+    const events: Array<{ event: string; alarm: string; node: string }> = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.setEncoding('utf8').on('data', (c: string) => (text += c));
+      req.on('end', () => {
+        events.push(JSON.parse(text));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/alarms`;
+    try {
+      const n = await bed.node('voice_1');
+      // The node directory is a 4 MiB file system of its own, over 90 % full of expired files.
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0755', 'tmpfs', n.directory]);
+      mounts.push(n.directory);
+      const paths = await n.seed(32, { ageHours: 72 });
+      for (const p of paths) writeFileSync(p, Buffer.alloc(120 * 1024, 1));
+      const fs = statfsSync(n.directory);
+      expect(fs.bavail / fs.blocks, 'test setup: at most 10 % free').toBeLessThanOrEqual(0.1);
+      // A yearly schedule, just purged: only the alarm (purgeWhenRaised) or a takeover purges.
+      const instances = [0, 1].map((i) => {
+        const file = bed.config([n], {
+          schedule: '0 0 1 1 *',
+          extra: { log: { level: 'debug' }, alarms: { checkInterval: 'PT1S', stalled: { maxBacklogAge: 'P30D' }, delivery: { retryInitial: 'PT0.2S', retryMax: 'PT0.5S' }, sinks: [{ type: 'webhook', url }] } },
+        });
+        mkdirSync(join(file, '..', 'state'), { recursive: true });
+        writeFileSync(join(file, '..', 'state', 'daemon-state.json'), JSON.stringify({ lastSuccess: { voice_1: new Date().toISOString() } }));
+        return bed.daemon(file, `instance-${i}`);
+      });
+      const free = () => events.filter((e) => e.alarm === 'XcpMFTExtFsFreeSpaceWarn').map((e) => e.event);
+      await waitFor('the free-space alarm raised and cleared', () => free().includes('cleared'), 30_000);
+      const owner = instances.find((d) => d.lines.some((l) => l.msg === LOCKED && l.node === 'voice_1'))!;
+      const standby = instances.find((d) => d !== owner)!;
+      const checks = (d: DaemonProcess, after = 0) => d.lines.slice(after).filter((l) => l.msg === 'alarm check done' && l.node === 'voice_1').length;
+      await waitFor('three more checks by the owner', () => checks(owner) >= 4, 20_000);
+      expect(free()).toEqual(['raised', 'cleared']);
+      expect(checks(standby)).toBe(0);
+      const m = (await getText(`${await standby.url()}/metrics`)).body;
+      expect(m.split('\n').filter((l) => l.startsWith('mft_alarm_active{') && l.includes('node="voice_1"') && l.endsWith(' 1'))).toEqual([]);
+      const h = JSON.parse((await getText(`${await standby.url()}/healthz`)).body);
+      expect(h.alarms).toEqual([]);
+      expect(h.nodes[0].lock).toBe('elsewhere');
+
+      // SIGKILL the owner: the standby notices on its lock poll, not at next year's schedule.
+      owner.signal('SIGKILL');
+      await owner.exited;
+      const killedAt = Date.now();
+      const more = await n.seed(3, { ageHours: 72 });
+      const mark = standby.lines.length;
+      await standby.waitForLog('the takeover', (l) => l.msg.startsWith('the node lock was free: this instance takes over') && l.node === 'voice_1', 60_000, mark);
+      await waitFor('the takeover purge', async () => (await n.rowsFor(more)).size === 0, 30_000);
+      await waitFor('alarm checks by the heir', () => checks(standby, mark) >= 2, 20_000);
+      expect(Date.now() - killedAt).toBeLessThan(60_000);
+      expect(more.every((p) => !existsSync(p))).toBe(true);
+      expect(free()).toEqual(['raised', 'cleared']);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });

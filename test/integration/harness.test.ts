@@ -5,44 +5,46 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
-// ssh2-sftp-client ships no types; a minimal local shape is declared below.
-// @ts-ignore -- untyped CommonJS module
-import SftpClientModule from 'ssh2-sftp-client';
+import ssh2 from 'ssh2';
 import { startPostgres, type PgServer } from '../helpers/pgServer.js';
 import { startSshd, sshFingerprint, type SshdServer } from '../helpers/sshdServer.js';
+import { sshLogin, type SshSession } from '../../src/adapters/sftp/sshLogin.js';
 import { AFT_LOG_DDL, insertAftRows, toUtcWallClock, type AftRow } from '../helpers/aftLogSchema.js';
 
+/** The few SFTP calls these tests make, on a session of the purge's own SSH login. */
 interface SftpClient {
-  connect(cfg: Record<string, unknown>): Promise<unknown>;
-  put(src: Buffer | string, remote: string): Promise<string>;
-  list(remote: string): Promise<Array<{ name: string; size: number; type: string }>>;
-  delete(remote: string): Promise<string>;
-  exists(remote: string): Promise<false | 'd' | '-' | 'l'>;
-  end(): Promise<boolean>;
+  put(data: Buffer, remote: string): Promise<void>;
+  list(remote: string): Promise<Array<{ name: string; size: number }>>;
+  delete(remote: string): Promise<void>;
+  exists(remote: string): Promise<boolean>;
+  end(): Promise<void>;
 }
-const SftpClientCtor = SftpClientModule as unknown as new (
-  name?: string,
-  callbacks?: Record<string, (...a: unknown[]) => void>,
-) => SftpClient;
 
-const quiet = { error: () => {}, end: () => {}, close: () => {} };
+const callback = <T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> =>
+  new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
 
-function sftpConfig(s: SshdServer, expectedFingerprint = s.hostKeyFingerprint): Record<string, unknown> {
-  return {
-    host: s.host,
-    port: s.port,
-    username: s.username,
-    privateKey: readFileSync(s.clientPrivateKeyPath),
-    hostVerifier: (key: Buffer) => sshFingerprint(key) === expectedFingerprint,
-    readyTimeout: 10_000,
-    retries: 0,
-  };
+function login(s: SshdServer, fingerprint = s.hostKeyFingerprint, onLost?: (message: string) => void): Promise<SshSession> {
+  return sshLogin({ host: s.host, port: s.port, username: s.username, pinnedHostKey: { fingerprint }, connectTimeoutMs: 10_000 }, { privateKey: readFileSync(s.clientPrivateKeyPath) }, { onLost });
 }
 
 async function sftpConnect(s: SshdServer, fp?: string): Promise<SftpClient> {
-  const c = new SftpClientCtor('harness-test', quiet);
-  await c.connect(sftpConfig(s, fp));
-  return c;
+  let lost: string | undefined;
+  const session = await login(s, fp, (m) => (lost = m));
+  const { sftp } = session;
+  // ssh2 never answers a request sent on a lost session: fail it at once, as the file store does.
+  const call = <T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> =>
+    lost ? Promise.reject(new Error(`session lost: ${lost}`)) : callback(fn);
+  return {
+    put: (data, remote) => call<void>((cb) => sftp.writeFile(remote, data, (err) => cb(err))),
+    list: async (remote) =>
+      (await call<Array<{ filename: string; attrs: { size: number } }>>((cb) => sftp.readdir(remote, cb))).map((e) => ({ name: e.filename, size: Number(e.attrs.size) })),
+    delete: (remote) => call<void>((cb) => sftp.unlink(remote, (err) => cb(err))),
+    exists: (remote) => call((cb) => sftp.lstat(remote, cb)).then(
+      () => true,
+      (err: { code?: unknown }) => (err.code === 2 ? false : Promise.reject(err)),
+    ),
+    end: () => session.end(),
+  };
 }
 
 describe('PostgreSQL harness', () => {
@@ -223,23 +225,25 @@ describe('sshd harness (root)', () => {
   });
 
   it('fails when the host key fingerprint does not match', async () => {
-    const c = new SftpClientCtor('harness-wrong-key', quiet);
-    await expect(c.connect(sftpConfig(sshd, sshd.otherHostKeyFingerprint))).rejects.toThrow();
-    await c.end().catch(() => {});
+    await expect(login(sshd, sshd.otherHostKeyFingerprint)).rejects.toMatchObject({ stage: 'host-key', seen: sshd.hostKeyFingerprint, pinned: { fingerprint: sshd.otherHostKeyFingerprint } });
+  });
+
+  it('fails at authentication, the host key matched, for a client key the server does not know', async () => {
+    const { private: stranger } = ssh2.utils.generateKeyPairSync('ed25519');
+    const target = { host: sshd.host, port: sshd.port, username: sshd.username, pinnedHostKey: { fingerprint: sshd.hostKeyFingerprint }, connectTimeoutMs: 10_000 };
+    await expect(sshLogin(target, { privateKey: Buffer.from(stranger) })).rejects.toMatchObject({ stage: 'authentication', keyRefused: true, seen: sshd.hostKeyFingerprint });
   });
 
   it('stop/start and kill/start work on the same port and keys; kill drops open sessions', async () => {
     const port = sshd.port;
     await sshd.stop();
     expect(sshd.isRunning()).toBe(false);
-    const refused = new SftpClientCtor('harness-refused', quiet);
-    await expect(refused.connect(sftpConfig(sshd))).rejects.toThrow(/refused|ECONNREFUSED/i);
-    await refused.end().catch(() => {});
+    await expect(login(sshd)).rejects.toMatchObject({ stage: 'tcp', message: expect.stringMatching(/refused|ECONNREFUSED/i) });
 
     await sshd.start();
     expect(sshd.port).toBe(port);
     const open = await sftpConnect(sshd);
-    expect(await open.exists(sshd.rootDir)).toBe('d');
+    expect(await open.exists(sshd.rootDir)).toBe(true);
 
     await sshd.kill();
     expect(sshd.isRunning()).toBe(false);
@@ -248,7 +252,7 @@ describe('sshd harness (root)', () => {
 
     await sshd.start();
     const again = await sftpConnect(sshd);
-    expect(await again.exists(sshd.rootDir)).toBe('d');
+    expect(await again.exists(sshd.rootDir)).toBe(true);
     await again.end();
   });
 });

@@ -1,6 +1,8 @@
 // Safety of the purge against a real OpenSSH SFTP server and a real PostgreSQL: files go
 // first and rows only for files confirmed gone; nothing outside the node directory is ever
-// deleted; the pinned host key is enforced; a second run is a no-op.
+// deleted; the pinned host key is enforced; a second run is a no-op. How the purge works
+// through its batches, and which folders it removes, is tested in process:
+// test/unit/purgeNode.batches.test.ts and purgeNode.rules.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, chownSync, readdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -264,37 +266,6 @@ describe('purge safety', () => {
     ]);
   });
 
-  it('removes only the old folders it emptied: never a non-empty one, today\'s, or anything outside', async () => {
-    await avoidHourEdge();
-    const f = await env.fixture({ policies: { im: 'PT1H' } });
-    const H = hourStart();
-    // Alone in its hour and date folder, three days ago: both folders go.
-    const alone = await f.node.upload({ at: ago(24 * 3) });
-    // Four days ago, one hour folder: one file goes, the other is kept (a recent duplicate Post).
-    const goes = await f.node.upload({ at: ago(24 * 4) });
-    const stays = await f.node.upload({ at: ago(24 * 4, 1000) });
-    expect(stays.hourDir).toBe(goes.hourDir);
-    await f.node.insertRows([{ method: 'Post', chatType: 'im', filePath: stays.path, timestamp: ago(0) }]);
-    // An emptied folder of today (only when the previous hour is still today, UTC).
-    const prevHour = ago(1);
-    const todayEmptied = prevHour.toISOString().slice(0, 10) === H.toISOString().slice(0, 10) ? await f.node.upload({ at: prevHour }) : undefined;
-    // An old hour folder that holds an unrelated file too.
-    const shared = await f.node.upload({ at: ago(24 * 6) });
-    const stranger = f.writeFile(join(shared.hourDir, 'not-in-aft-log.bin'));
-    const outsideBefore = readdirSync(f.outsideDir);
-
-    const r = await f.purge('--json');
-    expect(r.code, show(r)).toBe(0);
-    for (const u of [alone, goes, shared, ...(todayEmptied ? [todayEmptied] : [])]) expect(present(u.path)).toBe(false);
-    expect(present(alone.hourDir)).toBe(false);
-    expect(present(dirname(alone.hourDir))).toBe(false);
-    expect(present(stays.path)).toBe(true);
-    if (todayEmptied) expect(present(todayEmptied.hourDir)).toBe(true);
-    expect(present(stranger)).toBe(true);
-    expect(readdirSync(shared.hourDir)).toEqual(['not-in-aft-log.bin']);
-    expect(present(join(f.node.dir, 'files', 'im'))).toBe(true);
-    expect(readdirSync(f.outsideDir)).toEqual(outsideBefore);
-  });
   it('a node directory that is itself a symlink (e.g. /opt/mftFileStore -> /data) is purged normally', async () => {
     const f = await env.fixture({ policies: { im: 'PT1H' }, nodes: [{ name: 'node_1', dirName: 'real_node_1' }] });
     const link = join(f.base, 'node_1');

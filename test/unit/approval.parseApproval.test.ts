@@ -9,6 +9,15 @@ describe('approval tokens', () => {
     expect(parseApproval(token)).toEqual(a);
   });
 
+  it('binds a token to a plan by the first 16 hex digits of its checksum', () => {
+    const a = { node: 'node_1', scope: 'all' as const, files: 3, bytes: 3000, asOf: approvalInstant(new Date('2026-11-21T05:42:16Z')), plan: '0123456789abcdef' };
+    const token = formatApproval(a);
+    expect(token).toBe('node_1:all:3:3000:20261121T054216Z:plan-0123456789abcdef');
+    expect(parseApproval(token)).toEqual(a);
+    expect(parseApproval('node_1:all:3:3000:20261121T054216Z:plan-0123')).toContain('the first 16 hex digits');
+    expect(parseApproval('node_1:all:3:3000:20261121T054216Z:0123456789abcdef')).toContain('should be plan-');
+  });
+
   it('accepts the node-wide scope "all"', () => {
     expect(parseApproval('n:all:1:2:20260101T000000Z')).toMatchObject({ scope: 'all' });
   });

@@ -99,4 +99,12 @@ describe('alarms: in the config', () => {
     expect(text).toContain('(key from environment variable HOOK_KEY)');
     expect(text).toContain('"Authorization":"(hidden)"');
   });
+
+  it('sends purge finished events only to the sinks that ask for them (purgeFinished: true), never to Alertmanager', async () => {
+    const config = await loadConfig(write(withAlarms('alarms:\n  sinks:\n    - { type: webhook, url: "http://127.0.0.1:9/e", purgeFinished: true }\n    - { type: syslog, name: s }\n    - { type: log, purgeFinished: true }')), {});
+    expect(config.alarms.sinks.map((s) => [s.name, 'purgeFinished' in s && s.purgeFinished])).toEqual([['webhook', true], ['s', false], ['log', true]]);
+    const [p, ...rest] = await problems(withAlarms('alarms:\n  sinks:\n    - { type: alertmanager, url: "http://127.0.0.1:9093", purgeFinished: true }'));
+    expect(rest).toEqual([]);
+    expect(`${p!.key} ${p!.expected}`).toContain('purgeFinished');
+  });
 });

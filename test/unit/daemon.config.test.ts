@@ -32,6 +32,7 @@ describe('daemon config section', () => {
       drainTimeoutMs: 60_000,
       http: { host: '127.0.0.1', port: 9464 },
       stateDirectory: '/var/lib/mft-retention',
+      windows: [],
     });
   });
 
@@ -44,6 +45,7 @@ describe('daemon config section', () => {
       drainTimeoutMs: 5_000,
       http: { host: '::1', port: 0 },
       stateDirectory: join(dir, 'state'),
+      windows: [],
     });
   });
 

@@ -462,5 +462,38 @@ describe('OracleCatalog.checkWritable (stand-in)', () => {
     expect((err as StatementCancelledError).reason).toBe('stopped');
     // After the stop no new long read starts.
     await expect(catalog.findExpiredUploads(query)).rejects.toBeInstanceOf(StatementCancelledError);
+describe('OracleCatalog.findPlanRows (stand-in)', () => {
+  const path = (i: number) => `/opt/mftFileStore/node_1/files/im/20250301/10/it's ${i}.txt`;
+  const answer = (idx: string, p: string, method = 'Get') => ({ IDX: idx, METHOD: method, CHAT_TYPE: 'im', FILE_PATH: p, FSIZE: '10', MOVED: '10', JID: null, TO_JID: 'b@example.com', TS: '2025-03-01T10:20:30.400' });
+
+  it('looks rows up by aft_index and by path above the mark, at most 1,000 values a query, every value bound', async () => {
+    const { conn, catalog } = catalogWith((c) => {
+      if (c.op !== 'execute') return undefined;
+      // The same row found both ways comes back once.
+      if (/aft_index IN/.test(c.sql)) return { rows: [answer('7', path(1), 'Post')] };
+      return { rows: [answer('9007199254740993', path(1)), answer('7', path(1), 'Post')] };
+    });
+    const indexes = Array.from({ length: 1_500 }, (_, i) => String(i + 1));
+    const paths = Array.from({ length: 1_200 }, (_, i) => path(i));
+    const rows = await catalog.findPlanRows(indexes, [...paths, ''], '4711');
+    expect(rows.map((r) => r.aftIndex)).toEqual(['7', '9007199254740993']);
+    expect(rows[0]).toEqual({ aftIndex: '7', method: 'Post', chatType: 'im', filePath: path(1), uploadedAt: new Date('2025-03-01T10:20:30.400Z'), fileSize: 10, bytesTransferred: 10, jid: '', toJid: 'b@example.com' });
+    const calls = conn.calls.filter((c) => c.op === 'execute');
+    expect(calls.map((c) => (c.op === 'execute' ? (c.sql.match(/:p\d+/g) ?? []).length : 0))).toEqual([1000, 1000, 1000, 1000]);
+    for (const c of calls) {
+      if (c.op !== 'execute') continue;
+      expect(c.sql).toMatch(/FROM MFTADMIN\.AFT_LOG/);
+      expect(c.sql).not.toMatch(/it's|''|'\d/);
+    }
+    const byPath = calls.filter((c) => c.op === 'execute' && /file_path IN/.test(c.sql));
+    expect(byPath).toHaveLength(2);
+    for (const c of byPath) if (c.op === 'execute') expect(c.sql).toMatch(/aft_index > TO_NUMBER\(:newerThan\)/);
+    expect(byPath[0]!.op === 'execute' && byPath[0]!.binds.newerThan).toEqual({ val: '4711', type: oracledb.STRING, maxSize: 40 });
+  });
+
+  it('asks nothing for nothing', async () => {
+    const { conn, catalog } = catalogWith();
+    expect(await catalog.findPlanRows([], [], '0')).toEqual([]);
+    expect(conn.calls).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testEvent, type AlarmEvent } from '../../src/alarms/alarmEvent.js';
 import { formatRfc5424 } from '../../src/alarms/sinks/syslogFormat.js';
+import { purgeFinishedEvent } from '../../src/alarms/purgeFinishedEvent.js';
 
 const NOW = new Date('2026-03-01T10:00:00.123Z');
 const base = testEvent(NOW, 'host-1');
@@ -35,4 +36,15 @@ describe('formatRfc5424', () => {
     expect(line).not.toMatch(/[\r\n]/);
     expect(line).toContain('[mftAlarm@32473 event="raised"');
   });
+
+  it('writes a purge finished event with its own MSGID and structured data: notice when ok, warning otherwise', () => {
+    const run = (status: 'ok' | 'partial') => purgeFinishedEvent({ node: 'imp-pub', status, startedAt: new Date(NOW.getTime() - 5000), finishedAt: NOW, chatTypes: [{ chatType: 'im', retention: 'P7D', files: 12, bytes: 3400, rows: 30, alreadyMissing: 0, kept: {}, failed: {}, rowsPending: 0, byDay: {}, failedTransfers: 0, foldersRemoved: 1, handled: 12 }] }, NOW, 'host-1');
+    const m = LINE.exec(formatRfc5424(run('ok'), opts))!;
+    expect(Number(m[1])).toBe(19 * 8 + 5);
+    expect(m[6]).toBe('MFTPurgeFinished');
+    expect(m[7]).toMatch(/^\[mftPurge@32473 event="purge-finished" node="imp-pub" status="ok" files="12" bytes="3400" rows="30" failures="0" /);
+    expect(m[8]).toBe('purge of imp-pub finished: ok, 12 files, 3400 bytes, 30 rows, 0 failures in 5.0 s (im: 12 files)');
+    expect(Number(LINE.exec(formatRfc5424(run('partial'), opts))![1])).toBe(19 * 8 + 4);
+  });
 });
+

@@ -5,7 +5,7 @@ import type { ResolvedOracleDatabase } from '../../config/loadConfig.js';
 import type { ChatType } from '../../core/chatType.js';
 import type { UploadRow } from '../../core/eligibility.js';
 import { ConnectError, DatabaseFullError, DatabaseRefusedError, StatementCancelledError, type CancelReason } from '../../errors.js';
-import type { AuditRow, Backlog, Catalog, ChatTypeCount, CompanionRow, DatabaseUsage, ExpiredCount, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
+import type { AuditRow, PlanRow, Backlog, Catalog, ChatTypeCount, CompanionRow, DatabaseUsage, ExpiredCount, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
 import { KEYSET_START, openKeysetUploadReader } from '../keysetUploadReader.js';
 import { connectOracle, describeOracle, thinConnector, type OracleConnection, type OracleConnector } from './connection.js';
 import { classifyOracleError, isTableOrViewMissing, oraCode, oraNumber } from './errors.js';
@@ -265,6 +265,36 @@ export class OracleCatalog implements Catalog {
       }
     }
     return found;
+  }
+
+  /** By aft_index, then by path above the mark, 1,000 values a query at most (ORA-01795); each row once. */
+  findPlanRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<PlanRow[]> {
+    return this.exclusive(async () => {
+      const byIndex = new Map<string, PlanRow>();
+      const collect = (rows: Row[]): void => {
+        for (const r of rows) {
+          const row: PlanRow = {
+            aftIndex: text(r.IDX),
+            method: text(r.METHOD),
+            chatType: text(r.CHAT_TYPE),
+            filePath: text(r.FILE_PATH),
+            uploadedAt: this.fromWall(r.TS),
+            fileSize: Number(r.FSIZE ?? 0),
+            bytesTransferred: Number(r.MOVED ?? 0),
+            jid: text(r.JID),
+            toJid: text(r.TO_JID),
+          };
+          byIndex.set(row.aftIndex, row);
+        }
+      };
+      for (const chunk of sql.inListChunks([...new Set(aftIndexes)])) {
+        collect(await this.query(sql.selectPlanRowsByIndex(this.table, chunk.length), sql.inListBinds(chunk)));
+      }
+      for (const chunk of sql.inListChunks([...new Set(paths.filter((p) => p !== ''))])) {
+        collect(await this.query(sql.selectPlanRowsNewerByPath(this.table, chunk.length), { ...sql.inListBinds(chunk), newerThan: { val: newerThanIndex, ...INDEX_BIND } }));
+      }
+      return [...byIndex.values()].sort((a, b) => (BigInt(a.aftIndex) < BigInt(b.aftIndex) ? -1 : BigInt(a.aftIndex) > BigInt(b.aftIndex) ? 1 : 0));
+    });
   }
 
   async deleteRows(aftIndexes: string[], paths: string[], newerThanIndex: string, beforeCommit?: (rows: AuditRow[]) => Promise<void>): Promise<number> {

@@ -63,6 +63,21 @@ export const selectRowsByPath = (t: string, n: number): string => {
    WHERE file_path IN (${binds})`;
 };
 
+const PLAN_COLUMNS = `TO_CHAR(aft_index) AS idx, method, chat_type, file_path, TO_CHAR(NVL(file_size, 0)) AS fsize,
+         TO_CHAR(NVL(bytes_transferred, 0)) AS moved, jid, to_jid, ${TS} AS ts`;
+
+/** A plan's rows by aft_index (n binds :p0..). */
+export const selectPlanRowsByIndex = (t: string, n: number): string => `
+  SELECT ${PLAN_COLUMNS}
+    FROM ${t}
+   WHERE aft_index IN (${inListParams(n, (b) => `TO_NUMBER(${b})`)})`;
+
+/** Rows for a plan's paths logged after it read the table (n binds :p0.., and :newerThan). */
+export const selectPlanRowsNewerByPath = (t: string, n: number): string => `
+  SELECT ${PLAN_COLUMNS}
+    FROM ${t}
+   WHERE aft_index > TO_NUMBER(:newerThan) AND file_path IN (${inListParams(n, (b) => b)})`;
+
 /** Run with executeMany, one bind row per aft_index (an array bind: one round trip). */
 export const deleteByIndex = (t: string): string => `DELETE FROM ${t} WHERE aft_index = TO_NUMBER(:idx)`;
 

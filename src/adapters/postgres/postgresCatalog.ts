@@ -5,7 +5,7 @@ import type { ResolvedPostgresDatabase } from '../../config/loadConfig.js';
 import { connectPostgres } from './connect.js';
 import { ConnectError, DatabaseFullError, DatabaseRefusedError, StatementCancelledError, type CancelReason } from '../../errors.js';
 import type { UploadRow } from '../../core/eligibility.js';
-import type { AuditRow, Catalog, ChatTypeCount, CompanionRow, DatabaseUsage, ExpiredCount, ExpiredUpload, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
+import type { AuditRow, Catalog, PlanRow, ChatTypeCount, CompanionRow, DatabaseUsage, ExpiredCount, ExpiredUpload, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
 import * as sql from './sql.js';
 import { RowGroups } from '../rowGroups.js';
 import { parseWallClock } from './wallClockText.js';
@@ -317,6 +317,23 @@ export class PostgresCatalog implements Catalog {
       method: row.method,
       chatType: row.chat_type,
       uploadedAt: this.fromWall(row.ts),
+    }));
+  }
+
+  async findPlanRows(aftIndexes: string[], paths: string[], newerThanIndex: string): Promise<PlanRow[]> {
+    if (aftIndexes.length === 0 && paths.length === 0) return [];
+    type R = { idx: string; method: string; chat_type: string; file_path: string | null; size: string; moved: string; jid: string | null; to_jid: string | null; ts: string };
+    const r = await this.exclusive(() => this.query<R>(sql.selectPlanRows(this.table), [aftIndexes, paths, newerThanIndex]));
+    return r.rows.map((row) => ({
+      aftIndex: row.idx,
+      method: row.method,
+      chatType: row.chat_type,
+      filePath: row.file_path ?? '',
+      uploadedAt: this.fromWall(row.ts),
+      fileSize: Number(row.size),
+      bytesTransferred: Number(row.moved),
+      jid: row.jid ?? '',
+      toJid: row.to_jid ?? '',
     }));
   }
 

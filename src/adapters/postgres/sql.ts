@@ -157,6 +157,19 @@ export const selectRowsByPath = (t: string): string => `
    WHERE file_path = ANY($1::text[])`;
 
 /**
+ * A plan's batch of rows: by primary key, and, for the batch's paths, any row above the plan's
+ * high-water mark (a new download or upload, read from the newest end of the primary key
+ * only). Parameters: $1 aft_index values, $2 paths, $3 the mark.
+ */
+export const selectPlanRows = (t: string): string => `
+  SELECT aft_index::text AS idx, method, chat_type, file_path, coalesce(file_size, 0)::text AS size,
+         coalesce(bytes_transferred, 0)::text AS moved, jid, to_jid, ${tsText('timestampvalue')} AS ts
+    FROM ${t}
+   WHERE aft_index = ANY($1::bigint[])
+      OR (aft_index > $3::bigint AND file_path = ANY($2::text[]))
+   ORDER BY aft_index`;
+
+/**
  * The expired `Post` rows (and their bytes) of `n` chat types, in one scan: a node purges up
  * to three, so one pass over the table instead of one each. With `withTotal`, each also gets
  * the count of its `Post` rows before a later instant (the total the blast-radius limits

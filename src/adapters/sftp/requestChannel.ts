@@ -13,6 +13,15 @@ export class SftpStatusError extends Error {
 }
 
 /**
+ * The SFTP status number of an error from ssh2's SFTP client or from this channel (both put it
+ * in `code`); undefined for any other error, such as the connection's loss.
+ */
+export function sftpStatusOf(err: unknown): number | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/**
  * What one request came back with: FX.OK, the name a REALPATH reply gave, a SftpStatusError
  * for any other status, or the Error (without a status code) that ended the session first.
  */

@@ -1,5 +1,6 @@
 import type { AlarmEvent } from '../alarmEvent.js';
-import { postJson, type AlarmSink } from './sink.js';
+import { isAlarmEvent, type SinkEvent } from '../sinkEvent.js';
+import { postJson, RejectedDeliveryError, type AlarmSink } from './sink.js';
 
 /**
  * Prometheus Alertmanager, API v2 (POST /api/v2/alerts). An active alert carries an endsAt
@@ -10,6 +11,8 @@ import { postJson, type AlarmSink } from './sink.js';
 export class AlertmanagerSink implements AlarmSink {
   readonly type = 'alertmanager';
   readonly wantsRefresh = true;
+  /** Alertmanager takes alerts only; the config does not allow purgeFinished here. */
+  readonly purgeFinished = false;
 
   constructor(
     readonly name: string,
@@ -18,7 +21,8 @@ export class AlertmanagerSink implements AlarmSink {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  deliver(event: AlarmEvent): Promise<void> {
+  deliver(event: SinkEvent): Promise<void> {
+    if (!isAlarmEvent(event)) return Promise.reject(new RejectedDeliveryError('Alertmanager takes alerts only, not purge finished events'));
     return postJson(`${this.cfg.url}/api/v2/alerts`, JSON.stringify([this.toAlert(event)]), this.cfg.headers, this.cfg.timeoutMs);
   }
 

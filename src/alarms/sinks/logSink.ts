@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { describeEvent, type AlarmEvent } from '../alarmEvent.js';
+import { describeSinkEvent, isAlarmEvent, type SinkEvent } from '../sinkEvent.js';
 import type { AlarmSink } from './sink.js';
 
 /** The daemon's own log (journald under systemd): one line per raise, clear or test. */
@@ -10,11 +10,17 @@ export class LogSink implements AlarmSink {
   constructor(
     readonly name: string,
     private readonly log: Logger,
+    readonly purgeFinished = false,
   ) {}
 
-  async deliver(e: AlarmEvent): Promise<void> {
+  async deliver(e: SinkEvent): Promise<void> {
+    if (!isAlarmEvent(e)) {
+      const { node, status, files, bytes, rows, failures, durationSeconds, id } = e;
+      this.log.info({ purgeEvent: 'purge-finished', node, status, files, bytes, rows, failures, durationSeconds, eventId: id }, describeSinkEvent(e));
+      return;
+    }
     const fields = { alarm: e.alarm, alarmEvent: e.event, severity: e.severity, node: e.node, chatType: e.chatType ?? undefined, value: e.value, threshold: e.threshold, solution: e.solution, alarmId: e.alarmId, eventId: e.id };
-    const line = describeEvent(e);
+    const line = describeSinkEvent(e);
     if (e.event !== 'raised') this.log.info(fields, line);
     else if (e.severity === 'warning') this.log.warn(fields, line);
     else this.log.error(fields, line);

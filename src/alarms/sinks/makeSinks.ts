@@ -25,7 +25,7 @@ export function makeSinks(alarms: ResolvedAlarms, log: Logger, env: NodeJS.Proce
       case 'syslog':
         return new SyslogSink(s.name, s);
       case 'log':
-        return new LogSink(s.name, log);
+        return new LogSink(s.name, log, s.purgeFinished);
     }
   });
   if (!sinks.some((s) => s.type === 'log')) sinks.push(new LogSink('log', log));

@@ -1,12 +1,14 @@
-import type { AlarmEvent } from '../alarmEvent.js';
+import type { SinkEvent } from '../sinkEvent.js';
 
-/** Where alarm events go. `deliver` resolves once the receiver has the event, or throws. */
+/** Where alarm events (and, for sinks that ask, purge finished events) go. `deliver` resolves once the receiver has the event, or throws. */
 export interface AlarmSink {
   readonly name: string;
   readonly type: 'alertmanager' | 'webhook' | 'syslog' | 'log';
   /** Alertmanager forgets an alert that is not re-sent: only such sinks get refreshes of active alarms. */
   readonly wantsRefresh: boolean;
-  deliver(event: AlarmEvent): Promise<void>;
+  /** The sink's `purgeFinished: true`: it also gets a "purge finished" event after each purge. */
+  readonly purgeFinished: boolean;
+  deliver(event: SinkEvent): Promise<void>;
 }
 
 /** A receiver that answered but will never accept this event (HTTP 4xx): retrying cannot help. */

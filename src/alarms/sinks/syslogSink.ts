@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
-import type { AlarmEvent } from '../alarmEvent.js';
+import type { SinkEvent } from '../sinkEvent.js';
 import type { AlarmSink } from './sink.js';
 import { formatRfc5424 } from './syslogFormat.js';
 
@@ -12,6 +12,7 @@ interface SyslogConfig {
   facility: string;
   appName: string;
   timeoutMs: number;
+  purgeFinished?: boolean;
 }
 
 /**
@@ -28,7 +29,11 @@ export class SyslogSink implements AlarmSink {
     private readonly cfg: SyslogConfig,
   ) {}
 
-  deliver(event: AlarmEvent): Promise<void> {
+  get purgeFinished(): boolean {
+    return this.cfg.purgeFinished ?? false;
+  }
+
+  deliver(event: SinkEvent): Promise<void> {
     const line = formatRfc5424(event, { facility: this.cfg.facility, appName: this.cfg.appName, hostname: hostname(), pid: process.pid, now: new Date() });
     const data = Buffer.from(line, 'utf8');
     return this.cfg.protocol === 'tcp' ? this.sendTcp(data) : this.sendUdp(data);

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { AlarmEvent } from '../alarmEvent.js';
+import type { SinkEvent } from '../sinkEvent.js';
 import { postJson, type AlarmSink } from './sink.js';
 
 /**
@@ -13,13 +13,17 @@ export class WebhookSink implements AlarmSink {
 
   constructor(
     readonly name: string,
-    private readonly cfg: { url: string; headers: Record<string, string>; timeoutMs: number },
+    private readonly cfg: { url: string; headers: Record<string, string>; timeoutMs: number; purgeFinished?: boolean },
     /** Reads the HMAC key when needed (never kept in a log or error). */
     private readonly hmacKey?: () => Promise<string>,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async deliver(event: AlarmEvent): Promise<void> {
+  get purgeFinished(): boolean {
+    return this.cfg.purgeFinished ?? false;
+  }
+
+  async deliver(event: SinkEvent): Promise<void> {
     const body = JSON.stringify(event);
     const timestamp = String(Math.floor(this.now().getTime() / 1000));
     const headers: Record<string, string> = {

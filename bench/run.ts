@@ -51,6 +51,9 @@ interface ScaleResult {
   find: Row;
   sftp: Row;
   sftpDelayed: Row;
+  /** The purge of the same data in a table never analyzed, and in one analyzed at 1,000 rows (autovacuum off). */
+  purgeNever: Row;
+  purgeStale: Row;
   dryRun: Row & { fileServerLogins: number };
   /** CPU seconds each process used in each purge round. */
   purgeCpu: PurgeCpu[];
@@ -341,8 +344,28 @@ async function runScale(expired: number, rounds: number, pgServer: PgServer, ssh
   checks.push(...verifyPurge('purge via proxy', purgeDelayed, data, nodeDir, expectedRemoved, expectedDigest, unexpiredOnDisk));
   checks.push(await checkTable(pgServer, dbDelayed, data, now));
 
+  // (e) the purge of the same data in tables whose planner statistics are missing or stale,
+  // as after a restore or a bulk load with autovacuum off: the plans must not degrade.
+  const statsRuns: Record<'never' | 'stale', PurgeRun> = {} as never;
+  const statsDbs: string[] = [];
+  for (const statistics of ['never', 'stale'] as const) {
+    const d = `bench_${tag}_${statistics}`;
+    statsDbs.push(d);
+    await pgServer.createDatabase(d);
+    say(`  mft-retention purge, table with statistics ${statistics === 'never' ? 'never analyzed' : 'analyzed at 1,000 rows'}`);
+    const same = await withClient(pgServer.connectionConfig(d), (c) => fillAftLog(c, nodeDir, { rows: tableRows, expired, statistics }, now));
+    if (same.rows !== data.rows || same.expiredRows !== data.expiredRows) throw new Error(`${d}: not the same data (${same.rows} rows, ${same.expiredRows} expired rows)`);
+    rmSync(nodeDir, { recursive: true, force: true });
+    await makePurgeTree();
+    await settle(pgServer);
+    const run = await runPurgeCli(writeConfig(cfgDir, `config-${statistics}`, pgServer, d, sshd, sshd.port, nodeDir), [], join(cfgDir, `purge-${statistics}`));
+    checks.push(...verifyPurge(`purge, statistics ${statistics}`, run, data, nodeDir, expectedRemoved, expectedDigest, unexpiredOnDisk));
+    checks.push(await checkTable(pgServer, d, data, now));
+    statsRuns[statistics] = run;
+  }
+
   rmSync(base, { recursive: true, force: true });
-  for (const d of [...dbRounds, dbDelayed]) await withClient(pgServer.connectionConfig(), (c) => c.query(`DROP DATABASE ${d}`));
+  for (const d of [...dbRounds, dbDelayed, ...statsDbs]) await withClient(pgServer.connectionConfig(), (c) => c.query(`DROP DATABASE ${d}`));
 
   const purgeRow = (side: string, ps: PurgeRun[]): Row => {
     const rounds = ps.map((p) => p.summary.durationMs / 1000);
@@ -374,11 +397,13 @@ async function runScale(expired: number, rounds: number, pgServer: PgServer, ssh
     purge: purgeRow('mft-retention purge', purges),
     sftpDelayed: sftpRow(`sftp -b, +${2 * ONE_WAY_DELAY_MS} ms RTT`, delayedSample.length, [sftpDelayed]),
     purgeDelayed: purgeRow(`mft-retention purge, +${2 * ONE_WAY_DELAY_MS} ms RTT`, [purgeDelayed]),
+    purgeNever: purgeRow('mft-retention purge, table never analyzed', [statsRuns.never]),
+    purgeStale: purgeRow('mft-retention purge, statistics of 1,000 rows', [statsRuns.stale]),
     dryRun: { side: 'mft-retention purge --dry-run', files: data.expired, rows: data.expiredRows, seconds: dry.seconds, rssMiB: dry.peakRssMiB, fileServerLogins },
     purgeCpu,
     checks,
   };
-  result.rows = [result.find, result.sftp, result.purge, result.sftpDelayed, result.purgeDelayed, result.dryRun];
+  result.rows = [result.find, result.sftp, result.purge, result.sftpDelayed, result.purgeDelayed, result.purgeNever, result.purgeStale, result.dryRun];
   return result;
 }
 
@@ -460,6 +485,10 @@ function report(results: Map<number, ScaleResult>, headline: number, rttMs: numb
     [`purge >= 10x sftp -b: ${(pr / sr).toFixed(1)}x (whole process ${(prWhole / sr).toFixed(1)}x)`, pr / sr >= 10],
     [`purge >= 50x sftp -b with +${2 * ONE_WAY_DELAY_MS} ms RTT: ${(prd / srd).toFixed(1)}x (whole process ${(prdWhole / srd).toFixed(1)}x)`, prd / srd >= 50],
     [`peak RSS < 200 MiB at every size: ${maxRss.toFixed(0)} MiB`, maxRss < 200],
+    [
+      `purge with stale statistics <= 1.5x the analyzed one: ${(h.purgeStale.seconds / h.purge.seconds).toFixed(2)}x (never analyzed ${(h.purgeNever.seconds / h.purge.seconds).toFixed(2)}x)`,
+      h.purgeStale.seconds <= 1.5 * h.purge.seconds && h.purgeNever.seconds <= 1.5 * h.purge.seconds,
+    ],
     [`dry-run over the table in seconds without the file server: ${h.dryRun.seconds.toFixed(2)} s, ${h.dryRun.fileServerLogins} logins`, h.dryRun.seconds < 10 && h.dryRun.fileServerLogins === 0],
   ];
   out.push('', 'Targets:', ...targets.map(([t, ok]) => `  ${ok ? 'PASS' : 'FAIL'}  ${t}`));

@@ -54,6 +54,14 @@ export interface ExpiredUploadReader {
    * run (a late download), so deleteRows looks for those among the newest rows only.
    */
   readonly highWaterIndex: string;
+  /**
+   * Rows above this mark may have been logged, or committed, after the reader's snapshot: a
+   * download whose transaction took its aft_index before the snapshot and committed after it
+   * has an aft_index below highWaterIndex and is in no batch. deleteRows looks for the rows of
+   * the removed files' paths above this mark (the last minutes of the table). At most
+   * highWaterIndex; highWaterIndex when absent.
+   */
+  readonly lateRowsAbove?: string;
   /** The next at most `limit` uploads; an empty array when there are no more. */
   next(limit: number): Promise<ExpiredUpload[]>;
   close(): Promise<void>;
@@ -137,6 +145,11 @@ export interface Catalog {
    * missing and the statement that fixes it.
    */
   checkWritable?(): Promise<void>;
+  /**
+   * `Get` rows logged before `before` whose path has no other row (no `Post`): downloads of a
+   * file already purged. At most `limit`, ascending aft_index.
+   */
+  findOrphanDownloads?(before: Date, limit: number): Promise<CompanionRow[]>;
   /**
    * The rows with these aft_index values, and every row for one of `paths` with an aft_index
    * above `newerThanIndex` (logged after a plan read the table): what a plan's batch is checked

@@ -63,6 +63,7 @@ export function summaryRecord(results: NodeResult[], dryRun: boolean, asOf: Date
       ...(r.error ? { error: r.error.message } : {}),
       clockSkewMs: r.clockSkewMs,
       ...(r.refused ? { refused: r.refused } : {}),
+      ...(r.orphanDownloads ? { orphanDownloads: r.orphanDownloads } : {}),
       ...(r.ended ? { ended: r.ended } : {}),
       chatTypes: r.chatTypes,
     })),
@@ -99,6 +100,7 @@ export function renderReport(results: NodeResult[], dryRun: boolean, asOf: Date,
     if (failedTransfers) out.push(`  ${thousands(failedTransfers)} of these files are failed uploads (bytes_transferred differs from file_size).`);
     const rowsPending = r.chatTypes.reduce((n, s) => n + s.rowsPending, 0);
     if (rowsPending) out.push(`  ${thousands(rowsPending)} of these files were removed but their AFT_LOG rows could not be deleted: the next run deletes them.`);
+    if (r.orphanDownloads?.rows) out.push(`  ${thousands(r.orphanDownloads.rows)} download rows of ${thousands(r.orphanDownloads.files)} files purged earlier were deleted (logged after their file's rows).`);
     out.push(...renderRefusals(r, dryRun, configFile));
   }
   if (dryRun) out.push(...renderHistogram(results));

@@ -12,6 +12,7 @@ import { countFailed, countGone, countKept, emptyStats, type ChatTypeStats } fro
 import type { AuditExport } from './auditExport.js';
 import { checkBlastRadius, type LimitOptions, type Refusal } from './blastRadius.js';
 import { deleteFailure, type RowsPendingLedger } from './rowsPending.js';
+import { removeOrphanDownloads, type OrphanDownloads } from './orphanDownloads.js';
 import type { ChatTypeStep } from '../core/catchUp.js';
 import { logRunPlan, pacedFileStore, runPacing, StepBudget, stopSignal, type Deadline, type RunEnd, type RunPacing } from './pacing.js';
 
@@ -50,6 +51,8 @@ export interface NodeResult {
   refused?: Refusal[];
   error?: Error;
   clockSkewMs?: number;
+  /** Downloads of files already purged, found and deleted after the run's batches. */
+  orphanDownloads?: OrphanDownloads;
   startedAt: Date;
   finishedAt?: Date;
   /** What ended the run before its backlog was cleared: a per-run cap, or the time to stop by. */
@@ -153,6 +156,11 @@ export async function purgeNode(node: PurgeTarget, ports: NodePorts, opts: Purge
         log.info({ stopBy: opts.deadline!.at.toISOString(), reason: opts.deadline!.reason }, 'time to stop reached: the purge stopped between batches; the next run carries on');
         break;
       }
+    }
+    // Downloads logged after their file's rows were deleted (by this run or an earlier one):
+    // looked for after a run that removed files, when more of them may have come.
+    if (!opts.dryRun && result.status === 'ok' && !result.ended && ports.files && result.chatTypes.some((s) => s.files > 0)) {
+      result.orphanDownloads = await removeOrphanDownloads(ports.catalog, ports.files, node.fileServer.directory, times.now, times.currentHourStart, log);
     }
     stop.dispose();
     if (!opts.dryRun) gate.record();
@@ -300,7 +308,7 @@ async function purgeBatches(run: ChatTypeRun, folders: EmptiedFolders, backlog: 
         await previous;
         countDryRun(run, batch.files);
       } else {
-        const gone = await executeBatch(run, batch.files, previous, reader.highWaterIndex);
+        const gone = await executeBatch(run, batch.files, previous, reader.lateRowsAbove ?? reader.highWaterIndex);
         for (const f of gone) folders.emptied.set(f.hourDir!, f.hourStart!);
         if (opts.removeEmptyFolders && ports.files) removeFinishedFolders(gone, ctx, ports.files, folders);
       }

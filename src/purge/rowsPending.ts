@@ -1,6 +1,6 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { coerceError, ConnectError, DatabaseRefusedError, DatabaseFullError } from '../errors.js';
+import { coerceError } from '../errors.js';
 
 /**
  * Files a run removed whose AFT_LOG rows it could not delete (the DELETE failed: a privilege
@@ -79,15 +79,12 @@ export async function openRowsPending(directory: string, node: string, now: () =
 
 /**
  * The error a failed DELETE of removed files stops the run with: what the database said, and
- * that those files are gone with their rows pending. Keeps the kind of error (a lost
- * connection, a database refusing writes) for the exit code.
+ * that those files are gone with their rows pending. The error itself, its message prefixed:
+ * its kind (a lost connection, a full database, a database refusing writes) decides the exit
+ * code and the alarms.
  */
-export function deleteFailure(err: unknown, node: string, files: number): Error {
+export function deleteFailure(err: unknown, _node: string, files: number): Error {
   const e = coerceError(err);
-  const message = `${files} files were removed but their AFT_LOG rows could not be deleted (the next run deletes them; no new batch was started): ${e.message}`;
-  if (e instanceof ConnectError) return new ConnectError(e.endpoint, node, message, { cause: e });
-  if (e instanceof DatabaseRefusedError) return new DatabaseRefusedError(node, message, { cause: e });
-  // Still the database-full condition: the alarm (XcpMFTDBFullError) is raised from its class.
-  if (e instanceof DatabaseFullError) return new DatabaseFullError(node, message, { cause: e });
-  return new Error(message, { cause: e });
+  e.message = `${files} files were removed but their AFT_LOG rows could not be deleted (the next run deletes them; no new batch was started): ${e.message}`;
+  return e;
 }

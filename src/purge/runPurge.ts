@@ -58,8 +58,14 @@ async function runNode(config: ResolvedConfig, node: ResolvedNode, log: Logger, 
     if (!opts.dryRun && node.auditExport) audit = await AuditExport.open(node.auditExport.directory, node.name);
     catalog = await openCatalog(node, opts.env);
     const cat = catalog;
-    // A stop cancels the long reads in progress; giving up, every statement.
-    unregister = opts.stop?.onCancel((scope) => cat.cancel?.(scope, 'stopped') ?? Promise.resolve());
+    // A stop cancels the long reads in progress (the daemon's drain too); giving up, every statement.
+    const offStop = opts.stop?.onCancel((scope) => cat.cancel?.(scope, 'stopped') ?? Promise.resolve());
+    const onAbort = (): void => void cat.cancel?.('reads', 'stopped');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    unregister = () => {
+      offStop?.();
+      opts.signal?.removeEventListener('abort', onAbort);
+    };
     if (!opts.dryRun) {
       pendingRows = await openRowsPending(config.daemon.stateDirectory, node.name).catch((err) => {
         log.warn({ node: node.name, err: coerceError(err) }, 'files an earlier run removed without deleting their rows are reported as already missing');

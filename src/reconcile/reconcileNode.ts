@@ -6,6 +6,7 @@ import { parseFilePath } from '../core/filePath.js';
 import { findHold } from '../core/holds.js';
 import { hourFolderStart, isDateFolder, isHourExpired } from '../core/hourFolders.js';
 import { coerceError } from '../errors.js';
+import { ORPHAN_DOWNLOADS_A_RUN } from '../purge/orphanDownloads.js';
 import type { Catalog, CompanionRow, FileStore } from '../ports.js';
 
 /** A file in an expired hour folder that no `Post` row describes: still downloadable, never purged. */
@@ -50,6 +51,8 @@ export interface ReconcileResult {
   status: 'ok' | 'failed';
   error?: Error;
   asOf?: Date;
+  /** `Get` rows of the node's table whose path has no other row (at most ORPHAN_DOWNLOADS_A_RUN counted). */
+  orphanDownloads?: number;
   chatTypes: ReconcileChatType[];
 }
 
@@ -82,6 +85,9 @@ export async function reconcileNode(node: ResolvedNode, ports: { catalog: Catalo
       await findMissing(node, chatType, cutoff, times.currentHourStart, listed, ports.catalog, r);
       if (opts.removeOrphans) await removeOrphans(r, ports.files, log);
     }
+    // Downloads of files already purged (see removeOrphanDownloads): reported, never deleted here.
+    const downloads = await ports.catalog.findOrphanDownloads?.(times.currentHourStart, ORPHAN_DOWNLOADS_A_RUN);
+    if (downloads) result.orphanDownloads = downloads.length;
   } catch (err) {
     result.status = 'failed';
     result.error = coerceError(err);

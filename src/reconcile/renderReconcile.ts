@@ -21,6 +21,7 @@ export function reconcileRecords(results: ReconcileResult[], removeOrphans: bool
       status: r.status,
       ...(r.error ? { error: r.error.message } : {}),
       asOf: r.asOf?.toISOString() ?? null,
+      ...(r.orphanDownloads !== undefined ? { orphanDownloads: r.orphanDownloads } : {}),
       chatTypes: r.chatTypes.map((c) => ({ chatType: c.chatType, retention: c.retention, hourFolders: c.hourFolders, files: c.files, orphans: c.orphans.length, orphansRemoved: c.orphans.filter((o) => o.action === 'removed' || o.action === 'missing').length, missingFiles: c.missing.length, skipped: c.skipped.length })),
     })),
   });
@@ -32,6 +33,9 @@ export function renderReconcile(results: ReconcileResult[], removeOrphans: boole
   const out: string[] = [removeOrphans ? 'RECONCILE with --remove-orphans: orphans in expired hours are removed (held ones kept).' : 'RECONCILE (read-only): nothing was changed.'];
   for (const r of results) {
     out.push('', `Node ${r.node}: ${r.status}${r.error ? ` - ${r.error.message}` : ''}${r.asOf ? ` (as of ${r.asOf.toISOString()})` : ''}`);
+    if (r.orphanDownloads) {
+      out.push(`  ${thousands(r.orphanDownloads)} Get rows name a path no upload row describes (downloads logged after their file was purged): the next purge that removes files deletes those whose file is gone.`);
+    }
     if (r.chatTypes.length === 0) continue;
     out.push(
       table(

@@ -28,6 +28,8 @@ declare module 'oracledb' {
     rollback(): Promise<void>;
     ping(): Promise<void>;
     close(): Promise<void>;
+    /** Interrupts the call in progress on this connection: it fails with ORA-01013. Not queued behind it. */
+    break(): Promise<void>;
   }
 
   interface ConnectionAttributes {

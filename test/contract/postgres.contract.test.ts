@@ -189,3 +189,56 @@ describe('PostgreSQL reader on a file_path column whose collation is not byte or
     }
   });
 });
+
+describe('PostgreSQL: a download that commits after the reader opened, below its high-water mark', () => {
+  it('is in no batch, and the batch DELETE of its removed file takes it all the same', async () => {
+    const now = Date.now();
+    const path = '/opt/mftFileStore/node_1/files/im/20250301/10/late.txt';
+    const other = '/opt/mftFileStore/node_1/files/im/20250301/10/other.txt';
+    const t = await makeFactory('cursor').create([
+      { aftIndex: 1, method: 'Post', chatType: 'im', filePath: path, timestamp: new Date(now - 48 * 3_600_000) },
+      { aftIndex: 2, method: 'Get', chatType: 'im', filePath: path, timestamp: new Date(now - 47 * 3_600_000) },
+      { aftIndex: 3, method: 'Post', chatType: 'im', filePath: other, timestamp: new Date(now - 48 * 3_600_000) },
+    ]);
+    const table = (await admin.query<{ t: string }>(`SELECT max(relname)::text AS t FROM pg_class WHERE relname LIKE 'aft_c%' AND relkind = 'r'`)).rows[0]!.t;
+    // MFT's download transaction takes aft_index 10 now and commits only after the reader has
+    // opened; a later row (11), committed at once, sets the high-water mark above it.
+    const mft = new pg.Client(server.connectionConfig(DATABASE));
+    await mft.connect();
+    try {
+      await mft.query('BEGIN');
+      await mft.query(
+        `INSERT INTO ${table} (aft_index, jid, to_jid, method, filename, real_filename, file_type, chat_type, file_server, file_path, file_size, bytes_transferred, timestampvalue)
+         VALUES (10, 'b@x', 'a@x', 'Get', 'f', 'f', 'txt', 'im', 's', $1, 1, 1, (now() AT TIME ZONE 'UTC'))`,
+        [path],
+      );
+      await admin.query(
+        `INSERT INTO ${table} (aft_index, jid, to_jid, method, filename, real_filename, file_type, chat_type, file_server, file_path, file_size, bytes_transferred, timestampvalue)
+         VALUES (11, 'c@x', 'a@x', 'Post', 'g', 'g', 'txt', 'im', 's', '/opt/mftFileStore/node_1/files/im/20250301/11/new.txt', 1, 1, (now() AT TIME ZONE 'UTC'))`,
+      );
+      const reader = await t.catalog.openExpiredUploads('im', new Date(now - 24 * 3_600_000));
+      await mft.query('COMMIT');
+      try {
+        expect(reader.highWaterIndex).toBe('11');
+        // Rows of the last minutes may still have been committing: the mark for late rows is
+        // below them, at the newest row logged before that.
+        expect(reader.lateRowsAbove).toBe('3');
+        const files = await reader.next(10);
+        expect(files.map((f) => [f.upload.aftIndex, f.companions.map((c) => c.aftIndex)])).toEqual([
+          ['1', ['2']],
+          ['3', []],
+        ]);
+        // The purge removed late.txt and deletes its rows: the late download (10) goes with
+        // them; the new upload (11) and other.txt stay.
+        expect(await t.catalog.deleteRows(['1', '2'], [path], reader.lateRowsAbove!)).toBe(3);
+        expect(await t.remainingIndexes()).toEqual(['3', '11']);
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await mft.query('ROLLBACK').catch(() => undefined);
+      await mft.end();
+      await t.dispose();
+    }
+  });
+});

@@ -245,8 +245,9 @@ scenario(
       const before = await snapshot(w);
       const nowMin = new Date();
       const r = await w.purge('--json', '--alarms');
-      // Reported, not hidden: a non-zero exit and the reason in the report.
-      expect(r.code, show(r)).toBe(6); // files removed whose rows could not be deleted: not a success for systemd
+      // Reported, not hidden: files removed with their rows pending are not a success for the
+      // timer (exit 6), and the reason is in the report.
+      expect(r.code, show(r)).toBe(6);
       const s = summaryRecord(r.stdout);
       expect(s.nodes[0].status).toBe('failed');
       expect(s.nodes[0].error).toMatch(/database is full \(SQLSTATE 53100\)/);

@@ -145,10 +145,9 @@ scenario(
         rowPaths = new Set((await w.rows()).map((r) => r.file_path));
         expect(gone.filter((p) => rowPaths.has(p))).toEqual([]);
         expect(s.files).toBe(gone.length);
-        if (res.code === 5) {
-          expect(s.nodes[0].status).toBe('stopped');
-          expect(gone.length).toBeLessThan(paths.length);
-        }
+        // The stop may come after the last batch was already in flight: then all went, and the
+        // run still says it was stopped.
+        if (res.code === 5) expect(s.nodes[0].status).toBe('stopped');
         landed.push(`${signal} between batches (${res.code === 5 ? `stopped after ${gone.length} of ${paths.length} files` : 'had finished'})`);
       }
 

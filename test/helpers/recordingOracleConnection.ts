@@ -7,7 +7,7 @@ import type { OracleConnection } from '../../src/adapters/oracle/connection.js';
 export type RecordedCall =
   | { op: 'execute'; sql: string; binds: Record<string, unknown>; options: Record<string, unknown> }
   | { op: 'executeMany'; sql: string; binds: Array<Record<string, unknown>>; options: Record<string, unknown> }
-  | { op: 'commit' | 'rollback' | 'ping' | 'close' };
+  | { op: 'commit' | 'rollback' | 'ping' | 'close' | 'break' };
 
 /** Answers one execute/executeMany call: a result, or throw to simulate a server error. */
 export type Responder = (call: Extract<RecordedCall, { op: 'execute' | 'executeMany' }>) => { rows?: unknown[]; rowsAffected?: number; outBinds?: Record<string, unknown> } | undefined;
@@ -61,5 +61,9 @@ export class RecordingOracleConnection implements OracleConnection {
 
   async close(): Promise<void> {
     this.calls.push({ op: 'close' });
+  }
+
+  async break(): Promise<void> {
+    this.calls.push({ op: 'break' });
   }
 }

@@ -8,7 +8,7 @@ import { OracleCatalog, quotaUsage, wallClockBind } from '../../src/adapters/ora
 import { MAX_IN_LIST } from '../../src/adapters/oracle/sql.js';
 import { KEYSET_START } from '../../src/adapters/keysetUploadReader.js';
 import type { ResolvedOracleDatabase } from '../../src/config/loadConfig.js';
-import { ConnectError, DatabaseFullError } from '../../src/errors.js';
+import { ConnectError, DatabaseFullError, DatabaseRefusedError, StatementCancelledError } from '../../src/errors.js';
 import { njsError, oraError, RecordingOracleConnection, type Responder } from '../helpers/recordingOracleConnection.js';
 
 const DB: ResolvedOracleDatabase = {
@@ -405,6 +405,63 @@ describe('OracleCatalog.databaseNow (stand-in)', () => {
   });
 });
 
+describe('OracleCatalog.checkWritable (stand-in)', () => {
+  const answering =
+    (fail: { select?: number; delete?: number; role?: string } = {}): Responder =>
+    (call) => {
+      if (/DATABASE_ROLE/.test(call.sql)) return { rows: [{ DB_ROLE: fail.role ?? 'PRIMARY', LOGIN: 'MFT_RETENTION' }] };
+      if (/^SELECT 1 AS ONE FROM MFTADMIN\.AFT_LOG WHERE 1 = 0$/.test(call.sql) && fail.select) throw oraError(fail.select);
+      if (/^DELETE FROM MFTADMIN\.AFT_LOG WHERE 1 = 0$/.test(call.sql) && fail.delete) throw oraError(fail.delete);
+      return undefined;
+    };
+
+  it('tries a SELECT and a DELETE that match no row, never committing, and passes on a primary that allows both', async () => {
+    const { conn, catalog } = catalogWith(answering());
+    await catalog.checkWritable();
+    const sqls = conn.calls.flatMap((c) => (c.op === 'execute' ? [c.sql] : [c.op]));
+    expect(sqls).toEqual([expect.stringMatching(/DATABASE_ROLE/), 'SELECT 1 AS ONE FROM MFTADMIN.AFT_LOG WHERE 1 = 0', 'rollback', 'DELETE FROM MFTADMIN.AFT_LOG WHERE 1 = 0', 'rollback']);
+    expect(conn.ops).not.toContain('commit');
+  });
+
+  it.each([
+    ['DELETE not granted (ORA-01031)', { delete: 1031 }, /lacks the DELETE privilege on MFTADMIN\.AFT_LOG \(ORA-01031\).*GRANT SELECT, DELETE ON MFTADMIN\.AFT_LOG TO MFT_RETENTION;/],
+    ['SELECT not granted (ORA-00942)', { select: 942 }, /lacks the SELECT privilege on MFTADMIN\.AFT_LOG \(ORA-00942\)/],
+    ['a database open read-only (ORA-16000)', { delete: 16000 }, /open read-only \(ORA-16000\)/],
+    ['a standby', { role: 'PHYSICAL STANDBY' }, /is a PHYSICAL STANDBY/],
+  ])('refuses %s, naming the fix', async (_name, fail, message) => {
+    const { catalog } = catalogWith(answering(fail));
+    const err = await catalog.checkWritable().then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeInstanceOf(DatabaseRefusedError);
+    expect(err!.message).toMatch(/so no file was removed/);
+    expect(err!.message).toMatch(message);
+  });
+
+  it('a stop breaks a long read in progress (connection.break), which fails as stopped, and no new long read starts', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const conn = new RecordingOracleConnection();
+    const catalog = new OracleCatalog(conn, DB, 'node_1');
+    conn.execute = (async (sql: string) => {
+      conn.calls.push({ op: 'execute', sql, binds: {}, options: {} });
+      await held;
+      throw oraError(1013, 'user requested cancel of current operation');
+    }) as never;
+    const reading = catalog.findExpiredUploads(query).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    await new Promise((r) => setTimeout(r, 10));
+    await catalog.cancel('reads', 'stopped');
+    expect(conn.ops).toContain('break');
+    release();
+    const err = await reading;
+    expect(err).toBeInstanceOf(StatementCancelledError);
+    expect((err as StatementCancelledError).reason).toBe('stopped');
+    // After the stop no new long read starts.
+    await expect(catalog.findExpiredUploads(query)).rejects.toBeInstanceOf(StatementCancelledError);
 describe('OracleCatalog.findPlanRows (stand-in)', () => {
   const path = (i: number) => `/opt/mftFileStore/node_1/files/im/20250301/10/it's ${i}.txt`;
   const answer = (idx: string, p: string, method = 'Get') => ({ IDX: idx, METHOD: method, CHAT_TYPE: 'im', FILE_PATH: p, FSIZE: '10', MOVED: '10', JID: null, TO_JID: 'b@example.com', TS: '2025-03-01T10:20:30.400' });

@@ -10,7 +10,7 @@ import { classifyOracleError } from './errors.js';
  * instead of the driver's class, so their SQL, binds and transactions can be checked against
  * a recording stand-in where no Oracle server can run.
  */
-export type OracleConnection = Pick<Connection, 'callTimeout' | 'execute' | 'executeMany' | 'commit' | 'rollback' | 'ping' | 'close'>;
+export type OracleConnection = Pick<Connection, 'callTimeout' | 'execute' | 'executeMany' | 'commit' | 'rollback' | 'ping' | 'close' | 'break'>;
 
 /** What opens a connection; tests pass one that returns a stand-in. */
 export type OracleConnector = (attrs: ConnectionAttributes) => Promise<OracleConnection>;

@@ -4,14 +4,17 @@ import { DateTime } from 'luxon';
 import type { ResolvedOracleDatabase } from '../../config/loadConfig.js';
 import type { ChatType } from '../../core/chatType.js';
 import type { UploadRow } from '../../core/eligibility.js';
-import { ConnectError, DatabaseFullError } from '../../errors.js';
+import { ConnectError, DatabaseFullError, DatabaseRefusedError, StatementCancelledError, type CancelReason } from '../../errors.js';
 import type { AuditRow, PlanRow, Backlog, Catalog, ChatTypeCount, CompanionRow, DatabaseUsage, ExpiredCount, ExpiredUploadQuery, ExpiredUploadReader } from '../../ports.js';
 import { KEYSET_START, openKeysetUploadReader } from '../keysetUploadReader.js';
 import { connectOracle, describeOracle, thinConnector, type OracleConnection, type OracleConnector } from './connection.js';
-import { classifyOracleError, isTableOrViewMissing, oraCode } from './errors.js';
+import { classifyOracleError, isTableOrViewMissing, oraCode, oraNumber } from './errors.js';
 import * as sql from './sql.js';
 
 type Row = Record<string, string | number | null>;
+
+/** The statements a stop cancels: the counts and the reads of expired uploads and of rows by path. */
+const LONG_READ = /^\s*SELECT\b[\s\S]*\bFROM\b(?![\s\S]*\bFOR UPDATE\b)/i;
 
 /** Oracle returns unquoted aliases in upper case. */
 const QUERY = { outFormat: oracledb.OUT_FORMAT_OBJECT, autoCommit: false } as const;
@@ -84,15 +87,99 @@ export class OracleCatalog implements Catalog {
   }
 
   private async query(text: string, binds: Record<string, unknown> = {}): Promise<Row[]> {
+    const long = LONG_READ.test(text);
+    if (this.refused && (this.refused.scope === 'all' || long)) throw this.cancelledError(this.refused.reason, undefined);
+    if (long) this.longReads++;
     try {
       return (await this.conn.execute<Row>(text, binds, QUERY)).rows ?? [];
     } catch (err) {
       throw this.translate(err);
+    } finally {
+      if (long) this.longReads--;
     }
+  }
+
+  /** Long reads in progress (counting, a page of expired uploads, rows by path), which a stop cancels. */
+  private longReads = 0;
+  /** After a stop, no new long read starts; after giving up, no statement at all. */
+  private refused: { scope: 'long' | 'all'; reason: CancelReason } | undefined;
+  /** Why the session's call was broken: ORA-01013 is then the purge's own cancel. */
+  private broken: CancelReason | undefined;
+
+  /**
+   * Oracle's break (connection.break()): the call in progress ends with ORA-01013. A stop
+   * breaks a long read only; giving up breaks whatever runs, the DELETE included (rolled back).
+   */
+  async cancel(scope: 'reads' | 'all', reason: CancelReason): Promise<void> {
+    if (this.refused?.scope !== 'all') this.refused = { scope: scope === 'reads' ? 'long' : 'all', reason };
+    if (scope === 'reads' && this.longReads === 0) return;
+    this.broken ??= reason;
+    await this.conn.break().catch(() => undefined);
+  }
+
+  private cancelledError(reason: CancelReason, cause: unknown): StatementCancelledError {
+    const where = `Oracle ${describeOracle(this.db)}`;
+    return new StatementCancelledError(
+      this.node,
+      reason,
+      reason === 'stopped'
+        ? `a statement was cancelled on ${where}: the purge was stopped`
+        : reason === 'file-server-lost'
+          ? `a statement was cancelled on ${where}: the file server was lost, so nothing more can be removed in this run`
+          : `a statement ran longer than database.statementTimeout (${this.db.statementTimeout}) on ${where}; raise statementTimeout in the database section of node ${this.node} in the config`,
+      { cause },
+    );
+  }
+
+  /**
+   * Before the first removal: that the login may read and delete AFT_LOG rows on a primary
+   * that accepts writes, found by trying (see sql.tryDelete), then rolled back.
+   */
+  async checkWritable(): Promise<void> {
+    await this.exclusive(async () => {
+      const [row] = await this.query(sql.selectDatabaseRole);
+      const role = text(row?.DB_ROLE);
+      const login = text(row?.LOGIN) || this.db.user;
+      const where = `Oracle ${describeOracle(this.db)}`;
+      const grant = `run as the owner of the table: GRANT SELECT, DELETE ON ${this.table} TO ${login};`;
+      if (role && role !== 'PRIMARY') {
+        throw new DatabaseRefusedError(this.node, `the purge cannot delete AFT_LOG rows on ${where}, so no file was removed: the database is a ${role} (SYS_CONTEXT('USERENV', 'DATABASE_ROLE')): point the node's database at the primary`);
+      }
+      for (const [statement, privilege] of [
+        [sql.trySelect(this.table), 'SELECT'],
+        [sql.tryDelete(this.table), 'DELETE'],
+      ] as const) {
+        try {
+          await this.conn.execute(statement, {}, { autoCommit: false });
+        } catch (err) {
+          const ora = oraNumber((err ?? {}) as never);
+          const why =
+            ora === 1031 || ora === 942
+              ? `${login} lacks the ${privilege} privilege on ${this.table} (${oraCode(ora)}): ${grant}`
+              : ora === 16000
+                ? `the database is open read-only (${oraCode(ora)}): point the node's database at the primary`
+                : undefined;
+          if (why) throw new DatabaseRefusedError(this.node, `the purge cannot delete AFT_LOG rows on ${where}, so no file was removed: ${why}`, { cause: err });
+          throw this.translate(err);
+        } finally {
+          await this.conn.rollback().catch(() => undefined);
+        }
+      }
+    });
   }
 
   /** ORA- codes of a full tablespace or quota become DatabaseFullError; a lost session ConnectError. */
   translate(err: unknown): Error {
+    if (err instanceof StatementCancelledError) return err;
+    // ORA-01013: the call was broken (the purge's own cancel) or timed out (callTimeout: DPI-1067/NJS-123 otherwise).
+    if (oraNumber((err ?? {}) as never) === 1013) return this.cancelledError(this.broken ?? 'timeout', err);
+    const ora = oraNumber((err ?? {}) as never);
+    if (ora === 1031) {
+      return new DatabaseRefusedError(this.node, `Oracle ${describeOracle(this.db)} refused: ${(err as Error).message}; run as the owner of the table: GRANT SELECT, DELETE ON ${this.table} TO ${this.db.user};`, { cause: err });
+    }
+    if (ora === 16000) {
+      return new DatabaseRefusedError(this.node, `Oracle ${describeOracle(this.db)} refused: ${(err as Error).message} (a standby or a database open read-only): point the node's database at the primary`, { cause: err });
+    }
     const c = classifyOracleError(err);
     const message = (err as Error)?.message ?? String(err);
     if (c.kind === 'full') {

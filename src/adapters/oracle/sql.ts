@@ -28,10 +28,16 @@ const TS = `TO_CHAR(timestampvalue, 'YYYY-MM-DD"T"HH24:MI:SS.FF3')`;
 
 // Column aliases are distinct from column names (idx, fsize, ts), as on PostgreSQL: ORDER BY
 // must sort the NUMBER, never its text.
+//
+// INDEX_ASC: each page walks the primary key from the keyset position and stops after
+// :maxRows rows, whatever the optimizer statistics say. With statistics from when the table
+// was small, the optimizer could otherwise read the whole table and sort it for every page.
+// Without an index name the hint lets it take the only index that serves the range and the
+// order (Cisco's schema has just the primary key); a hint it cannot use is ignored, never an error.
 export const selectExpiredUploads = (t: string): string => `
-  SELECT TO_CHAR(aft_index) AS idx, file_path, TO_CHAR(file_size) AS fsize,
+  SELECT /*+ INDEX_ASC(u) */ TO_CHAR(aft_index) AS idx, file_path, TO_CHAR(file_size) AS fsize,
          TO_CHAR(bytes_transferred) AS moved, chat_type, jid, to_jid, ${TS} AS ts
-    FROM ${t}
+    FROM ${t} u
    WHERE method = 'Post' AND chat_type = :chatType
      AND timestampvalue < SYS_EXTRACT_UTC(:before)
      AND aft_index > TO_NUMBER(:afterIndex)
@@ -172,3 +178,12 @@ export function inListChunks<T>(items: readonly T[]): T[][] {
 
 /** Named binds `{ p0: ..., p1: ... }` for selectRowsByPath. */
 export const inListBinds = (items: readonly string[]): Record<string, string> => Object.fromEntries(items.map((v, i) => [`p${i}`, v]));
+
+/**
+ * Whether this session may read and delete AFT_LOG rows, by trying: a SELECT and a DELETE that
+ * match no row (privileges are checked when the statement is parsed; a read-only database
+ * refuses the DELETE all the same), rolled back. The database role says a standby apart.
+ */
+export const selectDatabaseRole = `SELECT SYS_CONTEXT('USERENV', 'DATABASE_ROLE') AS DB_ROLE, USER AS LOGIN FROM dual`;
+export const trySelect = (t: string): string => `SELECT 1 AS ONE FROM ${t} WHERE 1 = 0`;
+export const tryDelete = (t: string): string => `DELETE FROM ${t} WHERE 1 = 0`;

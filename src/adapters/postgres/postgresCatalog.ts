@@ -45,27 +45,7 @@ const TEXT_TYPES = { getTypeParser: (() => (v: string) => v) as never };
 const MIN_FETCH = 1000;
 /** Rows fetched for each file a batch still needs. */
 const ROWS_A_FILE = 2;
-/**
- * Expired Posts (estimated) from which a backlog is read in two parts computed at once, on two
- * connections: below it, the one part takes a fraction of a second and a second connection
- * would save less than it costs.
- */
-const SPLIT_MIN_POSTS = 20_000;
-
-/** Points where a test can act at the moment that matters. */
-export interface CatalogHooks {
-  /** After the first part's snapshot is taken and before the second connection imports it. */
-  beforeSecondPart?: () => Promise<void>;
-}
-
-/** The first connection could not export its snapshot; nothing was declared. */
-class SnapshotNotExported extends Error {
-  constructor(cause: unknown) {
-    super(`cannot export the reading snapshot: ${(cause as Error)?.message}`, { cause });
-  }
-}
-
-/** AFT_LOG on PostgreSQL, through one dedicated connection per node (and a second to compute a large backlog). */
+/** AFT_LOG on PostgreSQL, through one dedicated connection per node. */
 export class PostgresCatalog implements Catalog {
   private readonly table: string;
   /**
@@ -73,10 +53,6 @@ export class PostgresCatalog implements Catalog {
    * connection: a transaction's statements must not interleave with another call's.
    */
   private readonly exclusive: OneAtATime = oneAtATime();
-  /** The connection that computes and serves the second part of a large backlog (see splitPoint). */
-  private second: pg.Client | undefined;
-  /** The second part could not be had once: later chat types are read in one part. */
-  private splitUnavailable = false;
   /** The purge's statements in progress, to cancel them on the server (see StatementWatch). */
   private readonly watch: StatementWatch;
   /** The reader is being computed: its statements are long reads, which a stop cancels. */
@@ -86,14 +62,12 @@ export class PostgresCatalog implements Catalog {
     private readonly client: pg.Client,
     private readonly db: ResolvedPostgresDatabase,
     private readonly node: string,
-    private readonly env: NodeJS.ProcessEnv,
-    private readonly hooks: CatalogHooks,
   ) {
     this.table = sql.tableName(db.schema, db.table);
     this.watch = new StatementWatch({ host: db.host, port: db.port }, db.statementTimeoutMs);
   }
 
-  static async open(node: string, db: ResolvedPostgresDatabase, env: NodeJS.ProcessEnv = process.env, hooks: CatalogHooks = {}): Promise<PostgresCatalog> {
+  static async open(node: string, db: ResolvedPostgresDatabase, env: NodeJS.ProcessEnv = process.env): Promise<PostgresCatalog> {
     const client = await connectPostgres(node, db, env);
     try {
       // The expired-uploads cursor returns timestamps as the server renders them, in this
@@ -104,7 +78,7 @@ export class PostgresCatalog implements Catalog {
       await client.end().catch(() => undefined);
       throw new ConnectError('database', node, `cannot set DateStyle on PostgreSQL ${db.host}:${db.port}: ${(err as Error).message}`, { cause: err });
     }
-    return new PostgresCatalog(client, db, node, env, hooks);
+    return new PostgresCatalog(client, db, node);
   }
 
   /** A statement on the first connection; `long` (a read that may take minutes) is cancelled by a stop. */
@@ -191,45 +165,30 @@ export class PostgresCatalog implements Catalog {
 
   async openExpiredUploads(chatType: string, before: Date): Promise<ExpiredUploadReader> {
     const cutoff = this.toWall(before);
-    const { highWaterIndex, parts } = await this.exclusive(async () => {
+    const { highWaterIndex, lateRowsAbove } = await this.exclusive(async () => {
       this.computing = true;
       try {
-        return await this.declareCursors(chatType, cutoff, true);
-      } catch (err) {
-        if (!(err instanceof SnapshotNotExported)) throw err;
-        // Nothing was declared: the backlog is read in one part, as a small one is.
-        this.splitUnavailable = true;
-        await this.dropSecond();
-        return await this.declareCursors(chatType, cutoff, false);
+        return await this.declareCursor(chatType, cutoff);
       } finally {
         this.computing = false;
       }
     });
     let open = true;
     let ended = false;
-    // The part being fetched: the first part's rows all come before the second's (by Post).
-    let part = 0;
     const groups = new RowGroups<CursorRow>((r) => r[0]);
+    // The connection also deletes the batches' rows: its FETCHes wait their turn there.
     const fetch = async (n: number): Promise<void> => {
-      const client = parts[part]!;
-      const q = (): Promise<pg.QueryResult<CursorRow>> =>
-        this.watched(client, false, () => client.query<CursorRow>({ text: sql.fetchExpiredCursor(n), rowMode: 'array', types: TEXT_TYPES }));
-      // The first connection also deletes the batches' rows: its FETCHes wait their turn there.
-      // The second part's come from a connection of its own, beside those deletes.
-      const r = await this.translated(() => (client === this.client ? this.exclusive(q) : q())).catch(async (err: unknown) => {
-        if (client === this.second) await this.dropSecond();
-        throw err;
-      });
+      const r = await this.exclusive(() =>
+        this.translated(() => this.watched(this.client, false, () => this.client.query<CursorRow>({ text: sql.fetchExpiredCursor(n), rowMode: 'array', types: TEXT_TYPES }))),
+      );
       groups.add(r.rows);
-      if (r.rows.length < n) {
-        if (part + 1 < parts.length) part++;
-        else ended = true;
-      }
+      if (r.rows.length < n) ended = true;
     };
-    // One call of the reader at a time, whichever connection it uses.
+    // One call of the reader at a time.
     const inTurn = oneAtATime();
     return {
       highWaterIndex,
+      lateRowsAbove,
       next: (limit) =>
         inTurn(async () => {
           if (!open) return [];
@@ -247,139 +206,24 @@ export class PostgresCatalog implements Catalog {
           if (!open) return;
           open = false;
           await this.exclusive(() => this.client.query(sql.closeExpiredCursor).catch(() => undefined));
-          if (parts[1]) await parts[1].query(sql.closeExpiredCursor).catch(() => undefined);
         }),
     };
   }
 
   /**
-   * Declares the reader's cursor (or, with `trySplit` and a large backlog, its two parts) and
-   * has it computed. Throws SnapshotNotExported, having declared nothing, when the first
-   * connection could not export its snapshot.
+   * Declares the reader's cursor and has it computed (at COMMIT: the cursor is WITH HOLD), in a
+   * REPEATABLE READ transaction that also fixes the high-water marks in the same snapshot.
    */
-  private async declareCursors(chatType: string, cutoff: string, trySplit: boolean): Promise<{ highWaterIndex: string; parts: pg.Client[] }> {
-    const split = trySplit ? await this.splitPoint(chatType, cutoff) : undefined;
-    const second = split ? await this.secondConnection() : undefined;
-    let part2: pg.Client | undefined;
-    let part2Commit: Promise<unknown> | undefined;
-    let committed = false;
-    try {
-      const max = await this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ', async () => {
-        await this.query(sql.tuneCursorTransaction);
-        let snapshot: string | undefined;
-        if (second) {
-          // One snapshot for all: every row a part sees is at or below the high-water mark.
-          snapshot = await this.query<{ id: string }>(sql.exportSnapshot).then(
-            (r) => r.rows[0]!.id,
-            (err: unknown) => {
-              throw err instanceof ConnectError ? err : new SnapshotNotExported(err);
-            },
-          );
-        }
-        const max = (await this.query<{ idx: string }>(sql.selectMaxIndex(this.table))).rows[0]!.idx;
-        if (second && split && snapshot) {
-          await this.hooks.beforeSecondPart?.();
-          if (await this.declareSecondPart(second, snapshot, chatType, cutoff, split.from)) part2 = second;
-        }
-        await this.query(sql.declareExpiredCursor(this.table), [chatType, cutoff, sql.BIGINT_MIN, part2 ? split!.upTo : sql.BIGINT_MAX]);
-        // Each result is computed when its transaction commits and kept by the server (WITH
-        // HOLD): the second part's COMMIT goes first, so both are computed at once.
-        if (part2) {
-          const p2 = part2;
-          part2Commit = this.watched(p2, true, () => p2.query('COMMIT'));
-          part2Commit.catch(() => undefined);
-        }
-        return max;
-      });
-      committed = true;
-      if (part2Commit) await this.translated(() => part2Commit!);
-      return { highWaterIndex: max, parts: part2 ? [this.client, part2] : [this.client] };
-    } catch (err) {
-      // The first part's transaction was rolled back, or it committed and the second part
-      // failed: then its cursor goes. The second connection is given up rather than waited
-      // for (it may still be computing); the next read opens another.
-      if (committed) await this.client.query(sql.closeExpiredCursor).catch(() => undefined);
-      if (part2) await this.dropSecond();
-      throw err;
-    }
-  }
-
-  /**
-   * Where to cut a chat type's backlog in two parts computed side by side, from a sample of
-   * AFT_LOG's pages; undefined when the backlog is small (or the sample cannot be taken): one
-   * part then. Run outside the reading transaction, which an error here would abort.
-   */
-  private async splitPoint(chatType: string, cutoff: string): Promise<{ upTo: string; from: string } | undefined> {
-    if (this.splitUnavailable) return undefined;
-    try {
-      const pct = (await this.query<{ pct: number }>(sql.selectSamplePercent(this.table))).rows[0]!.pct;
-      const s = (await this.query<{ n: number; mid: string | null }>(sql.selectSplitPoint(this.table), [chatType, cutoff, pct])).rows[0]!;
-      if (s.mid === null || s.mid === sql.BIGINT_MAX || (s.n * 100) / pct < SPLIT_MIN_POSTS) return undefined;
-      return { upTo: s.mid, from: (BigInt(s.mid) + 1n).toString() };
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** The reader's second connection, opened the first time a backlog is split; undefined if it cannot be. */
-  private async secondConnection(): Promise<pg.Client | undefined> {
-    if (this.second) return this.second;
-    try {
-      const c = await connectPostgres(
-        this.node,
-        this.db,
-        this.env,
-        // It waits, idle, while the first part is purged (hours, over a slow network): TCP
-        // keepalives keep a firewall from dropping it meanwhile.
-        { keepAlive: true, keepAliveInitialDelayMillis: 60_000 },
-        ' (second reading connection)',
-      );
-      await c
-        .query(sql.setIsoDateStyle)
-        .then(() => c.query(sql.keepIdleSession))
-        .then(() => c.query(sql.checkClientConnection))
-        .catch(async (err: unknown) => {
-          await c.end().catch(() => undefined);
-          throw err;
-        });
-      // A connection lost meanwhile is forgotten: the next large read opens another.
-      c.on('end', () => {
-        if (this.second === c) this.second = undefined;
-      });
-      this.second = c;
-      return c;
-    } catch {
-      // A server at its connection limit, say: the backlog is read in one part, as before.
-      this.splitUnavailable = true;
-      return undefined;
-    }
-  }
-
-  /**
-   * Declares the second part's cursor on `client`, in a transaction left open that reads the
-   * first part's snapshot. False (and the connection given up) when that cannot be done, for
-   * example behind a connection pooler that cannot import snapshots: the first part then
-   * covers the whole backlog.
-   */
-  private async declareSecondPart(client: pg.Client, snapshot: string, chatType: string, cutoff: string, from: string): Promise<boolean> {
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-      await client.query(sql.setTransactionSnapshot(snapshot));
-      await client.query(sql.tuneCursorTransaction);
-      await client.query(sql.declareExpiredCursor(this.table), [chatType, cutoff, from, sql.BIGINT_MAX]);
-      return true;
-    } catch {
-      this.splitUnavailable = true;
-      await this.dropSecond();
-      return false;
-    }
-  }
-
-  /** Ends the second connection (whatever it is doing) and forgets it. */
-  private async dropSecond(): Promise<void> {
-    const c = this.second;
-    this.second = undefined;
-    await c?.end().catch(() => undefined);
+  private async declareCursor(chatType: string, cutoff: string): Promise<{ highWaterIndex: string; lateRowsAbove: string }> {
+    let settled = sql.BIGINT_MIN;
+    const max = await this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ', async () => {
+      await this.query(sql.tuneCursorTransaction);
+      const max = (await this.query<{ idx: string }>(sql.selectMaxIndex(this.table))).rows[0]!.idx;
+      settled = (await this.query<{ idx: string }>(sql.selectSettledIndex(this.table), [this.db.timestampZone])).rows[0]!.idx;
+      await this.query(sql.declareExpiredCursor(this.table), [chatType, cutoff]);
+      return max;
+    });
+    return { highWaterIndex: max, lateRowsAbove: BigInt(settled) < BigInt(max) ? settled : max };
   }
 
   /**
@@ -518,6 +362,16 @@ export class PostgresCatalog implements Catalog {
     );
   }
 
+  async findOrphanDownloads(before: Date, limit: number): Promise<CompanionRow[]> {
+    const r = await this.exclusive(() =>
+      this.transaction('BEGIN', async () => {
+        await this.query(sql.noNestedLoop);
+        return this.query<{ idx: string; file_path: string; chat_type: string; ts: string }>(sql.selectOrphanDownloads(this.table), [this.toWall(before), limit], undefined, true);
+      }),
+    );
+    return r.rows.map((row) => ({ aftIndex: row.idx, filePath: row.file_path, method: 'Get', chatType: row.chat_type, uploadedAt: this.fromWall(row.ts) }));
+  }
+
   async databaseUsage(): Promise<DatabaseUsage> {
     const r = await this.query<{ bytes: string }>(sql.selectDatabaseSize);
     // PostgreSQL has no quota of its own: the capacity to compare against comes from the config.
@@ -525,7 +379,6 @@ export class PostgresCatalog implements Catalog {
   }
 
   async close(): Promise<void> {
-    await this.second?.end().catch(() => undefined);
     await this.client.end().catch(() => undefined);
   }
 }

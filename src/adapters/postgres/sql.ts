@@ -53,16 +53,12 @@ const tsText = (column: string): string => `to_char(${column}, 'YYYY-MM-DD"T"HH2
  * whole table for each of them: hours instead of seconds. The cursor's transaction therefore
  * forbids nested loops (see tuneCursorTransaction): the join is then a hash or merge join,
  * one pass over each side whatever the estimates.
- *
- * $3 and $4 bound the expired Posts' aft_index (inclusive): the whole backlog, or one part of
- * it when the reader computes two parts side by side (see selectSplitPoint).
  */
 export const selectExpiredUploadsWithCompanions = (t: string): string => `
   WITH e AS MATERIALIZED (
          SELECT aft_index, method, chat_type, timestampvalue, file_path, file_size, bytes_transferred, jid, to_jid
            FROM ${t}
-          WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp
-            AND aft_index BETWEEN $3::bigint AND $4::bigint),
+          WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp),
        r AS (SELECT min(file_path COLLATE "C") AS lo, max(file_path COLLATE "C") AS hi FROM e WHERE file_path <> '')
   SELECT e.aft_index AS post, coalesce(c.aft_index, e.aft_index) AS idx,
          CASE WHEN c.aft_index IS NULL THEN e.method ELSE c.method END AS method,
@@ -104,36 +100,6 @@ export const tuneCursorTransaction = `
 export const BIGINT_MIN = '-9223372036854775808';
 export const BIGINT_MAX = '9223372036854775807';
 
-/** Pages a split-point sample reads, about: a few milliseconds whatever the table's size. */
-export const SPLIT_SAMPLE_PAGES = 300;
-
-/**
- * The percentage of AFT_LOG's pages that makes about SPLIT_SAMPLE_PAGES, from the table's size
- * on disk (never from planner statistics, which a table never analyzed has as zero).
- */
-export const selectSamplePercent = (t: string): string => `
-  SELECT least(100, 100.0 * ${SPLIT_SAMPLE_PAGES} / greatest(1, pg_relation_size('${t}'::regclass) / current_setting('block_size')::bigint))::float8 AS pct`;
-
-/**
- * From a sample of whole pages, an estimate of the expired Posts of a chat type and of their
- * median aft_index: where the reader cuts the backlog in two parts that PostgreSQL computes on
- * two connections at once (a cursor is never computed by parallel workers). The sample only
- * balances the parts; every expired Post lies in one part or the other whatever it says.
- * REPEATABLE: the same table gives the same cut. Parameters: chat type, cutoff, percentage.
- */
-export const selectSplitPoint = (t: string): string => `
-  SELECT count(*)::float8 AS n, percentile_disc(0.5) WITHIN GROUP (ORDER BY aft_index)::text AS mid
-    FROM ${t} TABLESAMPLE SYSTEM ($3::float8) REPEATABLE (0)
-   WHERE method = 'Post' AND chat_type = $1 AND timestampvalue < $2::timestamp`;
-
-/**
- * No idle_session_timeout (PostgreSQL 14 and later) for this session, whatever the server's:
- * the second reading connection waits, idle, while the first part is purged. Changes nothing
- * on a server without the setting.
- */
-export const keepIdleSession = `
-  SELECT set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'`;
-
 /**
  * The server checks every second, while a statement of this session runs, that the purge is
  * still connected (PostgreSQL 14 and later): a purge killed outright leaves nothing running
@@ -143,17 +109,7 @@ export const checkClientConnection = `
   SELECT set_config(name, '1000', false) FROM pg_settings
    WHERE name = 'client_connection_check_interval' AND (setting::bigint = 0 OR setting::bigint > 1000)`;
 
-/** The reading transaction's snapshot, for the second part's transaction to read the same rows. */
-export const exportSnapshot = `SELECT pg_export_snapshot() AS id`;
-
-/** Must be the first statement of a REPEATABLE READ transaction. */
-export function setTransactionSnapshot(id: string): string {
-  // An identifier PostgreSQL made (hex and dashes); checked, since it is written into the text.
-  if (!/^[0-9A-Fa-f-]{1,64}$/.test(id)) throw new Error(`not a snapshot identifier: ${JSON.stringify(id)}`);
-  return `SET TRANSACTION SNAPSHOT '${id}'`;
-}
-
-/** The cursor the purge reads expired uploads through (one per connection at a time). */
+/** The cursor the purge reads expired uploads through (one at a time). */
 export const EXPIRED_CURSOR = 'mft_retention_expired';
 
 export const declareExpiredCursor = (t: string): string =>
@@ -165,6 +121,23 @@ export const closeExpiredCursor = `CLOSE ${EXPIRED_CURSOR}`;
 
 /** The newest aft_index now: rows above it were logged after the reader opened. */
 export const selectMaxIndex = (t: string): string => `SELECT coalesce(max(aft_index), -9223372036854775808)::text AS idx FROM ${t}`;
+
+/**
+ * Minutes before the reader's snapshot from which a row may still be committing: MFT logs a
+ * download in a transaction of its own, whose aft_index comes from the sequence when the row
+ * is inserted, not when it commits.
+ */
+export const UNSETTLED_MINUTES = 10;
+
+/**
+ * The newest aft_index of a row logged more than UNSETTLED_MINUTES before now, in the node's
+ * wall clock ($1, its IANA zone): rows above it may have committed after the snapshot. A
+ * backward walk of the primary key that stops at the first such row (ORDER BY ... LIMIT 1).
+ */
+export const selectSettledIndex = (t: string): string => `
+  SELECT coalesce((SELECT aft_index FROM ${t}
+                    WHERE timestampvalue < (now() AT TIME ZONE $1) - interval '${UNSETTLED_MINUTES} minutes'
+                    ORDER BY aft_index DESC LIMIT 1), -9223372036854775808)::text AS idx`;
 
 /** Expired `Post` rows after a keyset position (the backlog alarm; not the purge, which reads through the cursor). */
 export const selectExpiredUploads = (t: string): string => `
@@ -247,7 +220,7 @@ export function beginAndDeleteRows(t: string, ids: readonly string[], newerThan:
   }
   const list = `'{${ids.join(',')}}'::bigint[]`;
   return `BEGIN; ${PRIMARY_KEY_ONLY}; DELETE FROM ${t} WHERE aft_index = ANY(${list})
-      OR (aft_index > ${newerThan} AND file_path IN (SELECT file_path FROM ${t} WHERE aft_index = ANY(${list})))${returning ? ' RETURNING *' : ''}`;
+      OR (aft_index > '${newerThan}'::bigint AND file_path IN (SELECT file_path FROM ${t} WHERE aft_index = ANY(${list})))${returning ? ' RETURNING *' : ''}`;
 }
 
 const BIGINT_TEXT = /^-?\d{1,19}$/;
@@ -261,3 +234,20 @@ export const RESULTS_BEFORE_DELETE = 2;
 export const selectNow = `SELECT now() AS now`;
 
 export const selectDatabaseSize = `SELECT pg_database_size(current_database())::text AS bytes`;
+
+/**
+ * `Get` rows whose path has no other row left: downloads of a file a purge already removed
+ * (logged, or committed, after its batch was deleted). Only rows logged before $1 (wall clock):
+ * older than any transaction still committing. One pass over the downloads, one over the other
+ * rows (a hash anti-join: the transaction forbids nested loops). At most $2 rows.
+ */
+export const selectOrphanDownloads = (t: string): string => `
+  SELECT g.aft_index::text AS idx, g.file_path, g.chat_type, ${tsText('g.timestampvalue')} AS ts
+    FROM ${t} g
+   WHERE g.method = 'Get' AND g.file_path <> '' AND g.timestampvalue < $1::timestamp
+     AND NOT EXISTS (SELECT 1 FROM ${t} o WHERE o.file_path = g.file_path AND o.method <> 'Get')
+   ORDER BY g.aft_index
+   LIMIT $2`;
+
+/** For the transaction of selectOrphanDownloads: a hash anti-join whatever the statistics. */
+export const noNestedLoop = `SET LOCAL enable_nestloop = off`;

@@ -5,6 +5,7 @@
 import type { ChatType } from './core/chatType.js';
 import type { UploadRow } from './core/eligibility.js';
 import type { CompanionRow } from './core/planBatch.js';
+import type { RowColumns } from './core/planFile.js';
 import type { CancelReason } from './errors.js';
 
 /** Another AFT_LOG row sharing a file_path with a candidate upload; defined with the rules that read it. */
@@ -78,17 +79,7 @@ export type AuditRow = Record<string, string | null>;
  * A whole AFT_LOG row as a plan records it and checks it again before applying it: the columns
  * the purge decides on. Text columns that are NULL read as ''.
  */
-export interface PlanRow {
-  aftIndex: string;
-  method: string;
-  chatType: string;
-  filePath: string;
-  uploadedAt: Date;
-  fileSize: number;
-  bytesTransferred: number;
-  jid: string;
-  toJid: string;
-}
+export type PlanRow = RowColumns;
 
 /** AFT_LOG on one node's external database. */
 export interface Catalog {

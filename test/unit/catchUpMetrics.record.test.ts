@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PurgeMetrics } from '../../src/daemon/metrics.js';
 import { planStep } from '../../src/core/catchUp.js';
-import { emptyStats } from '../../src/purge/stats.js';
+import { emptyStats } from '../../src/core/purgeStats.js';
 
 const line = (text: string, name: string, labels: string): number | undefined => {
   const m = new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(text);

@@ -462,6 +462,9 @@ describe('OracleCatalog.checkWritable (stand-in)', () => {
     expect((err as StatementCancelledError).reason).toBe('stopped');
     // After the stop no new long read starts.
     await expect(catalog.findExpiredUploads(query)).rejects.toBeInstanceOf(StatementCancelledError);
+  });
+});
+
 describe('OracleCatalog.findPlanRows (stand-in)', () => {
   const path = (i: number) => `/opt/mftFileStore/node_1/files/im/20250301/10/it's ${i}.txt`;
   const answer = (idx: string, p: string, method = 'Get') => ({ IDX: idx, METHOD: method, CHAT_TYPE: 'im', FILE_PATH: p, FSIZE: '10', MOVED: '10', JID: null, TO_JID: 'b@example.com', TS: '2025-03-01T10:20:30.400' });

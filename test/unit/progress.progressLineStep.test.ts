@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { progressLine } from '../../src/cli/progress.js';
 import { planStep } from '../../src/core/catchUp.js';
-import { emptyStats } from '../../src/purge/stats.js';
+import { emptyStats } from '../../src/core/purgeStats.js';
 
 describe('progressLine with a capped step and a rate', () => {
   it('shows this run\'s step, the ETA at the configured rate, and the backlog left after it', () => {

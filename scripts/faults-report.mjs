@@ -14,7 +14,7 @@ const dir =
   process.env.FAULTS_RESULTS_DIR || join(tmpdir(), `mft-retention-faults-${createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 10)}`);
 
 // The order the table lists the scenario files in.
-const ORDER = ['kill.test.ts', 'connections.test.ts', 'filesystem.test.ts', 'hostileRows.test.ts', 'clock.test.ts', 'config.test.ts', 'state.test.ts'];
+const ORDER = ['kill.test.ts', 'stop.test.ts', 'connections.test.ts', 'filesystem.test.ts', 'hostileRows.test.ts', 'clock.test.ts', 'config.test.ts', 'state.test.ts', 'liveTraffic.test.ts', 'plan.test.ts'];
 
 if (!existsSync(dir)) {
   console.error(`No fault-injection results in ${dir}: run \`npm run faults\` (or \`npm test\`) first.`);

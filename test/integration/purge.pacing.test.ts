@@ -150,11 +150,11 @@ describe('daemon.windows', () => {
     await avoidHourEdge(150_000);
     const w = await World.create(servers, { batchSize: 50, policies: { im: 'PT1H' } });
     try {
-      w.config.purge.maxFilesPerSecond = 40;
+      w.config.purge.maxFilesPerSecond = 25;
       w.writeConfig();
       const { paths } = await seedBacklog(w, 2800);
-      // The window closes at the next minute boundary at least 15 s away: the run (70 s at
-      // 40 files/s) cannot finish inside it.
+      // The window closes at the next minute boundary at least 15 s away, so at most 75 s away:
+      // the run (112 s at 25 files/s) cannot finish inside it.
       let end = Math.ceil(Date.now() / 60_000) * 60_000;
       if (end - Date.now() < 15_000) end += 60_000;
       const s0 = await snapshot(w);

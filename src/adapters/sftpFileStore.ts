@@ -1,5 +1,5 @@
 import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
-import type { ResolvedFileServer } from '../config/loadConfig.js';
+import type { ResolvedFileServer } from '../config/resolvedConfig.js';
 import { readSecret, readSecretBuffer } from '../config/secrets.js';
 import { ConnectError, HostKeyMismatchError } from '../errors.js';
 import type { DirectoryEntry, FileState, FileStore, FileToRemove, FreeSpace, RemoveOutcome } from '../ports.js';

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { ResolvedNode } from '../config/loadConfig.js';
+import type { ResolvedNode } from '../config/resolvedConfig.js';
 import type { ChatType } from '../core/chatType.js';
 import { resolvePurgeTimes, retentionCutoff } from '../core/clock.js';
 import type { EligibilityContext } from '../core/eligibility.js';

@@ -3,7 +3,7 @@
  * runs the backlog needs and when it should be cleared; a real run that a cap or the time to
  * stop by ended says what it left for the next run.
  */
-import type { ResolvedConfig } from '../config/loadConfig.js';
+import type { ResolvedConfig } from '../config/resolvedConfig.js';
 import { planCatchUp, type Amount, type CatchUpPlan } from '../core/catchUp.js';
 import { createTask } from 'node-cron';
 import { purgeWindowVerdict } from '../daemon/windowGate.js';

@@ -1,4 +1,4 @@
-import { LOG_LEVELS } from '../config/schema.js';
+import { LOG_LEVELS } from '../config/logLevels.js';
 
 /**
  * Every command, its options, positional arguments, examples and exit codes, declared once:

@@ -1,4 +1,5 @@
-import { loadConfig, type ResolvedConfig, type ResolvedDatabase } from '../config/loadConfig.js';
+import { loadConfig } from '../config/loadConfig.js';
+import type { ResolvedConfig, ResolvedDatabase } from '../config/resolvedConfig.js';
 import { describeSecretSource } from '../config/secrets.js';
 import { ConfigError } from '../config/configError.js';
 import { describeExposure, exposureFix, findSecretExposures } from '../config/secretExposure.js';

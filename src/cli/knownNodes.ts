@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from '../config/loadConfig.js';
+import type { ResolvedConfig } from '../config/resolvedConfig.js';
 import { UsageError } from './io.js';
 
 /** Node names given on the command line must all be configured: a stray one is never ignored. */

@@ -4,7 +4,7 @@ import { EXIT, type ExitCode } from '../shared/exitCodes.js';
 import { processIo, UsageError, type Io } from './io.js';
 import { purgeCommand } from './purgeCommand.js';
 import { configCheckCommand } from './configCheckCommand.js';
-import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
+import { LOG_LEVELS, type LogLevel } from '../config/logLevels.js';
 import { commandName, COMMANDS } from './commandTable.js';
 import { commandHelp, overviewHelp, usageLine } from './helpText.js';
 import { CommandUsageError, parseCommandLine, type OptionValue } from './parseCommandLine.js';

@@ -1,4 +1,6 @@
-import { configSchema, policyFileSchema, holdsFileSchema } from '../config/schema.js';
+import { holdsFileSchema } from '../config/holds.js';
+import { policyFileSchema } from '../config/policySchema.js';
+import { configSchema } from '../config/schema.js';
 import { keyReference } from '../config/schemaReference.js';
 import { COMMANDS, GLOBAL_OPTIONS, commandName } from './commandTable.js';
 

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { loadConfig, type ResolvedConfig } from '../config/loadConfig.js';
+import { loadConfig } from '../config/loadConfig.js';
+import type { ResolvedConfig } from '../config/resolvedConfig.js';
 import { parseApproval, type Approval } from '../core/approval.js';
 import { CHAT_TYPES, isChatType, type ChatType } from '../core/chatType.js';
 import type { Refusal } from '../core/limits.js';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { AlarmService } from '../alarms/alarmService.js';
 import { checkNode } from '../alarms/nodeChecks.js';
 import { observationsFromPurge } from '../alarms/purgeObservations.js';
-import type { ResolvedConfig } from '../config/loadConfig.js';
+import type { ResolvedConfig } from '../config/resolvedConfig.js';
 import { readState, writeState } from '../daemon/stateFile.js';
 import { coerceError } from '../errors.js';
 import type { NodeResult } from '../purge/purgeNode.js';

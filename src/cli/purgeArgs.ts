@@ -1,5 +1,5 @@
 import { parseIsoInstant } from '../core/isoInstant.js';
-import type { LogLevel } from '../config/schema.js';
+import type { LogLevel } from '../config/logLevels.js';
 import { ConnectError, DatabaseRefusedError } from '../errors.js';
 import type { NodeResult } from '../purge/purgeNode.js';
 import { EXIT, type ExitCode } from '../shared/exitCodes.js';

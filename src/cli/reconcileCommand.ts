@@ -1,4 +1,4 @@
-import type { LogLevel } from '../config/schema.js';
+import type { LogLevel } from '../config/logLevels.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { coerceError, ConnectError } from '../errors.js';
 import { makeLogger } from '../logger.js';

@@ -1,15 +1,11 @@
 import { z } from 'zod';
-import { parseIsoDuration } from './duration.js';
-import { parseByteSize } from './byteSize.js';
+import { byteSize } from './byteSize.js';
+import { isoDuration as duration } from './duration.js';
+import type { ResolvedAlarms, ResolvedSink } from './resolveAlarms.js';
+import type { Report } from './schemaIssues.js';
+import { locateSecret } from './secrets.js';
 
-const isoDuration = (what: string) =>
-  z.string().refine((s) => parseIsoDuration(s) !== undefined, {
-    message: `${what}: an ISO-8601 duration greater than zero, such as PT30S, PT5M or PT6H`,
-  });
-
-const byteSize = z.union([z.number().int().min(0), z.string()]).refine((v) => parseByteSize(v) !== undefined, {
-  message: 'a size in bytes: a whole number, or a number with a unit such as 500MiB, 20GiB, 1.5TB',
-});
+const isoDuration = (what: string) => duration(what, 'PT30S, PT5M or PT6H');
 
 const percent = z.number().min(0).max(100);
 const nonEmpty = z.string().min(1);
@@ -24,9 +20,9 @@ export const freeSpaceAlarmSchema = z.strictObject({
   /** Cleared at or above this percentage (Cisco's "Upper Threshold"). */
   upperPercent: percent.optional(),
   /** Also raised at or below this many free bytes. */
-  lowerFreeBytes: byteSize.optional(),
+  lowerFreeBytes: byteSize().optional(),
   /** With lowerFreeBytes: cleared only at or above this many free bytes (default: 1.5 x lowerFreeBytes). */
-  upperFreeBytes: byteSize.optional(),
+  upperFreeBytes: byteSize().optional(),
   /** Start a purge of the node at once when the alarm is raised (retentions are never shortened). */
   purgeWhenRaised: z.boolean().optional(),
 });
@@ -34,7 +30,7 @@ export const freeSpaceAlarmSchema = z.strictObject({
 /** XcpMFTDBFullError. */
 export const databaseAlarmSchema = z.strictObject({
   /** PostgreSQL: the size the database may reach (its disk or quota); without it only SQLSTATE 53100 raises the alarm. */
-  capacity: byteSize.optional(),
+  capacity: byteSize().optional(),
   raisePercent: percent.optional(),
   clearPercent: percent.optional(),
 });
@@ -53,21 +49,21 @@ const secretRef = {
   secretCredential: nonEmpty.optional(),
 };
 
-export const alertmanagerSinkSchema = z.strictObject({
+const alertmanagerSinkSchema = z.strictObject({
   type: z.literal('alertmanager'),
   name: sinkName.optional(),
   /** Base URL of Alertmanager, e.g. http://alertmanager.example.com:9093 (alerts go to /api/v2/alerts). */
   url: httpUrl,
   headers: headerMap,
-  timeout: isoDuration('timeout').default('PT10S'),
+  timeout: isoDuration('timeout').prefault('PT10S'),
 });
 
-export const webhookSinkSchema = z.strictObject({
+const webhookSinkSchema = z.strictObject({
   type: z.literal('webhook'),
   name: sinkName.optional(),
   url: httpUrl,
   headers: headerMap,
-  timeout: isoDuration('timeout').default('PT10S'),
+  timeout: isoDuration('timeout').prefault('PT10S'),
   /** HMAC-SHA256 key for the X-MFT-Retention-Signature header: from a file, the environment or a systemd credential. */
   hmac: z.strictObject(secretRef).optional(),
   /** Also send a "purge finished" event, with the run's summary, after each purge of a node. */
@@ -76,7 +72,7 @@ export const webhookSinkSchema = z.strictObject({
 
 export const SYSLOG_FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'] as const;
 
-export const syslogSinkSchema = z.strictObject({
+const syslogSinkSchema = z.strictObject({
   type: z.literal('syslog'),
   name: sinkName.optional(),
   host: nonEmpty.default('127.0.0.1'),
@@ -84,41 +80,82 @@ export const syslogSinkSchema = z.strictObject({
   protocol: z.enum(['udp', 'tcp']).default('udp'),
   facility: z.enum(SYSLOG_FACILITIES).default('daemon'),
   appName: z.string().regex(/^[!-~]{1,48}$/, 'printable ASCII without spaces, at most 48 characters').default('mft-retention'),
-  timeout: isoDuration('timeout').default('PT10S'),
+  timeout: isoDuration('timeout').prefault('PT10S'),
   /** Also send a "purge finished" event, with the run's summary, after each purge of a node. */
   purgeFinished: z.boolean().default(false),
 });
 
-export const logSinkSchema = z.strictObject({
+const logSinkSchema = z.strictObject({
   type: z.literal('log'),
   name: sinkName.optional(),
   /** Also send a "purge finished" event, with the run's summary, after each purge of a node. */
   purgeFinished: z.boolean().default(false),
 });
 
-export const alarmSinkSchema = z.discriminatedUnion('type', [alertmanagerSinkSchema, webhookSinkSchema, syslogSinkSchema, logSinkSchema], {
+const anySink = z.discriminatedUnion('type', [alertmanagerSinkSchema, webhookSinkSchema, syslogSinkSchema, logSinkSchema], {
   error: 'a sink with type "alertmanager", "webhook", "syslog" or "log"',
 });
 
+/** The `alarms:` section as written. */
 export const alarmsSchema = z
   .strictObject({
     /** How often the alarm checks run (also right after each purge). */
-    checkInterval: isoDuration('checkInterval').default('PT5M'),
+    checkInterval: isoDuration('checkInterval').prefault('PT5M'),
     freeSpace: freeSpaceAlarmSchema.prefault({}),
     database: databaseAlarmSchema.prefault({}),
     stalled: stalledAlarmSchema.prefault({}),
-    sinks: z.array(alarmSinkSchema).default([]),
+    sinks: z.array(anySink).default([]),
     delivery: z
       .strictObject({
         /** Deliveries kept on disk per sink while it is down; beyond this the oldest are dropped (and logged). */
         maxQueued: z.number().int().min(1).max(1_000_000).default(10_000),
         /** First retry delay after a failed delivery; doubled on each failure up to retryMax. */
-        retryInitial: isoDuration('retryInitial').default('PT5S'),
-        retryMax: isoDuration('retryMax').default('PT5M'),
+        retryInitial: isoDuration('retryInitial').prefault('PT5S'),
+        retryMax: isoDuration('retryMax').prefault('PT5M'),
       })
       .prefault({}),
   })
   .prefault({});
+
+type ParsedAlarms = z.infer<typeof alarmsSchema>;
+
+/**
+ * The alarm settings as the alarm service uses them, without the thresholds (merged per node
+ * with the node's own: mergeThresholds). Problems are reported at `alarms.`.
+ */
+export function resolveAlarmDelivery(a: ParsedAlarms, configDirectory: string, report: Report): Omit<ResolvedAlarms, 'defaults'> {
+  const first = new Map<string, number>();
+  const sinks = a.sinks.map((s, i) => {
+    const sink = resolveSink(s, configDirectory, (p, expected, detail) => report(['sinks', i, ...p], expected, detail));
+    const before = first.get(sink.name);
+    if (before === undefined) first.set(sink.name, i);
+    else report(['sinks', i, 'name'], 'a sink name used once', { fix: `alarms.sinks[${before}] has the same name; give each sink its own "name:" (its queue on disk is kept under that name)` });
+    return sink;
+  });
+  const { retryInitial, retryMax } = a.delivery;
+  if (retryMax.ms < retryInitial.ms) report(['delivery', 'retryMax'], `a duration at least alarms.delivery.retryInitial (${retryInitial.text})`);
+  return { checkIntervalMs: a.checkInterval.ms, sinks, delivery: { maxQueued: a.delivery.maxQueued, retryInitialMs: retryInitial.ms, retryMaxMs: retryMax.ms } };
+}
+
+/** A sink as the program uses it: timeouts in milliseconds, the HMAC key located. */
+function resolveSink(s: z.infer<typeof anySink>, configDirectory: string, report: Report): ResolvedSink {
+  const name = s.name ?? s.type;
+  switch (s.type) {
+    case 'alertmanager':
+      return { type: s.type, name, url: s.url.replace(/\/+$/, ''), headers: s.headers ?? {}, timeoutMs: s.timeout.ms };
+    case 'webhook': {
+      const found = s.hmac ? locateSecret(configDirectory, { file: s.hmac.secretFile, env: s.hmac.secretEnv, credential: s.hmac.secretCredential }) : [];
+      if (s.hmac && found.length !== 1) {
+        report(['hmac'], 'exactly one of secretFile, secretEnv, secretCredential', { value: `${found.length} sources`, fix: 'say where the HMAC key is read from (never write the key itself in the config)' });
+      }
+      return { type: s.type, name, url: s.url, headers: s.headers ?? {}, timeoutMs: s.timeout.ms, hmac: found[0], purgeFinished: s.purgeFinished };
+    }
+    case 'syslog':
+      return { type: s.type, name, host: s.host, port: s.port, protocol: s.protocol, facility: s.facility, appName: s.appName, timeoutMs: s.timeout.ms, purgeFinished: s.purgeFinished };
+    case 'log':
+      return { type: s.type, name, purgeFinished: s.purgeFinished };
+  }
+}
 
 /** Per node: thresholds that differ from the shared ones (typically the database capacity). */
 export const nodeAlarmsSchema = z.strictObject({
@@ -127,6 +164,3 @@ export const nodeAlarmsSchema = z.strictObject({
   stalled: stalledAlarmSchema.optional(),
 });
 
-export type RawAlarms = z.infer<typeof alarmsSchema>;
-export type RawNodeAlarms = z.infer<typeof nodeAlarmsSchema>;
-export type RawSink = z.infer<typeof alarmSinkSchema>;

@@ -1,4 +1,6 @@
-import { configSchema, holdsFileSchema, policyFileSchema } from './schema.js';
+import { holdsFileSchema } from './holds.js';
+import { policyFileSchema } from './policySchema.js';
+import { configSchema } from './schema.js';
 import { keyReference, renderKeyReference } from './schemaReference.js';
 
 /** docs/config-keys.md, generated from the schemas the files are validated with. */

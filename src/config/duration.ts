@@ -1,4 +1,5 @@
 import { Duration } from 'luxon';
+import { z } from 'zod';
 
 const MAX_YEARS = 1000;
 
@@ -24,7 +25,38 @@ export function parseIsoDuration(text: string): Duration | undefined {
   return d;
 }
 
-/** Milliseconds in a duration, treating calendar units at their average length (for comparisons only). */
-export function approximateMs(d: Duration): number {
-  return d.as('milliseconds');
+
+/** A duration from the config: the text as written (for messages and reports) and its value. */
+export interface ConfigDuration {
+  text: string;
+  duration: Duration;
+  ms: number;
 }
+
+/** A duration the code itself supplies (a default): invalid text is a programming error. */
+export function fixedDuration(text: string): ConfigDuration {
+  const duration = parseIsoDuration(text) ?? Duration.fromISO(text);
+  if (!duration.isValid) throw new Error(`not an ISO-8601 duration: ${text}`);
+  return { text, duration, ms: duration.as('milliseconds') };
+}
+
+/**
+ * A config key holding a duration greater than zero. The refinement carries the message the
+ * key reference prints; the transform turns the text, once, into its value.
+ */
+export const isoDuration = (what: string, examples = 'PT36H, P7D, P30D or P1Y') =>
+  z
+    .string()
+    .refine((s) => parseIsoDuration(s) !== undefined, {
+      message: `${what}: an ISO-8601 duration greater than zero and at most ${MAX_YEARS} years, such as ${examples}`,
+    })
+    .transform((text) => fixedDuration(text));
+
+/** A duration that may be zero (PT0S), e.g. the daemon's jitter. */
+export const isoDurationOrZero = (what: string) =>
+  z
+    .string()
+    .refine((s) => isIsoDurationText(s) && Duration.fromISO(s).isValid && (Object.values(Duration.fromISO(s).toObject()) as number[]).every((v) => v >= 0), {
+      message: `${what}: an ISO-8601 duration, zero or more, such as PT0S, PT2M or PT10M`,
+    })
+    .transform((text) => fixedDuration(text));

@@ -1,8 +1,9 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import { bareJid, type Hold } from '../core/holds.js';
 import { ConfigError, renderValue, type ConfigProblem } from './configError.js';
-import { holdsFileSchema } from './schema.js';
+import { reporter, type Report } from './schemaIssues.js';
 import { readYamlFile } from './yamlFile.js';
 import { problemsFromZod } from './zodProblems.js';
 
@@ -20,6 +21,47 @@ export function holdEnd(expires: string): Date {
   return new Date(expires);
 }
 
+const jidList = z.array(z.string().regex(/^[^\s@/]+@[^\s@/]+(\/.*)?$/, 'a JID such as alice@example.com')).optional();
+
+const holdSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a hold name: letters, digits, "_", "." or "-"'),
+  reason: z.string().optional(),
+  expires: z.iso.date().or(z.iso.datetime({ offset: true })).optional(),
+  jids: jidList,
+  uploaders: jidList,
+  recipients: jidList,
+  paths: z.array(z.string().startsWith('/', 'an absolute path or path prefix ending in "/"')).optional(),
+  aftIndexes: z.array(z.union([z.number().int(), z.string().regex(/^-?\d+$/)])).optional(),
+});
+
+/** A hold as the purge applies it; a hold that covers nothing, or a name used twice, is reported. */
+function resolveHold(h: z.infer<typeof holdSchema>, i: number, names: Set<string>, report: Report): Hold {
+  if (names.has(h.name)) report([i, 'name'], 'a hold name used once');
+  names.add(h.name);
+  const hold: Hold = {
+    name: h.name,
+    reason: h.reason,
+    expires: h.expires ? holdEnd(h.expires) : undefined,
+    jids: (h.jids ?? []).map(bareJid),
+    uploaders: (h.uploaders ?? []).map(bareJid),
+    recipients: (h.recipients ?? []).map(bareJid),
+    paths: h.paths ?? [],
+    aftIndexes: (h.aftIndexes ?? []).map(String),
+  };
+  if (hold.jids.length + hold.uploaders.length + hold.recipients.length + hold.paths.length + hold.aftIndexes.length === 0) {
+    report([i], 'at least one of jids, uploaders, recipients, paths, aftIndexes', { value: renderValue(h.name), fix: 'say what the hold covers; an empty hold would protect nothing' });
+  }
+  return hold;
+}
+
+/** The holds file: `holds:` and a list of holds. */
+export const holdsFileSchema = z.strictObject({
+  holds: z.array(holdSchema).transform((holds, ctx) => {
+    const names = new Set<string>();
+    return holds.map((h, i) => resolveHold(h, i, names, reporter(ctx)));
+  }),
+});
+
 /** Loads `holds.yaml` from the policies directory; no file means no holds. */
 export async function loadHolds(policiesDirectory: string): Promise<{ holds: Hold[]; problems: ConfigProblem[] }> {
   const file = path.join(policiesDirectory, HOLDS_FILE);
@@ -33,35 +75,5 @@ export async function loadHolds(policiesDirectory: string): Promise<{ holds: Hol
   }
   const parsed = holdsFileSchema.safeParse(yaml.data ?? {});
   if (!parsed.success) return { holds: [], problems: problemsFromZod(yaml, parsed.error, holdsFileSchema) };
-  const problems: ConfigProblem[] = [];
-  const names = new Set<string>();
-  const holds = parsed.data.holds.map((h, i): Hold => {
-    const at = ['holds', i];
-    if (names.has(h.name)) {
-      problems.push({ file, key: `holds[${i}].name`, line: yaml.lineOf([...at, 'name']), value: renderValue(h.name), expected: 'a hold name used once' });
-    }
-    names.add(h.name);
-    const hold: Hold = {
-      name: h.name,
-      reason: h.reason,
-      expires: h.expires ? holdEnd(h.expires) : undefined,
-      jids: (h.jids ?? []).map(bareJid),
-      uploaders: (h.uploaders ?? []).map(bareJid),
-      recipients: (h.recipients ?? []).map(bareJid),
-      paths: h.paths ?? [],
-      aftIndexes: (h.aftIndexes ?? []).map(String),
-    };
-    if (hold.jids.length + hold.uploaders.length + hold.recipients.length + hold.paths.length + hold.aftIndexes.length === 0) {
-      problems.push({
-        file,
-        key: `holds[${i}]`,
-        line: yaml.lineOf(at),
-        value: renderValue(h.name),
-        expected: 'at least one of jids, uploaders, recipients, paths, aftIndexes',
-        fix: 'say what the hold covers; an empty hold would protect nothing',
-      });
-    }
-    return hold;
-  });
-  return { holds, problems };
+  return { holds: parsed.data.holds, problems: [] };
 }

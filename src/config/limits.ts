@@ -1,41 +1,55 @@
-import { parseIsoDuration } from './duration.js';
+import { z } from 'zod';
 import type { ResolvedLimits } from '../core/limits.js';
-import type { RawLimits } from './schema.js';
+import { byteSize } from './byteSize.js';
+import { fixedDuration, isoDuration } from './duration.js';
 
 export const LIMIT_DEFAULTS = {
   maxTimesUsual: 10,
   usualRuns: 10,
   minFiles: 100,
   // One hour past Cisco's current-hour rule: anything shorter almost certainly is a typo.
-  minRetention: 'PT2H',
-  approvalValidity: 'PT24H',
+  minRetention: fixedDuration('PT2H'),
+  approvalValidity: fixedDuration('PT24H'),
 } as const;
 
-const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 };
+/**
+ * Blast-radius limits: how much one run may remove from a node before it refuses and asks for
+ * an approval. Without defaults here: a node's `limits` overrides the shared `purge.limits`
+ * key by key, and defaults apply last (resolveLimits).
+ */
+export const limitsSchema = z.strictObject({
+  maxFiles: z.number().int().min(1).optional(),
+  maxBytes: byteSize(1).optional(),
+  maxTimesUsual: z.union([z.number().min(1), z.literal('off')]).optional(),
+  usualRuns: z.number().int().min(3).max(1000).optional(),
+  minFiles: z.number().int().min(0).optional(),
+  maxPercentOfChatType: z.number().gt(0).max(100).optional(),
+  minRetention: isoDuration('minRetention').optional(),
+  approvalValidity: isoDuration('approvalValidity').optional(),
+  /** Catch-up in steps: a run removes at most this many of the oldest expired files, then stops (not a refusal). */
+  maxFilesPerRun: z.number().int().min(1).optional(),
+  /** Likewise in bytes (file_size). */
+  maxBytesPerRun: byteSize(1).optional(),
+});
 
-/** `500MB`, `20GiB`, `1.5TB` or a number of bytes (already validated by the schema). */
-export function parseByteSize(value: number | string): number {
-  if (typeof value === 'number') return value;
-  const m = /^(\d+(?:\.\d+)?)\s*([A-Za-z]+)$/.exec(value)!;
-  return Math.round(Number(m[1]) * UNITS[m[2]!]!);
-}
+export type LimitSettings = z.infer<typeof limitsSchema>;
 
 /** A node's limits: its own `limits` key by key over the shared `purge.limits`, then the defaults. */
-export function resolveLimits(shared: RawLimits | undefined, own: RawLimits | undefined): ResolvedLimits {
-  const l: RawLimits = { ...shared, ...own };
+export function resolveLimits(shared: LimitSettings | undefined, own: LimitSettings | undefined): ResolvedLimits {
+  const l: LimitSettings = { ...shared, ...own };
   const minRetention = l.minRetention ?? LIMIT_DEFAULTS.minRetention;
   const times = l.maxTimesUsual ?? LIMIT_DEFAULTS.maxTimesUsual;
   return {
     maxFiles: l.maxFiles,
-    maxBytes: l.maxBytes === undefined ? undefined : parseByteSize(l.maxBytes),
+    maxBytes: l.maxBytes,
     maxTimesUsual: times === 'off' ? undefined : times,
     usualRuns: l.usualRuns ?? LIMIT_DEFAULTS.usualRuns,
     minFiles: l.minFiles ?? LIMIT_DEFAULTS.minFiles,
     maxPercentOfChatType: l.maxPercentOfChatType,
-    minRetentionMs: parseIsoDuration(minRetention)!.as('milliseconds'),
-    minRetentionText: minRetention,
-    approvalValidityMs: parseIsoDuration(l.approvalValidity ?? LIMIT_DEFAULTS.approvalValidity)!.as('milliseconds'),
+    minRetentionMs: minRetention.ms,
+    minRetentionText: minRetention.text,
+    approvalValidityMs: (l.approvalValidity ?? LIMIT_DEFAULTS.approvalValidity).ms,
     maxFilesPerRun: l.maxFilesPerRun,
-    maxBytesPerRun: l.maxBytesPerRun === undefined ? undefined : parseByteSize(l.maxBytesPerRun),
+    maxBytesPerRun: l.maxBytesPerRun,
   };
 }

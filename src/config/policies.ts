@@ -1,46 +1,23 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Duration } from 'luxon';
 import type { ChatType } from '../core/chatType.js';
 import { ConfigError, renderValue, type ConfigProblem } from './configError.js';
-import { parseIsoDuration } from './duration.js';
 import { HOLDS_FILE } from './holds.js';
-import { policyFileSchema, type PolicyOptions } from './schema.js';
+import { policyFileSchema, type PolicyRule } from './policySchema.js';
 import { readYamlFile } from './yamlFile.js';
 import { problemsFromZod } from './zodProblems.js';
 
-export interface RetentionPolicy {
+/** A chat type's policy, with where it came from. */
+export interface RetentionPolicy extends PolicyRule {
   chatType: ChatType;
-  /** `forever` never purges. */
-  retention: Duration | 'forever';
-  /** As written, for reports: `P7D`, `forever`. */
-  retentionText: string;
   /** The file (or node override) it came from. */
   source: string;
-  /** The policy may have a retention below purge.limits.minRetention. */
-  allowShortRetention: boolean;
-  /** A run may remove every file of the chat type. */
-  allowPurgeAll: boolean;
-  /** Keep a file until its last download is also older than this. */
-  keepAfterLastDownload?: Duration;
-  keepAfterLastDownloadText?: string;
 }
 
 export type PolicySet = Partial<Record<ChatType, RetentionPolicy>>;
 
-export function makePolicy(chatType: ChatType, retentionText: string, source: string, options: PolicyOptions = {}): RetentionPolicy {
-  const retention = retentionText === 'forever' ? 'forever' : parseIsoDuration(retentionText);
-  if (!retention) throw new Error(`unvalidated retention ${retentionText}`);
-  const afterDownload = options.keepAfterLastDownload ? parseIsoDuration(options.keepAfterLastDownload) : undefined;
-  return {
-    chatType,
-    retention,
-    retentionText,
-    source,
-    allowShortRetention: options.allowShortRetention ?? false,
-    allowPurgeAll: options.allowPurgeAll ?? false,
-    ...(afterDownload ? { keepAfterLastDownload: afterDownload, keepAfterLastDownloadText: options.keepAfterLastDownload } : {}),
-  };
+export function makePolicy(chatType: ChatType, rule: PolicyRule, source: string): RetentionPolicy {
+  return { chatType, source, ...rule };
 }
 
 /**
@@ -79,7 +56,7 @@ export async function loadPolicies(dir: string): Promise<{ policies: PolicySet; 
       problems.push(...problemsFromZod(yaml, parsed.error, policyFileSchema));
       continue;
     }
-    const { chatType, retention, ...options } = parsed.data;
+    const { chatType, rule } = parsed.data;
     const base = name.replace(/\.ya?ml$/, '');
     if (base !== chatType) {
       problems.push({
@@ -102,7 +79,7 @@ export async function loadPolicies(dir: string): Promise<{ policies: PolicySet; 
       });
       continue;
     }
-    policies[chatType] = makePolicy(chatType, retention, file, options);
+    policies[chatType] = makePolicy(chatType, rule, file);
   }
   return { policies, problems };
 }

@@ -42,7 +42,7 @@ function accepts(schema: z.ZodType): string {
     case 'literal':
       return (def.values ?? []).map((v) => `\`${String(v)}\``).join(', ');
     case 'union':
-      return messageOf(def.error) ?? def.options!.map(accepts).join('; or ');
+      return custom ?? messageOf(def.error) ?? def.options!.map(accepts).join('; or ');
     case 'array':
       return `a list of ${accepts(def.element!)}`;
     case 'optional':
@@ -57,6 +57,9 @@ function accepts(schema: z.ZodType): string {
   }
 }
 
+/** The schema a value is checked against before it is resolved (the input side of a transform). */
+const inputOf = (s: z.ZodType): z.ZodType => (defOf(s).type === 'pipe' ? inputOf(defOf(s).in!) : s);
+
 function render(value: unknown): string {
   return typeof value === 'string' ? `\`${value}\`` : `\`${JSON.stringify(value)}\``;
 }
@@ -67,10 +70,13 @@ export function keyReference(schema: z.ZodType, prefix = '', defaultValue?: unkn
   switch (def.type) {
     case 'optional':
     case 'nullable':
-    case 'prefault':
       return keyReference(def.innerType!, prefix, defaultValue);
     case 'default':
+    case 'prefault':
       return keyReference(def.innerType!, prefix, def.defaultValue);
+    case 'pipe':
+      // A key that resolves its value (a duration, a size): documented as what it accepts.
+      return keyReference(def.in!, prefix, defaultValue);
     case 'object': {
       const out: KeyReference[] = [];
       for (const [k, v] of Object.entries(def.shape!)) out.push(...keyReference(v, prefix ? `${prefix}.${k}` : k));
@@ -79,12 +85,12 @@ export function keyReference(schema: z.ZodType, prefix = '', defaultValue?: unkn
     case 'record':
       return keyReference(def.valueType!, `${prefix}.<${Object.values(defOf(def.keyType!).entries ?? { key: 'key' }).join('|')}>`);
     case 'array': {
-      const element = defOf(def.element!);
+      const element = defOf(inputOf(def.element!));
       if (element.type === 'object' || element.type === 'union') return keyReference(def.element!, `${prefix}[]`);
       break;
     }
     case 'union': {
-      const objects = def.options!.filter((o) => ['object', 'optional'].includes(defOf(o).type));
+      const objects = def.options!.filter((o) => ['object', 'optional'].includes(defOf(inputOf(o)).type));
       if (objects.length === def.options!.length) {
         // A union of objects (postgres or oracle, sftp or local): every variant's keys, each once.
         const seen = new Map<string, KeyReference>();

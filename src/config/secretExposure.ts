@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { ResolvedConfig, ResolvedNode } from './loadConfig.js';
+import type { ResolvedConfig, ResolvedNode } from './resolvedConfig.js';
 import { describeSecretSource, type SecretSource } from './secrets.js';
 
 /** A secret file that users other than its owner and group can read or change. */

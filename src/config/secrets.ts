@@ -66,3 +66,15 @@ export async function readSecretBuffer(source: SecretSource, env: NodeJS.Process
     throw new SecretError(`cannot read the ${describeSecretSource(source)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
   }
 }
+
+/**
+ * The places a config section says a secret is read from (a file relative to the config
+ * file's directory, a variable, a systemd credential). More than one is the caller's error.
+ */
+export function locateSecret(configDirectory: string, given: { file?: string; env?: string; credential?: string }): SecretSource[] {
+  const found: SecretSource[] = [];
+  if (given.file !== undefined) found.push({ kind: 'file', path: path.resolve(configDirectory, given.file) });
+  if (given.env !== undefined) found.push({ kind: 'env', name: given.env });
+  if (given.credential !== undefined) found.push({ kind: 'credential', name: given.credential });
+  return found;
+}

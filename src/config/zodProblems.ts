@@ -3,6 +3,7 @@ import { renderValue, type ConfigProblem } from './configError.js';
 import type { YamlFile } from './yamlFile.js';
 import { keysAt } from './schemaKeys.js';
 import { nearest } from '../core/nearest.js';
+import type { IssueDetail } from './schemaIssues.js';
 
 function formatKey(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)), '');
@@ -67,13 +68,18 @@ export function problemsFromZod(yaml: YamlFile, error: z.ZodError, schema: z.Zod
     const value = valueAt(yaml.data, path);
     const key = formatKey(path);
     const secret = path.some((p) => typeof p === 'string' && SECRET_KEY.test(p) && !/File|Env|Credential$/.test(p));
+    // A cross-field rule (schemaIssues.ts) may say how to show the value and how to fix it.
+    const detail: IssueDetail = issue.code === 'custom' ? (issue.params ?? {}) : {};
+    const missing = issue.code === 'custom' ? 'nothing' : 'nothing (the key is missing)';
+    const shown = value === undefined ? missing : secret ? '(hidden)' : renderValue(value);
+    const fix = detail.fix ?? (value === undefined ? `add the key ${key}` : undefined);
     return {
       file: yaml.file,
       key,
       line: yaml.lineOf(path as Array<string | number>),
-      value: value === undefined ? 'nothing (the key is missing)' : secret ? '(hidden)' : renderValue(value),
+      value: detail.value ?? shown,
       expected: expectedOf(issue),
-      ...(value === undefined ? { fix: `add the key ${key}` } : {}),
+      ...(fix ? { fix } : {}),
     };
   });
 }

@@ -3,7 +3,7 @@ import type { AlarmService } from '../alarms/alarmService.js';
 import type { Observation, Transition } from '../alarms/alarmState.js';
 import { checkNode } from '../alarms/nodeChecks.js';
 import { observationsFromPurge } from '../alarms/purgeObservations.js';
-import type { ResolvedConfig } from '../config/loadConfig.js';
+import type { ResolvedConfig } from '../config/resolvedConfig.js';
 import { coerceError } from '../errors.js';
 import type { NodeResult } from '../purge/purgeNode.js';
 import { openCatalog, openFileStore } from '../purge/openPorts.js';

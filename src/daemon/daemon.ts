@@ -1,5 +1,5 @@
 import type { LevelWithSilent, Logger } from 'pino';
-import type { ResolvedConfig } from '../config/loadConfig.js';
+import type { ResolvedConfig } from '../config/resolvedConfig.js';
 import { CHAT_TYPES } from '../core/chatType.js';
 import { coerceError } from '../errors.js';
 import { EXIT, type ExitCode } from '../shared/exitCodes.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ResolvedConfig } from '../config/loadConfig.js';
+import type { ResolvedConfig } from '../config/resolvedConfig.js';
 import { coerceError } from '../errors.js';
 import type { NodeLock } from '../ports.js';
 import { tryAcquireNodeLock } from '../purge/openPorts.js';

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { loadConfig, type ResolvedConfig, type ResolvedNode } from '../config/loadConfig.js';
+import { loadConfig } from '../config/loadConfig.js';
+import type { ResolvedConfig, ResolvedNode } from '../config/resolvedConfig.js';
 import { CHAT_TYPES } from '../core/chatType.js';
 import { coerceError } from '../errors.js';
 import { runPurge } from '../purge/runPurge.js';

@@ -1,4 +1,4 @@
-import type { ResolvedDaemon } from '../config/loadConfig.js';
+import type { ResolvedDaemon } from '../config/resolvedConfig.js';
 import { windowSchedule, windowState, type WindowSchedule } from '../core/purgeWindows.js';
 import type { Deadline } from '../purge/pacing.js';
 

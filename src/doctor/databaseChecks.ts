@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { ResolvedPostgresDatabase } from '../config/loadConfig.js';
+import type { ResolvedPostgresDatabase } from '../config/resolvedConfig.js';
 import { describeSecretSource, readSecret } from '../config/secrets.js';
 import { postgresClientConfig } from '../adapters/postgres/postgresCatalog.js';
 import { selectNow, tableName } from '../adapters/postgres/sql.js';

@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import type { SFTPWrapper, Stats } from 'ssh2';
 import { sftpStatusOf } from '../adapters/sftp/requestChannel.js';
 import { FX } from '../adapters/sftp/wire.js';
-import type { ResolvedFileServer } from '../config/loadConfig.js';
+import type { ResolvedFileServer } from '../config/resolvedConfig.js';
 import { describeSecretSource } from '../config/secrets.js';
 import { runDirectoryChecks, type DirectoryOps, type FreeSpaceThresholds } from './directoryChecks.js';
 import { loadClientKey, sshLogin, type SftpServerConfig } from './sshLogin.js';

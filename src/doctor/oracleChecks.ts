@@ -1,5 +1,5 @@
 import oracledb from 'oracledb';
-import type { ResolvedOracleDatabase } from '../config/loadConfig.js';
+import type { ResolvedOracleDatabase } from '../config/resolvedConfig.js';
 import { describeSecretSource } from '../config/secrets.js';
 import { connectOracle, describeOracle, thinConnector, type OracleConnection, type OracleConnector } from '../adapters/oracle/connection.js';
 import { oraNumber } from '../adapters/oracle/errors.js';

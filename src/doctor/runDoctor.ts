@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from '../config/loadConfig.js';
+import type { ResolvedConfig } from '../config/resolvedConfig.js';
 import { checkDatabase } from './databaseChecks.js';
 import { CISCO_FREE_SPACE_THRESHOLDS, type FreeSpaceThresholds } from './directoryChecks.js';
 import { checkFileServer } from './fileServerChecks.js';

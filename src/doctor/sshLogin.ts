@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { ParsedKey, SFTPWrapper } from 'ssh2';
 import { sshLogin as login, SshLoginError } from '../adapters/sftp/sshLogin.js';
-import type { ResolvedFileServer } from '../config/loadConfig.js';
+import type { ResolvedFileServer } from '../config/resolvedConfig.js';
 import { describeSecretSource, readSecret, readSecretBuffer } from '../config/secrets.js';
 import { fingerprintOf } from '../core/hostKey.js';
 import { messageOf } from './types.js';

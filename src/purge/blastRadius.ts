@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ResolvedNode } from '../config/loadConfig.js';
+import type { ResolvedNode } from '../config/resolvedConfig.js';
 import { approvalInstant, formatApproval, type Approval, type ApprovalScope } from '../core/approval.js';
 import type { ChatType } from '../core/chatType.js';
 import { retentionCutoff, type PurgeTimes } from '../core/clock.js';

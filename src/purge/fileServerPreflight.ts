@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ResolvedNode } from '../config/loadConfig.js';
+import type { ResolvedNode } from '../config/resolvedConfig.js';
 import { CHAT_TYPES } from '../core/chatType.js';
 import { ConnectError } from '../errors.js';
 import type { FileStore } from '../ports.js';

@@ -1,4 +1,4 @@
-import type { ResolvedNode } from '../config/loadConfig.js';
+import type { ResolvedNode } from '../config/resolvedConfig.js';
 import { LocalFileStore } from '../adapters/localFileStore.js';
 import { PostgresNodeLock } from '../adapters/postgres/nodeLock.js';
 import { PostgresCatalog } from '../adapters/postgres/postgresCatalog.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ResolvedConfig, ResolvedNode } from '../config/loadConfig.js';
+import type { ResolvedConfig, ResolvedNode } from '../config/resolvedConfig.js';
 import type { Approval } from '../core/approval.js';
 import type { ChatType } from '../core/chatType.js';
 import { resolvePurgeTimes, retentionCutoff } from '../core/clock.js';

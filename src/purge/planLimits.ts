@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ResolvedNode } from '../config/loadConfig.js';
+import type { ResolvedNode } from '../config/resolvedConfig.js';
 import { approvalInstant, formatApproval, type Approval } from '../core/approval.js';
 import type { ChatType } from '../core/chatType.js';
 import { evaluateLimits, needsTotal, type ChatTypeMeasure, type Refusal } from '../core/limits.js';

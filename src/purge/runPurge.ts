@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ResolvedConfig, ResolvedNode } from '../config/loadConfig.js';
+import type { ResolvedConfig, ResolvedNode } from '../config/resolvedConfig.js';
 import type { ChatType } from '../core/chatType.js';
 import { coerceError, StatementCancelledError } from '../errors.js';
 import type { Catalog, FileStore } from '../ports.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ResolvedNode } from '../config/loadConfig.js';
+import type { ResolvedNode } from '../config/resolvedConfig.js';
 import type { ChatType } from '../core/chatType.js';
 import { resolvePurgeTimes, retentionCutoff } from '../core/clock.js';
 import { parseFilePath } from '../core/filePath.js';

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKeysetUploadReader } from '../../src/adapters/keysetUploadReader.js';
 import { PostgresCatalog, PG_DISK_FULL } from '../../src/adapters/postgres/postgresCatalog.js';
-import type { ResolvedPostgresDatabase } from '../../src/config/loadConfig.js';
+import type { ResolvedPostgresDatabase } from '../../src/config/resolvedConfig.js';
 import type { Catalog } from '../../src/ports.js';
 import { startPostgres, type PgServer } from '../helpers/pgServer.js';
 import { describeCatalogContract, type CatalogFactory, type ContractRow } from './catalogContract.js';

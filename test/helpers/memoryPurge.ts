@@ -2,6 +2,7 @@
 // (src/adapters/memory) and the real LocalFileStore on a temporary node directory in Cisco's
 // layout, with the host and database clocks fixed, so a test of a purge rule needs neither a
 // server nor a wait for the hour's edge. The adapters and the CLI have tests of their own.
+import type { z } from 'zod';
 import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,9 +11,9 @@ import pino from 'pino';
 import { LocalFileStore } from '../../src/adapters/localFileStore.js';
 import { MemoryCatalog, type MemoryRow, type MemoryRowInput } from '../../src/adapters/memory/memoryCatalog.js';
 import { fileRecord, totals } from '../../src/cli/purgeReport.js';
-import { resolveLimits } from '../../src/config/limits.js';
+import { limitsSchema, resolveLimits } from '../../src/config/limits.js';
 import { makePolicy, type PolicySet } from '../../src/config/policies.js';
-import type { RawLimits } from '../../src/config/schema.js';
+import { policyOverrideSchema } from '../../src/config/policySchema.js';
 import type { ChatType } from '../../src/core/chatType.js';
 import type { Hold } from '../../src/core/holds.js';
 import type { FileStore } from '../../src/ports.js';
@@ -39,7 +40,8 @@ export interface MemoryNodeOptions {
   /** The folder's name when it differs from the node's. */
   dirName?: string;
   holds?: Hold[];
-  limits?: RawLimits;
+  /** As written in config.yaml's `purge.limits`. */
+  limits?: z.input<typeof limitsSchema>;
   /** Shared with another node: a base folder that holds both node directories. */
   base?: string;
 }
@@ -112,9 +114,9 @@ export function memoryNode(opts: MemoryNodeOptions): MemoryNode {
   const catalog = new MemoryCatalog([], { now: () => NOW });
   const policies: PolicySet = {};
   for (const [chatType, retention] of Object.entries(opts.policies) as Array<[ChatType, string]>) {
-    policies[chatType] = makePolicy(chatType, retention, `${base}/policies/${chatType}.yaml`, { allowShortRetention: true });
+    policies[chatType] = makePolicy(chatType, policyOverrideSchema.parse({ retention, allowShortRetention: true }), `${base}/policies/${chatType}.yaml`);
   }
-  const target: PurgeTarget = { name, policies, holds: opts.holds ?? [], limits: resolveLimits(opts.limits, undefined), fileServer: { directory: dir } };
+  const target: PurgeTarget = { name, policies, holds: opts.holds ?? [], limits: resolveLimits(limitsSchema.parse(opts.limits ?? {}), undefined), fileServer: { directory: dir } };
   let next = 1n;
   let files = 0;
 

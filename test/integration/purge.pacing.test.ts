@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type ResolvedNode } from '../../src/config/loadConfig.js';
+import { loadConfig } from '../../src/config/loadConfig.js';
+import type { ResolvedNode } from '../../src/config/resolvedConfig.js';
 import type { FileStore } from '../../src/ports.js';
 import { openCatalog, openFileStore } from '../../src/purge/openPorts.js';
 import { purgeNode } from '../../src/purge/purgeNode.js';

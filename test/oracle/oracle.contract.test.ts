@@ -9,7 +9,7 @@ import { DateTime } from 'luxon';
 import oracledb, { type Connection } from 'oracledb';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { OracleCatalog } from '../../src/adapters/oracle/oracleCatalog.js';
-import type { ResolvedOracleDatabase } from '../../src/config/loadConfig.js';
+import type { ResolvedOracleDatabase } from '../../src/config/resolvedConfig.js';
 import { describeCatalogContract, type CatalogFactory, type ContractRow } from '../contract/catalogContract.js';
 
 const env = {

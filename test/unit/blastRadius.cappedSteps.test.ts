@@ -6,7 +6,7 @@ import { Duration } from 'luxon';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { resolveLimits } from '../../src/config/limits.js';
-import type { ResolvedNode } from '../../src/config/loadConfig.js';
+import type { ResolvedNode } from '../../src/config/resolvedConfig.js';
 import type { RetentionPolicy } from '../../src/config/policies.js';
 import type { Catalog, ChatTypeCount, ExpiredCount } from '../../src/ports.js';
 import { checkBlastRadius } from '../../src/purge/blastRadius.js';

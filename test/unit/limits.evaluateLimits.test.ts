@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveLimits } from '../../src/config/limits.js';
+import { limitsSchema, resolveLimits } from '../../src/config/limits.js';
 import { evaluateLimits, median, type ChatTypeMeasure } from '../../src/core/limits.js';
 
 const H = 3_600_000;
@@ -24,7 +24,7 @@ describe('evaluateLimits', () => {
   });
 
   it('refuses the node when the files or bytes of all chat types together pass the caps, with the numbers', () => {
-    const limits = resolveLimits({ maxFiles: 200, maxBytes: '250KB' }, undefined);
+    const limits = resolveLimits(limitsSchema.parse({ maxFiles: 200, maxBytes: '250KB' }), undefined);
     const r = evaluateLimits('n1', [base(), base({ chatType: 'groupchat', files: 100, bytes: 120_000 })], limits);
     expect(r.map((x) => [x.chatType, x.limit, x.measured, x.threshold, x.unit])).toEqual([
       ['all', 'maxFiles', 250, 200, 'files'],

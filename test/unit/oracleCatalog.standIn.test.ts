@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { OracleCatalog, quotaUsage, wallClockBind } from '../../src/adapters/oracle/oracleCatalog.js';
 import { MAX_IN_LIST } from '../../src/adapters/oracle/sql.js';
 import { KEYSET_START } from '../../src/adapters/keysetUploadReader.js';
-import type { ResolvedOracleDatabase } from '../../src/config/loadConfig.js';
+import type { ResolvedOracleDatabase } from '../../src/config/resolvedConfig.js';
 import { ConnectError, DatabaseFullError, DatabaseRefusedError, StatementCancelledError } from '../../src/errors.js';
 import { njsError, oraError, RecordingOracleConnection, type Responder } from '../helpers/recordingOracleConnection.js';
 

@@ -2,7 +2,7 @@
 // database): which checks run, what they conclude from the answers, and that they never
 // change data. Their queries against a real Oracle are not verified here.
 import { describe, expect, it } from 'vitest';
-import type { ResolvedOracleDatabase } from '../../src/config/loadConfig.js';
+import type { ResolvedOracleDatabase } from '../../src/config/resolvedConfig.js';
 import { COLUMNS_THE_PURGE_NEEDS, OTHER_DOCUMENTED_COLUMNS } from '../../src/doctor/databaseSql.js';
 import { checkOracleDatabase } from '../../src/doctor/oracleChecks.js';
 import { oraError, RecordingOracleConnection, type Responder } from '../helpers/recordingOracleConnection.js';

@@ -5,7 +5,7 @@ import oracledb from 'oracledb';
 import { describe, expect, it } from 'vitest';
 import { connectOracle } from '../../src/adapters/oracle/connection.js';
 import { OracleNodeLock, oracleLockName, RELEASE_LOCK, REQUEST_LOCK } from '../../src/adapters/oracle/nodeLock.js';
-import type { ResolvedOracleDatabase } from '../../src/config/loadConfig.js';
+import type { ResolvedOracleDatabase } from '../../src/config/resolvedConfig.js';
 import { ConnectError } from '../../src/errors.js';
 import { oraError, RecordingOracleConnection } from '../helpers/recordingOracleConnection.js';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import oracledb, { type Connection, type ConnectionAttributes } from 'oracledb';
-import type { ResolvedOracleDatabase } from '../../config/loadConfig.js';
+import type { ResolvedOracleDatabase } from '../../config/resolvedConfig.js';
 import { readSecret } from '../../config/secrets.js';
 import { ConnectError } from '../../errors.js';
 import { classifyOracleError } from './errors.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import oracledb from 'oracledb';
-import type { ResolvedOracleDatabase } from '../../config/loadConfig.js';
+import type { ResolvedOracleDatabase } from '../../config/resolvedConfig.js';
 import { ConnectError } from '../../errors.js';
 import type { NodeLock } from '../../ports.js';
 import { connectOracle, thinConnector, type OracleConnection, type OracleConnector } from './connection.js';

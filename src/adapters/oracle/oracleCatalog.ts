@@ -1,7 +1,7 @@
 import oracledb, { type DbType } from 'oracledb';
 import { oneAtATime, type OneAtATime } from '../oneAtATime.js';
 import { DateTime } from 'luxon';
-import type { ResolvedOracleDatabase } from '../../config/loadConfig.js';
+import type { ResolvedOracleDatabase } from '../../config/resolvedConfig.js';
 import type { ChatType } from '../../core/chatType.js';
 import type { UploadRow } from '../../core/eligibility.js';
 import { ConnectError, DatabaseFullError, DatabaseRefusedError, StatementCancelledError, type CancelReason } from '../../errors.js';

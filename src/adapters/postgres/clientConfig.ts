@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
-import type { ResolvedPostgresDatabase } from '../../config/loadConfig.js';
+import type { ResolvedPostgresDatabase } from '../../config/resolvedConfig.js';
 
 /** node-postgres settings for a node's database; TLS as its ssl.mode asks. */
 export function postgresClientConfig(db: ResolvedPostgresDatabase, password: string | undefined): pg.ClientConfig {

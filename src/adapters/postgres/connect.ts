@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { ResolvedPostgresDatabase } from '../../config/loadConfig.js';
+import type { ResolvedPostgresDatabase } from '../../config/resolvedConfig.js';
 import { readSecret } from '../../config/secrets.js';
 import { ConnectError } from '../../errors.js';
 import { postgresClientConfig } from './clientConfig.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { ResolvedPostgresDatabase } from '../../config/loadConfig.js';
+import type { ResolvedPostgresDatabase } from '../../config/resolvedConfig.js';
 import { ConnectError } from '../../errors.js';
 import type { NodeLock } from '../../ports.js';
 import { connectPostgres } from './connect.js';

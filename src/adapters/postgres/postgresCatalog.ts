@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { oneAtATime, type OneAtATime } from '../oneAtATime.js';
 import { DateTime } from 'luxon';
-import type { ResolvedPostgresDatabase } from '../../config/loadConfig.js';
+import type { ResolvedPostgresDatabase } from '../../config/resolvedConfig.js';
 import { connectPostgres } from './connect.js';
 import { ConnectError, DatabaseFullError, DatabaseRefusedError, StatementCancelledError, type CancelReason } from '../../errors.js';
 import type { UploadRow } from '../../core/eligibility.js';

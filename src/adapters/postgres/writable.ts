@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ResolvedPostgresDatabase } from '../../config/loadConfig.js';
+import type { ResolvedPostgresDatabase } from '../../config/resolvedConfig.js';
 import { DatabaseRefusedError } from '../../errors.js';
 
 /**

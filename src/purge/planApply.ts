@@ -14,7 +14,9 @@ import type { FileDecision } from '../core/planBatch.js';
 import { checkPlanLimits } from './planLimits.js';
 import { recheckBatch } from './planRecheck.js';
 import { runPacing, StepBudget } from './pacing.js';
-import { executeBatch, runPipeline, type ChatTypeRun, type NodePorts, type NodeResult, type PlannedBatch, type PurgeOptions } from './purgeNode.js';
+import { runPipeline } from './batchPipeline.js';
+import { executeBatch } from './executeBatch.js';
+import type { ChatTypeRun, NodePorts, NodeResult, PlannedBatch, PurgeOptions } from './purgeTypes.js';
 import type { RunHistory } from './runHistory.js';
 import { emptyStats, type ChatTypeStats } from '../core/purgeStats.js';
 

@@ -1,11 +1,15 @@
 import type { Duration } from 'luxon';
 import { z } from 'zod';
 import { CHAT_TYPES } from '../core/chatType.js';
-import { isoDuration } from './duration.js';
+import { fixedDuration, isoDuration, parseIsoDuration } from './duration.js';
 
-const retention = z.union([z.literal('forever'), isoDuration('retention')], {
-  error: 'an ISO-8601 duration greater than zero (PT36H, P7D, P1Y) or "forever"',
-});
+/** A duration, or `forever` (never purged). One check, so that a typo is told what a duration looks like. */
+const retention = z
+  .string()
+  .refine((s) => s === 'forever' || parseIsoDuration(s) !== undefined, {
+    message: 'retention: an ISO-8601 duration greater than zero and at most 1000 years, such as PT36H, P7D, P30D or P1Y; or "forever"',
+  })
+  .transform((s) => (s === 'forever' ? ('forever' as const) : fixedDuration(s)));
 
 /** A chat type's retention and options as they apply, whichever file or override they came from. */
 export interface PolicyRule {

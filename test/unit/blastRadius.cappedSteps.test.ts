@@ -6,17 +6,16 @@ import { Duration } from 'luxon';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { resolveLimits } from '../../src/config/limits.js';
-import type { ResolvedNode } from '../../src/config/resolvedConfig.js';
 import type { RetentionPolicy } from '../../src/config/policies.js';
 import type { Catalog, ChatTypeCount, ExpiredCount } from '../../src/ports.js';
-import { checkBlastRadius } from '../../src/purge/blastRadius.js';
+import { checkBlastRadius, type LimitTarget } from '../../src/purge/blastRadius.js';
 import type { CatchUpStep, RunHistory } from '../../src/purge/runHistory.js';
 
 const NOW = new Date('2026-11-21T12:30:00.000Z');
 const times = { now: NOW, currentHourStart: new Date('2026-11-21T12:00:00.000Z'), skewMs: 0 };
 const log = pino({ level: 'silent' });
 const im: RetentionPolicy = { chatType: 'im', retention: Duration.fromISO('P7D'), retentionText: 'P7D', source: 'im.yaml', allowShortRetention: false, allowPurgeAll: false };
-const node = (limits: Parameters<typeof resolveLimits>[0]): ResolvedNode => ({ name: 'node_1', policies: { im }, limits: resolveLimits(limits, undefined) }) as unknown as ResolvedNode;
+const node = (limits: Parameters<typeof resolveLimits>[0]): LimitTarget => ({ name: 'node_1', policies: { im }, limits: resolveLimits(limits, undefined) });
 const catalog = (files: number): Catalog =>
   ({
     async countExpiredUploadsByChatType(counts: ReadonlyArray<ExpiredCount>): Promise<ChatTypeCount[]> {

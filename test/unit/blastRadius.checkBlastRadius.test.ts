@@ -2,11 +2,10 @@ import { Duration } from 'luxon';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { resolveLimits } from '../../src/config/limits.js';
-import type { ResolvedNode } from '../../src/config/resolvedConfig.js';
 import type { RetentionPolicy } from '../../src/config/policies.js';
 import type { ChatType } from '../../src/core/chatType.js';
 import type { Catalog, ChatTypeCount, ExpiredCount } from '../../src/ports.js';
-import { checkBlastRadius } from '../../src/purge/blastRadius.js';
+import { checkBlastRadius, type LimitTarget } from '../../src/purge/blastRadius.js';
 
 const H = 3_600_000;
 const NOW = new Date('2026-11-21T12:30:00.000Z');
@@ -22,8 +21,11 @@ const policy = (chatType: ChatType, retention: string): RetentionPolicy => ({
   allowPurgeAll: false,
 });
 
-const nodeWith = (policies: RetentionPolicy[], limits = resolveLimits({ maxFiles: 100 }, undefined)): ResolvedNode =>
-  ({ name: 'node_1', policies: Object.fromEntries(policies.map((p) => [p.chatType, p])), limits }) as unknown as ResolvedNode;
+const nodeWith = (policies: RetentionPolicy[], limits = resolveLimits({ maxFiles: 100 }, undefined)): LimitTarget => ({
+  name: 'node_1',
+  policies: Object.fromEntries(policies.map((p) => [p.chatType, p])),
+  limits,
+});
 
 /** A catalog that only counts, answering from a table of files per chat type, and records each call. */
 function countingCatalog(files: Partial<Record<ChatType, number>>) {

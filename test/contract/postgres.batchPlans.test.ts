@@ -57,7 +57,7 @@ afterAll(async () => {
 });
 
 /** The DELETE a purge sends for the oldest BATCH_FILES expired uploads, as the catalog writes it. */
-async function batchDelete(c: pg.Client, newerThan: 'max' | 'recent'): Promise<string> {
+async function batchDelete(c: pg.Client, newerThan: 'max' | 'recent'): Promise<string[]> {
   const posts = await c.query<{ idx: string }>(
     `SELECT aft_index::text AS idx FROM aft_log WHERE method = 'Post' ORDER BY aft_index LIMIT ${BATCH_FILES}`,
   );

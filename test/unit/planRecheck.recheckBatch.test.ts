@@ -42,7 +42,7 @@ describe('recheckBatch', () => {
       ['a row changed', (r) => ({ live: [{ ...r[0]!, toJid: 'eve@example.com' }, ...r.slice(1)] }), 'row-changed'],
       ['a hold added', (r) => ({ live: r, ctx: { ...ctx, holds: [{ name: 'case-1', jids: [], uploaders: ['alice@example.com'], recipients: [], paths: [], aftIndexes: [] }] } }), 'hold:case-1'],
       ['another size', (r) => ({ live: r, state: { ...same, size: 11 } as FileState }), 'file-changed'],
-      ['another modification time', (r) => ({ live: r, state: { ...same, mtimeMs: same !== 'missing' && !(same instanceof Error) ? same.mtimeMs! + 1000 : 0 } as FileState }), 'file-changed'],
+      ['another modification time', (r) => ({ live: r, state: { ...same, mtimeMs: same.mtimeMs! + 1000 } as FileState }), 'file-changed'],
       ['a folder instead of the file', (r) => ({ live: r, state: { ...same, type: 'directory' } as FileState }), 'file-changed'],
       ['a file where the plan found none', (r) => ({ live: r, onServer: null }), 'file-appeared'],
       ['the server could not say', (r) => ({ live: r, state: new Error('permission denied') }), 'file-unverified'],

@@ -3,6 +3,7 @@ import { observationsFromPurge } from '../../src/alarms/purgeObservations.js';
 import { ConnectError, DatabaseFullError, HostKeyMismatchError } from '../../src/errors.js';
 import type { NodeResult } from '../../src/purge/purgeNode.js';
 import { emptyStats } from '../../src/core/purgeStats.js';
+import type { Refusal } from '../../src/core/limits.js';
 
 const NOW = new Date('2026-03-01T10:00:00Z');
 const result = (o: Partial<NodeResult> & Record<string, unknown>): NodeResult => ({ node: 'n1', status: 'ok', chatTypes: [emptyStats('im', 'P7D'), emptyStats('groupchat', 'P7D')], startedAt: NOW, finishedAt: NOW, ...o }) as NodeResult;
@@ -31,7 +32,7 @@ describe('observationsFromPurge', () => {
   });
 
   it('a refused chat type raises XcpMFTPurgeRefusedWarn for it and clears the scopes that went ahead', () => {
-    const refused = [{ node: 'n1', chatType: 'im', limit: 'maxTimesUsual', measured: 5000, threshold: 500, unit: 'files', files: 5000, bytes: 1, message: 'im: 5000 files, more than 10 x the usual 50', fix: 'approve' }];
+    const refused: Refusal[] = [{ node: 'n1', chatType: 'im', limit: 'maxTimesUsual', measured: 5000, threshold: 500, unit: 'files', files: 5000, bytes: 1, message: 'im: 5000 files, more than 10 x the usual 50', fix: 'approve' }];
     const got = brief(result({ status: 'refused', refused }));
     expect(got).toContain('raise XcpMFTPurgeRefusedWarn/im refused');
     expect(got).toContain('clear XcpMFTPurgeRefusedWarn/groupchat refused');
@@ -41,7 +42,7 @@ describe('observationsFromPurge', () => {
   });
 
   it('a node-wide refusal (scope all) clears no chat type', () => {
-    const refused = [{ node: 'n1', chatType: 'all', limit: 'maxFiles', measured: 9, threshold: 1, unit: 'files', files: 9, bytes: 9, message: 'cap', fix: 'approve' }];
+    const refused: Refusal[] = [{ node: 'n1', chatType: 'all', limit: 'maxFiles', measured: 9, threshold: 1, unit: 'files', files: 9, bytes: 9, message: 'cap', fix: 'approve' }];
     const got = brief(result({ status: 'refused', refused }));
     expect(got.filter((g) => g.includes('PurgeRefused'))).toEqual(['raise XcpMFTPurgeRefusedWarn/all refused']);
   });

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { SftpFileStore } from '../../src/adapters/sftpFileStore.js';
 import { ConnectError, HostKeyMismatchError } from '../../src/errors.js';
-import { startPostgres, type PgServer } from '../helpers/pgServer.js';
 import { avoidHourEdge, parseJsonLines, show, summaryRecord } from '../helpers/purgeFixture.js';
 import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
 import { holdLock, waitUntilBlocked } from './blocking.js';
@@ -17,21 +16,19 @@ import { populateMix } from './mix.js';
 import { CuttingProxy } from './proxy.js';
 import { faultRecorder } from './results.js';
 import { iterations, Rng, suiteSeed } from './seed.js';
-import { serverVersions, World } from './world.js';
+import { useFaultServers } from './servers.js';
+import { World } from './world.js';
 
 const { scenario, server } = faultRecorder(import.meta.url);
-let servers: { pg: PgServer; sshd: SshdServer };
+const servers = useFaultServers({ server });
 /** Another OpenSSH server on this machine, with a host key of its own: it sees the same files. */
 let impostor: SshdServer;
 
 beforeAll(async () => {
-  const [pg, sshd, other] = await Promise.all([startPostgres(), startSshd(), startSshd()]);
-  servers = { pg, sshd };
-  impostor = other;
-  for (const [k, v] of Object.entries(await serverVersions(servers))) server(k, v);
+  impostor = await startSshd();
 });
 afterAll(async () => {
-  await Promise.all([servers?.pg.destroy(), servers?.sshd.destroy(), impostor?.destroy()]);
+  await impostor?.destroy();
 });
 
 const SEED = suiteSeed();

@@ -1,30 +1,20 @@
 // The real purge CLI killed with SIGKILL at random points of a purge, many times over, against
 // the real PostgreSQL and OpenSSH sshd. After each kill the invariants must hold, and one
 // normal run must finish the work with exit 0.
-import { afterAll, beforeAll, expect } from 'vitest';
-import { startPostgres, type PgServer } from '../helpers/pgServer.js';
+import { expect } from 'vitest';
 import { sleep } from '../helpers/procUtil.js';
 import { avoidHourEdge } from '../helpers/purgeFixture.js';
-import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
 import { holdLock, waitUntilBlocked, type HeldLock, type LockPoint } from './blocking.js';
 import { checkAfterFault, snapshot } from './invariants.js';
 import { populateMix } from './mix.js';
 import { faultRecorder } from './results.js';
 import { iterations, Rng, suiteSeed } from './seed.js';
-import { serverVersions, World } from './world.js';
+import { useFaultServers } from './servers.js';
+import { World } from './world.js';
 
 const { scenario, server } = faultRecorder(import.meta.url);
 const SEED = suiteSeed();
-let servers: { pg: PgServer; sshd: SshdServer };
-
-beforeAll(async () => {
-  const [pg, sshd] = await Promise.all([startPostgres(), startSshd()]);
-  servers = { pg, sshd };
-  for (const [k, v] of Object.entries(await serverVersions(servers))) server(k, v);
-});
-afterAll(async () => {
-  await Promise.all([servers?.pg.destroy(), servers?.sshd.destroy()]);
-});
+const servers = useFaultServers({ server });
 
 scenario(
   'purge killed with SIGKILL at random points',

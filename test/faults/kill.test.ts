@@ -3,10 +3,9 @@
 // normal run must finish the work with exit 0.
 import { expect } from 'vitest';
 import { sleep } from '../helpers/procUtil.js';
-import { avoidHourEdge } from '../helpers/purgeFixture.js';
 import { holdLock, waitUntilBlocked, type HeldLock, type LockPoint } from './blocking.js';
-import { checkAfterFault, snapshot } from './invariants.js';
-import { populateMix } from './mix.js';
+import { checkAfterFault } from './invariants.js';
+import { freshMix, populateMix } from './mix.js';
 import { faultRecorder } from './results.js';
 import { iterations, Rng, suiteSeed } from './seed.js';
 import { useFaultServers } from './servers.js';
@@ -47,11 +46,7 @@ scenario(
 
       for (let i = 0; i < n; i++) {
         const it = rng.fork(i);
-        await avoidHourEdge(20_000);
-        await w.reset();
-        await populateMix(w, it, it.int(12, 24));
-        const before = await snapshot(w);
-        const nowMin = new Date();
+        const { before, nowMin } = await freshMix(w, it, it.int(12, 24));
         const run = w.startPurge('--json');
         // Kill points: (a) while the purge is held by a lock on AFT_LOG, either after removing
         // a batch's files and before deleting their rows, or before reading the next batch, (b)
@@ -132,11 +127,7 @@ scenario(
     try {
       for (let i = 0; i < n; i++) {
         const it = rng.fork(i);
-        await avoidHourEdge(20_000);
-        await w.reset();
-        await populateMix(w, it, 15);
-        const before = await snapshot(w);
-        const nowMin = new Date();
+        const { before, nowMin } = await freshMix(w, it, 15);
         // The daemon purges at once (no state yet: overdue); kill it after its k-th removal.
         const d = w.startDaemon();
         const k = it.int(1, 12);

@@ -1,7 +1,8 @@
 // The real servers a test file of the fault suite (and the tests built on its World) runs on: a
 // PostgreSQL and an OpenSSH sshd of test/helpers, started before the file's first test and
 // destroyed after its last.
-import { afterAll, beforeAll } from 'vitest';
+import { beforeAll } from 'vitest';
+import { startedForFile } from '../helpers/fileHooks.js';
 import { startPostgres, type PgServer } from '../helpers/pgServer.js';
 import { startSshd, type SshdServer, type StartSshdOptions } from '../helpers/sshdServer.js';
 import { serverVersions } from './world.js';
@@ -20,29 +21,30 @@ export interface FaultServersOptions {
 
 /**
  * Registers the beforeAll that starts the servers and the afterAll that destroys them, and
- * returns them. Read them inside the tests and hooks: before the servers are up (or when they
- * failed to start) reading one throws.
+ * returns them. Read them inside the tests and later hooks: before the servers are up (or when
+ * they failed to start) reading one throws.
  */
 export function useFaultServers(opts: FaultServersOptions = {}): FaultServers {
-  let started: { pg: PgServer; sshd: SshdServer } | undefined;
-  beforeAll(async () => {
-    const [pg, sshd] = await Promise.all([startPostgres(), startSshd(opts.sshd)]);
-    started = { pg, sshd };
-    if (opts.server) for (const [k, v] of Object.entries(await serverVersions(started))) opts.server(k, v);
-  });
-  afterAll(async () => {
-    await Promise.all([started?.pg.destroy(), started?.sshd.destroy()]);
-  });
-  const up = (): { pg: PgServer; sshd: SshdServer } => {
-    if (!started) throw new Error('the fault servers are not running: useFaultServers() starts them in its beforeAll; read them inside a test or a later hook');
-    return started;
-  };
+  const servers = startedForFile(
+    'the fault servers (useFaultServers)',
+    async () => {
+      const [pg, sshd] = await Promise.all([startPostgres(), startSshd(opts.sshd)]);
+      return { pg, sshd };
+    },
+    (s) => Promise.all([s.pg.destroy(), s.sshd.destroy()]),
+  );
+  if (opts.server) {
+    const record = opts.server;
+    beforeAll(async () => {
+      for (const [k, v] of Object.entries(await serverVersions(servers()))) record(k, v);
+    });
+  }
   return {
     get pg() {
-      return up().pg;
+      return servers().pg;
     },
     get sshd() {
-      return up().sshd;
+      return servers().sshd;
     },
   };
 }

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOUR_MS, present, show, usePurgeEnv, summaryRecord, type Fixture } from '../helpers/purgeFixture.js';
+import { HOUR_MS, present, show, summaryRecord, usePurgeEnv, type Fixture } from '../helpers/purgeFixture.js';
 
 const env = usePurgeEnv();
 

@@ -3,7 +3,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOUR_MS, present, runCli, show, usePurgeEnv, summaryRecord, type Fixture } from '../helpers/purgeFixture.js';
+import { HOUR_MS, present, runCli, show, summaryRecord, usePurgeEnv, type Fixture } from '../helpers/purgeFixture.js';
 
 const env = usePurgeEnv();
 

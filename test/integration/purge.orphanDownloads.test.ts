@@ -3,7 +3,7 @@
 // left for the path), and deletes them when the file is gone; a Get row of a file still on the
 // file server stays, whatever AFT_LOG says. Real PostgreSQL and OpenSSH sshd.
 import { describe, expect, it } from 'vitest';
-import { avoidHourEdge, HOUR_MS, hourStart, present, runCli, show, usePurgeEnv, summaryRecord } from '../helpers/purgeFixture.js';
+import { avoidHourEdge, HOUR_MS, hourStart, present, runCli, show, summaryRecord, usePurgeEnv } from '../helpers/purgeFixture.js';
 
 const env = usePurgeEnv();
 

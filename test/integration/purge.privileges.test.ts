@@ -7,7 +7,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { avoidHourEdge, fileRecords, HOUR_MS, hourStart, parseJsonLines, present, show, usePurgeEnv, summaryRecord, type Fixture } from '../helpers/purgeFixture.js';
+import { avoidHourEdge, fileRecords, HOUR_MS, hourStart, parseJsonLines, present, show, summaryRecord, usePurgeEnv, type Fixture } from '../helpers/purgeFixture.js';
 import { sleep } from '../helpers/procUtil.js';
 
 const env = usePurgeEnv();

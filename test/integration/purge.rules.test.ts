@@ -10,8 +10,8 @@ import {
   hourStart,
   present,
   show,
-  usePurgeEnv,
   summaryRecord,
+  usePurgeEnv,
 } from '../helpers/purgeFixture.js';
 
 const env = usePurgeEnv();

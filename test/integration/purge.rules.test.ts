@@ -3,16 +3,7 @@
 // time zone). Every test asserts on the file system and the table afterwards. The rules
 // themselves are tested in process: test/unit/purgeNode.rules.test.ts.
 import { describe, expect, it } from 'vitest';
-import {
-  avoidHourEdge,
-  fileRecords,
-  HOUR_MS,
-  hourStart,
-  present,
-  show,
-  summaryRecord,
-  usePurgeEnv,
-} from '../helpers/purgeFixture.js';
+import { avoidHourEdge, fileRecords, HOUR_MS, hourStart, present, show, summaryRecord, usePurgeEnv } from '../helpers/purgeFixture.js';
 
 const env = usePurgeEnv();
 

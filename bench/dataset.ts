@@ -136,3 +136,14 @@ export async function writeFiles(client: pg.Client, sourceDir: string, targets: 
   }
   return written;
 }
+
+/** Runs `fn` on a client connected with `config`, and ends the connection. */
+export async function withClient<T>(config: pg.ClientConfig, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client(config);
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}

@@ -12,13 +12,12 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import pg from 'pg';
 import YAML from 'yaml';
 import { startPostgres, type PgServer } from '../test/helpers/pgServer.js';
 import { startSshd, type SshdServer } from '../test/helpers/sshdServer.js';
 import { bindApp, installMftRetention } from '../test/helpers/mftInContainer.js';
 import { bootSystemdContainer } from '../test/helpers/systemdContainer.js';
-import { fillAftLog, RETENTION, writeFiles } from './dataset.js';
+import { fillAftLog, RETENTION, withClient, writeFiles } from './dataset.js';
 import { REPO_ROOT, UNIT_NODE_OPTIONS } from './sides.js';
 
 const execFileAsync = promisify(execFile);
@@ -32,16 +31,6 @@ interface Side {
   processSeconds: number;
   lines: number;
   dropped: number;
-}
-
-async function withClient<T>(config: pg.ClientConfig, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client(config);
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
 }
 
 function nodeConfig(pgServer: PgServer, database: string, sshd: SshdServer, nodeDir: string, secrets: 'files' | 'credentials', dir: string): Record<string, unknown> {

@@ -13,11 +13,10 @@ import { cpus } from 'node:os';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import pg from 'pg';
 import YAML from 'yaml';
 import { startPostgres, type PgServer } from '../test/helpers/pgServer.js';
 import { startSshd, type SshdServer } from '../test/helpers/sshdServer.js';
-import { fillAftLog, RETENTION, uploadNumber, writeFiles, type Dataset } from './dataset.js';
+import { fillAftLog, RETENTION, uploadNumber, withClient, writeFiles, type Dataset } from './dataset.js';
 import { hostStealSeconds, TreeCpuSampler } from './cpuTime.js';
 import { measureRoundTripMs, startDelayProxy, type DelayProxy } from './delayProxy.js';
 import { sshCryptoBindingLoaded } from '../src/doctor/sshCrypto.js';
@@ -126,16 +125,6 @@ function writeConfig(dir: string, name: string, pgServer: PgServer, database: st
   const path = join(dir, `${name}.yaml`);
   writeFileSync(path, YAML.stringify(config));
   return path;
-}
-
-async function withClient<T>(config: pg.ClientConfig, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client(config);
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
 }
 
 /** What is left in the table after a purge: must be exactly the rows of unexpired files. */

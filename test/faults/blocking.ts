@@ -6,7 +6,9 @@
 //                     batch, or of the download rows of the batch in hand), before removing
 //                     anything more.
 import type pg from 'pg';
+import { expect } from 'vitest';
 import { sleep } from '../helpers/procUtil.js';
+import type { Rng } from './seed.js';
 import type { RunningCli, World } from './world.js';
 
 export type LockPoint = 'rows-pending' | 'between-batches';
@@ -61,4 +63,19 @@ export async function waitUntilBlocked(w: World, run: RunningCli): Promise<LockP
     if (Date.now() > deadline) throw new Error(`the purge did not block on the lock within 30 s:\n${run.lines.slice(-10).join('\n')}`);
     await sleep(5);
   }
+}
+
+/**
+ * Starts the real purge (`--json`) and, once it has printed output line k (k drawn from 0 to 3),
+ * holds it with a lock: with a batch's files removed and its rows pending on even iterations,
+ * before its next read on odd ones. Fails the test when the purge exits without blocking.
+ */
+export async function startHeldPurge(w: World, rng: Rng, iteration: number): Promise<{ run: RunningCli; k: number; lock: HeldLock; point: LockPoint }> {
+  const run = w.startPurge('--json');
+  const k = rng.int(0, 3);
+  await run.waitForLine((_l, idx) => idx >= k);
+  const lock = await holdLock(w, iteration % 2 === 0 ? 'rows-pending' : 'between-batches');
+  const point = await waitUntilBlocked(w, run);
+  expect(point, run.lines.join('\n')).toBeDefined();
+  return { run, k, lock, point: point! };
 }

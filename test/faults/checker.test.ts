@@ -4,25 +4,22 @@
 import { rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startPostgres, type PgServer } from '../helpers/pgServer.js';
 import { avoidHourEdge, type CliResult } from '../helpers/purgeFixture.js';
-import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
 import { eligiblePaths, recoveryProblems, safetyProblems, snapshot } from './invariants.js';
 import { populateMix } from './mix.js';
 import { Rng } from './seed.js';
+import { useFaultServers } from './servers.js';
 import { World } from './world.js';
 
-let servers: { pg: PgServer; sshd: SshdServer };
+const servers = useFaultServers();
 let w: World;
 
 beforeAll(async () => {
-  const [pg, sshd] = await Promise.all([startPostgres(), startSshd()]);
-  servers = { pg, sshd };
   w = await World.create(servers);
 });
+// Runs before the servers' afterAll (after-hooks run in reverse order).
 afterAll(async () => {
   await w?.dispose();
-  await Promise.all([servers?.pg.destroy(), servers?.sshd.destroy()]);
 });
 
 const window = () => ({ nowMin: new Date(), nowMax: new Date() });

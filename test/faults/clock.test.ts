@@ -2,26 +2,16 @@
 // of the next, and a host clock minutes ahead of or behind the database's. PostgreSQL's clock
 // cannot be moved, so the purge runs in this process with the host clock it reads injected
 // (purgeNode's `hostNow`); everything else is the real purge on the real servers.
-import { afterAll, beforeAll, expect } from 'vitest';
-import { startPostgres, type PgServer } from '../helpers/pgServer.js';
+import { expect } from 'vitest';
 import { avoidHourEdge, fileRecords, show } from '../helpers/purgeFixture.js';
-import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
 import { purgeInProcess, type InProcessRun } from './inProcess.js';
 import { checkAfterFault, safetyProblems, snapshot } from './invariants.js';
 import { faultRecorder } from './results.js';
-import { HOUR, hourStartOf, serverVersions, World } from './world.js';
+import { useFaultServers } from './servers.js';
+import { HOUR, hourStartOf, World } from './world.js';
 
 const { scenario, server } = faultRecorder(import.meta.url);
-let servers: { pg: PgServer; sshd: SshdServer };
-
-beforeAll(async () => {
-  const [pg, sshd] = await Promise.all([startPostgres(), startSshd()]);
-  servers = { pg, sshd };
-  for (const [k, v] of Object.entries(await serverVersions(servers))) server(k, v);
-});
-afterAll(async () => {
-  await Promise.all([servers?.pg.destroy(), servers?.sshd.destroy()]);
-});
+const servers = useFaultServers({ server });
 
 const MIN = 60_000;
 // The scenarios wait for the clock: up to a minute to leave the hour's edge (avoidHourEdge),

@@ -3,28 +3,18 @@
 // and nothing is touched; a running daemon sent SIGHUP with a bad file keeps its old config.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { startPostgres, type PgServer } from '../helpers/pgServer.js';
+import { expect } from 'vitest';
 import { avoidHourEdge, show } from '../helpers/purgeFixture.js';
-import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
 import { checkAfterFault, safetyProblems, snapshot } from './invariants.js';
 import { populateMix } from './mix.js';
 import { faultRecorder } from './results.js';
 import { Rng, suiteSeed } from './seed.js';
-import { serverVersions, World } from './world.js';
+import { useFaultServers } from './servers.js';
+import { World } from './world.js';
 
 const { scenario, server } = faultRecorder(import.meta.url);
 const SEED = suiteSeed();
-let servers: { pg: PgServer; sshd: SshdServer };
-
-beforeAll(async () => {
-  const [pg, sshd] = await Promise.all([startPostgres(), startSshd()]);
-  servers = { pg, sshd };
-  for (const [k, v] of Object.entries(await serverVersions(servers))) server(k, v);
-});
-afterAll(async () => {
-  await Promise.all([servers?.pg.destroy(), servers?.sshd.destroy()]);
-});
+const servers = useFaultServers({ server });
 
 interface BadFile {
   label: string;

@@ -7,31 +7,28 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { SftpFileStore } from '../../src/adapters/sftpFileStore.js';
 import { ConnectError, HostKeyMismatchError } from '../../src/errors.js';
-import { startPostgres, type PgServer } from '../helpers/pgServer.js';
 import { avoidHourEdge, parseJsonLines, show, summaryRecord } from '../helpers/purgeFixture.js';
 import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
-import { holdLock, waitUntilBlocked } from './blocking.js';
+import { startHeldPurge } from './blocking.js';
 import { AlarmReceiver } from './alarmReceiver.js';
 import { checkAfterFault, snapshot } from './invariants.js';
-import { populateMix } from './mix.js';
+import { freshMix, populateMix } from './mix.js';
 import { CuttingProxy } from './proxy.js';
 import { faultRecorder } from './results.js';
 import { iterations, Rng, suiteSeed } from './seed.js';
-import { serverVersions, World } from './world.js';
+import { useFaultServers } from './servers.js';
+import { World } from './world.js';
 
 const { scenario, server } = faultRecorder(import.meta.url);
-let servers: { pg: PgServer; sshd: SshdServer };
+const servers = useFaultServers({ server });
 /** Another OpenSSH server on this machine, with a host key of its own: it sees the same files. */
 let impostor: SshdServer;
 
 beforeAll(async () => {
-  const [pg, sshd, other] = await Promise.all([startPostgres(), startSshd(), startSshd()]);
-  servers = { pg, sshd };
-  impostor = other;
-  for (const [k, v] of Object.entries(await serverVersions(servers))) server(k, v);
+  impostor = await startSshd();
 });
 afterAll(async () => {
-  await Promise.all([servers?.pg.destroy(), servers?.sshd.destroy(), impostor?.destroy()]);
+  await impostor?.destroy();
 });
 
 const SEED = suiteSeed();
@@ -61,15 +58,11 @@ scenario(
 
       for (let i = 0; i < n; i++) {
         const it = rng.fork(i);
-        await avoidHourEdge(20_000);
-        await w.reset();
-        await populateMix(w, it, it.int(10, 20));
-        const before = await snapshot(w);
+        const { before, nowMin } = await freshMix(w, it, it.int(10, 20));
         // Mostly by bytes (independent of the machine's speed), some by time; the last quarter
         // of an uninterrupted run is mostly the removal of emptied folders and the goodbye.
         const plan = it.chance(0.75) ? { afterBytes: it.int(1, Math.round(totalBytes * 0.75)) } : { afterMs: it.int(50, Math.round(totalMs * 0.75)) };
         proxy.arm(plan);
-        const nowMin = new Date();
         const r = await w.purge('--json');
         const label = `cut ${JSON.stringify(plan)} (iteration ${i}, seed ${SEED})`;
         // A cut is a lost connection (3), unless it came after the work was done.
@@ -106,19 +99,10 @@ scenario(
     try {
       for (let i = 0; i < rec.iterations; i++) {
         const it = rng.fork(i);
-        await avoidHourEdge(20_000);
-        await w.reset();
-        await populateMix(w, it, 18);
-        const before = await snapshot(w);
-        const nowMin = new Date();
-        const run = w.startPurge('--json');
+        const { before, nowMin } = await freshMix(w, it, 18);
         // Held (by a lock on AFT_LOG) after a batch's files are removed, or before the next
         // batch is read; sshd dies there, then the purge goes on into the dead connection.
-        const k = it.int(0, 3);
-        await run.waitForLine((_l, idx) => idx >= k);
-        const lock = await holdLock(w, i % 2 === 0 ? 'rows-pending' : 'between-batches');
-        const point = await waitUntilBlocked(w, run);
-        expect(point, run.lines.join('\n')).toBeDefined();
+        const { run, k, lock, point } = await startHeldPurge(w, it, i);
         await servers.sshd.kill();
         await lock.release();
         const res = await run.exited;
@@ -151,19 +135,10 @@ scenario(
     try {
       for (let i = 0; i < rec.iterations; i++) {
         const it = rng.fork(i);
-        await avoidHourEdge(20_000);
-        await w.reset();
-        await populateMix(w, it, 15);
-        const before = await snapshot(w);
-        const nowMin = new Date();
-        const run = w.startPurge('--json');
+        const { before, nowMin } = await freshMix(w, it, 15);
         // Held after a batch's files are removed and before its rows are deleted (the worst
         // moment), or before the next batch is read; PostgreSQL dies there.
-        const k = it.int(0, 3);
-        await run.waitForLine((_l, idx) => idx >= k);
-        const lock = await holdLock(w, i % 2 === 0 ? 'rows-pending' : 'between-batches');
-        const point = await waitUntilBlocked(w, run);
-        expect(point, run.lines.join('\n')).toBeDefined();
+        const { run, k, lock, point } = await startHeldPurge(w, it, i);
         if (point === 'rows-pending') blockedCount++;
         await servers.pg.stopImmediate();
         await lock.release();
@@ -195,18 +170,9 @@ scenario(
     try {
       for (let i = 0; i < rec.iterations; i++) {
         const it = rng.fork(i);
-        await avoidHourEdge(20_000);
-        await w.reset();
-        await populateMix(w, it, 12);
         proxy.arm({});
-        const before = await snapshot(w);
-        const nowMin = new Date();
-        const run = w.startPurge('--json');
-        const k = it.int(0, 3);
-        await run.waitForLine((_l, idx) => idx >= k);
-        const lock = await holdLock(w, i % 2 === 0 ? 'rows-pending' : 'between-batches');
-        const point = await waitUntilBlocked(w, run);
-        expect(point, run.lines.join('\n')).toBeDefined();
+        const { before, nowMin } = await freshMix(w, it, 12);
+        const { run, k, lock, point } = await startHeldPurge(w, it, i);
         proxy.cutNow();
         const res = await run.exited;
         await lock.release();

@@ -5,26 +5,16 @@
 // themselves symlinks.
 import { chmodSync, chownSync, cpSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { startPostgres, type PgServer } from '../helpers/pgServer.js';
+import { expect } from 'vitest';
 import { avoidHourEdge, fileRecords, show, summaryRecord } from '../helpers/purgeFixture.js';
-import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
 import { purgeInProcess } from './inProcess.js';
 import { checkAfterFault, snapshot } from './invariants.js';
 import { faultRecorder } from './results.js';
-import { HOUR, hourStartOf, serverVersions, World } from './world.js';
+import { useFaultServers } from './servers.js';
+import { HOUR, hourStartOf, World } from './world.js';
 
 const { scenario, server } = faultRecorder(import.meta.url);
-let servers: { pg: PgServer; sshd: SshdServer };
-
-beforeAll(async () => {
-  const [pg, sshd] = await Promise.all([startPostgres(), startSshd({ user: 'mfttest' })]);
-  servers = { pg, sshd };
-  for (const [k, v] of Object.entries(await serverVersions(servers))) server(k, v);
-});
-afterAll(async () => {
-  await Promise.all([servers?.pg.destroy(), servers?.sshd.destroy()]);
-});
+const servers = useFaultServers({ sshd: { user: 'mfttest' }, server });
 
 const ago = (hours: number, plusMs = 0): Date => new Date(hourStartOf(Date.now()).getTime() - hours * HOUR + plusMs);
 const outcomeOf = (stdout: string, path: string): string | undefined => fileRecords(stdout).find((r) => r.filePath === path)?.outcome;

@@ -5,26 +5,16 @@
 // so a wrong deletion would show.
 import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { startPostgres, type PgServer } from '../helpers/pgServer.js';
+import { expect } from 'vitest';
 import { avoidHourEdge, fileRecords, show, summaryRecord } from '../helpers/purgeFixture.js';
-import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
 import { checkAfterFault, snapshot } from './invariants.js';
 import { faultRecorder } from './results.js';
-import { HOUR, hourStartOf, serverVersions, World } from './world.js';
+import { useFaultServers } from './servers.js';
+import { HOUR, hourStartOf, World } from './world.js';
 import { hourFolders } from '../helpers/purgeFixture.js';
 
 const { scenario, server } = faultRecorder(import.meta.url);
-let servers: { pg: PgServer; sshd: SshdServer };
-
-beforeAll(async () => {
-  const [pg, sshd] = await Promise.all([startPostgres(), startSshd()]);
-  servers = { pg, sshd };
-  for (const [k, v] of Object.entries(await serverVersions(servers))) server(k, v);
-});
-afterAll(async () => {
-  await Promise.all([servers?.pg.destroy(), servers?.sshd.destroy()]);
-});
+const servers = useFaultServers({ server });
 
 type Expect = { decision: 'keep'; reason: string } | { decision: 'delete'; outcome: 'removed' | 'missing' } | 'unlisted';
 

@@ -1,30 +1,19 @@
 // The real purge CLI killed with SIGKILL at random points of a purge, many times over, against
 // the real PostgreSQL and OpenSSH sshd. After each kill the invariants must hold, and one
 // normal run must finish the work with exit 0.
-import { afterAll, beforeAll, expect } from 'vitest';
-import { startPostgres, type PgServer } from '../helpers/pgServer.js';
+import { expect } from 'vitest';
 import { sleep } from '../helpers/procUtil.js';
-import { avoidHourEdge } from '../helpers/purgeFixture.js';
-import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
 import { holdLock, waitUntilBlocked, type HeldLock, type LockPoint } from './blocking.js';
-import { checkAfterFault, snapshot } from './invariants.js';
-import { populateMix } from './mix.js';
+import { checkAfterFault } from './invariants.js';
+import { freshMix, populateMix } from './mix.js';
 import { faultRecorder } from './results.js';
 import { iterations, Rng, suiteSeed } from './seed.js';
-import { serverVersions, World } from './world.js';
+import { useFaultServers } from './servers.js';
+import { World } from './world.js';
 
 const { scenario, server } = faultRecorder(import.meta.url);
 const SEED = suiteSeed();
-let servers: { pg: PgServer; sshd: SshdServer };
-
-beforeAll(async () => {
-  const [pg, sshd] = await Promise.all([startPostgres(), startSshd()]);
-  servers = { pg, sshd };
-  for (const [k, v] of Object.entries(await serverVersions(servers))) server(k, v);
-});
-afterAll(async () => {
-  await Promise.all([servers?.pg.destroy(), servers?.sshd.destroy()]);
-});
+const servers = useFaultServers({ server });
 
 scenario(
   'purge killed with SIGKILL at random points',
@@ -57,11 +46,7 @@ scenario(
 
       for (let i = 0; i < n; i++) {
         const it = rng.fork(i);
-        await avoidHourEdge(20_000);
-        await w.reset();
-        await populateMix(w, it, it.int(12, 24));
-        const before = await snapshot(w);
-        const nowMin = new Date();
+        const { before, nowMin } = await freshMix(w, it, it.int(12, 24));
         const run = w.startPurge('--json');
         // Kill points: (a) while the purge is held by a lock on AFT_LOG, either after removing
         // a batch's files and before deleting their rows, or before reading the next batch, (b)
@@ -142,11 +127,7 @@ scenario(
     try {
       for (let i = 0; i < n; i++) {
         const it = rng.fork(i);
-        await avoidHourEdge(20_000);
-        await w.reset();
-        await populateMix(w, it, 15);
-        const before = await snapshot(w);
-        const nowMin = new Date();
+        const { before, nowMin } = await freshMix(w, it, 15);
         // The daemon purges at once (no state yet: overdue); kill it after its k-th removal.
         const d = w.startDaemon();
         const k = it.int(1, 12);

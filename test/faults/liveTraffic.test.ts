@@ -6,26 +6,16 @@
 // left behind once a later run has been (its search for downloads of purged files).
 import { existsSync } from 'node:fs';
 import pg from 'pg';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { startPostgres, type PgServer } from '../helpers/pgServer.js';
+import { expect } from 'vitest';
 import { sleep } from '../helpers/procUtil.js';
 import { avoidHourEdge } from '../helpers/purgeFixture.js';
-import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
 import { faultRecorder } from './results.js';
 import { Rng, suiteSeed } from './seed.js';
-import { DAY, HOUR, hourStartOf, serverVersions, World } from './world.js';
+import { useFaultServers } from './servers.js';
+import { DAY, HOUR, hourStartOf, World } from './world.js';
 
 const { scenario, server } = faultRecorder(import.meta.url);
-let servers: { pg: PgServer; sshd: SshdServer };
-
-beforeAll(async () => {
-  const [pg, sshd] = await Promise.all([startPostgres(), startSshd()]);
-  servers = { pg, sshd };
-  for (const [k, v] of Object.entries(await serverVersions(servers))) server(k, v);
-});
-afterAll(async () => {
-  await Promise.all([servers?.pg.destroy(), servers?.sshd.destroy()]);
-});
+const servers = useFaultServers({ server });
 
 const COLUMNS = `(jid, to_jid, method, filename, real_filename, file_type, chat_type, file_server, file_path, file_size, bytes_transferred, timestampvalue)`;
 const wall = (t: Date): string => t.toISOString().replace('T', ' ').replace('Z', '');

@@ -3,6 +3,8 @@
 // expired, a chat type without a policy, a duplicate upload record still fresh, a file with no
 // row, rows pointing into the canaries).
 import { join } from 'node:path';
+import { avoidHourEdge } from '../helpers/purgeFixture.js';
+import { snapshot, type Snapshot } from './invariants.js';
 import type { Rng } from './seed.js';
 import { DAY, HOUR, hourStartOf, type World } from './world.js';
 
@@ -51,4 +53,17 @@ export async function populateMix(w: World, rng: Rng, eligibleCount: number): Pr
   await w.upload({ at: old, path: join(w.base, 'outside', 'victim.txt'), createFile: false });
   await w.upload({ at: old, path: join(w.base, 'node_2', 'victim.txt'), createFile: false });
   return { eligible, kept };
+}
+
+/**
+ * The start of one iteration of a fault loop: clear of the hour's edge, the world emptied and
+ * filled with a new mix of `eligibleCount` eligible uploads. Returns the mix, what the world
+ * holds before the fault, and the earliest instant a purge started next can take for its now.
+ */
+export async function freshMix(w: World, rng: Rng, eligibleCount: number): Promise<{ mix: Mix; before: Snapshot; nowMin: Date }> {
+  await avoidHourEdge(20_000);
+  await w.reset();
+  const mix = await populateMix(w, rng, eligibleCount);
+  const before = await snapshot(w);
+  return { mix, before, nowMin: new Date() };
 }

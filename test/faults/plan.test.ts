@@ -5,27 +5,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { startPostgres, type PgServer } from '../helpers/pgServer.js';
+import { expect } from 'vitest';
 import { sleep } from '../helpers/procUtil.js';
 import { avoidHourEdge, present, show } from '../helpers/purgeFixture.js';
-import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
 import { holdLock, waitUntilBlocked } from './blocking.js';
 import { checkAfterFault, safetyProblems, snapshot } from './invariants.js';
 import { faultRecorder } from './results.js';
-import { HOUR, serverVersions, World } from './world.js';
+import { useFaultServers } from './servers.js';
+import { HOUR, World } from './world.js';
 
 const { scenario, server } = faultRecorder(import.meta.url);
-let servers: { pg: PgServer; sshd: SshdServer };
-
-beforeAll(async () => {
-  const [pg, sshd] = await Promise.all([startPostgres(), startSshd()]);
-  servers = { pg, sshd };
-  for (const [k, v] of Object.entries(await serverVersions(servers))) server(k, v);
-});
-afterAll(async () => {
-  await Promise.all([servers?.pg.destroy(), servers?.sshd.destroy()]);
-});
+const servers = useFaultServers({ server });
 
 const ago = (ms: number): Date => new Date(Date.now() - ms);
 

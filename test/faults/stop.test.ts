@@ -5,26 +5,16 @@
 // second gives up at once. Either way, within 2 s of the process exiting, none of its
 // statements is left running on the server.
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { startPostgres, type PgServer } from '../helpers/pgServer.js';
+import { expect } from 'vitest';
 import { sleep } from '../helpers/procUtil.js';
 import { avoidHourEdge } from '../helpers/purgeFixture.js';
-import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
 import { holdLock, type HeldLock } from './blocking.js';
 import { faultRecorder } from './results.js';
-import { DAY, HOUR, serverVersions, World, type RunningCli } from './world.js';
+import { useFaultServers } from './servers.js';
+import { DAY, HOUR, World, type RunningCli } from './world.js';
 
 const { scenario, server } = faultRecorder(import.meta.url);
-let servers: { pg: PgServer; sshd: SshdServer };
-
-beforeAll(async () => {
-  const [pg, sshd] = await Promise.all([startPostgres(), startSshd()]);
-  servers = { pg, sshd };
-  for (const [k, v] of Object.entries(await serverVersions(servers))) server(k, v);
-});
-afterAll(async () => {
-  await Promise.all([servers?.pg.destroy(), servers?.sshd.destroy()]);
-});
+const servers = useFaultServers({ server });
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 

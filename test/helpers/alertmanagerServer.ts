@@ -2,12 +2,11 @@
 // own config, storage dir and port on 127.0.0.1, clustering off. Its only receiver is a
 // webhook served by this (test) process, so tests see the notifications Alertmanager
 // sends, firing and resolved, as a real on-call integration would.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { freePort, killQuietly, onProcessExit, pidAlive, rmrf, shq, sleep, waitForPidExit, Watchdog } from './procUtil.js';
+import { freePort, ServerProcess, sleep, type StartOutcome } from './procUtil.js';
 
 export const ALERTMANAGER_PATH = '/usr/bin/prometheus-alertmanager';
 
@@ -98,14 +97,7 @@ export async function startAlertmanager(): Promise<AlertmanagerServer> {
   const cfgPath = join(dir, 'alertmanager.yml');
   const pidFile = join(dir, 'alertmanager.pid');
 
-  const watchdog = new Watchdog(
-    `pid=$(cat ${shq(pidFile)} 2>/dev/null); [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; sleep 0.5; [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf ${shq(dir)}`,
-  );
-  let child: ChildProcess | undefined;
-  let logText = '';
-  const unhookExit = onProcessExit(() => {
-    if (child?.pid && child.exitCode === null && child.signalCode === null) killQuietly(child.pid, 'SIGTERM');
-  });
+  const daemon = new ServerProcess({ pidFile, dir, watchdogKills: true });
 
   const notifications: AmNotification[] = [];
   const receiver: Server = createServer((req, res) => {
@@ -122,73 +114,36 @@ export async function startAlertmanager(): Promise<AlertmanagerServer> {
   });
 
   let port = 0;
-  let destroyed = false;
 
-  const isRunning = (): boolean => !!child?.pid && child.exitCode === null && child.signalCode === null && pidAlive(child.pid);
-
-  const spawnAm = (): Promise<{ ok: true } | { ok: false; output: string }> =>
-    new Promise((resolve) => {
-      let out = '';
-      let settled = false;
-      const proc = spawn(
-        ALERTMANAGER_PATH,
-        [
-          `--config.file=${cfgPath}`,
-          `--storage.path=${storage}`,
-          `--web.listen-address=127.0.0.1:${port}`,
-          // An empty address turns the HA cluster (gossip on 0.0.0.0:9094) off.
-          '--cluster.listen-address=',
-          '--log.level=info',
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      child = proc;
-      if (proc.pid) writeFileSync(pidFile, `${proc.pid}\n`);
-      const done = (v: { ok: true } | { ok: false; output: string }): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(v);
-      };
-      const timer = setTimeout(() => {
-        killQuietly(proc.pid ?? -1, 'SIGKILL');
-        done({ ok: false, output: `timeout waiting for GET /-/ready\n${out}` });
-      }, 30_000);
-      proc.stderr!.setEncoding('utf8');
-      proc.stderr!.on('data', (s: string) => {
-        // Keep draining: a full pipe would block Alertmanager.
-        logText = (logText + s).slice(-200_000);
-        if (!settled) out += s;
-      });
-      proc.on('error', (e) => done({ ok: false, output: `spawn error: ${e.message}` }));
-      proc.on('exit', (code, sig) => done({ ok: false, output: `alertmanager exited (code ${code}, signal ${sig})\n${out}` }));
-      proc.unref();
-      (proc.stderr as unknown as { unref?: () => void }).unref?.();
-      void (async () => {
-        while (!settled) {
+  const spawnAm = (): Promise<StartOutcome> =>
+    daemon.spawn(
+      ALERTMANAGER_PATH,
+      [
+        `--config.file=${cfgPath}`,
+        `--storage.path=${storage}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        // An empty address turns the HA cluster (gossip on 0.0.0.0:9094) off.
+        '--cluster.listen-address=',
+        '--log.level=info',
+      ],
+      {
+        name: 'alertmanager',
+        timeoutMs: 30_000,
+        waitingFor: 'GET /-/ready',
+        onSpawn: (proc) => {
+          if (proc.pid) writeFileSync(pidFile, `${proc.pid}\n`);
+        },
+        poll: async (proc, output) => {
           try {
             const r = await fetch(`http://127.0.0.1:${port}/-/ready`, { signal: AbortSignal.timeout(2_000) });
             // Ready, and it is ours: another process could have taken the port meanwhile.
-            if (r.ok && proc.exitCode === null && out.includes(`address=127.0.0.1:${port}`)) return done({ ok: true });
+            return r.ok && proc.exitCode === null && output().includes(`address=127.0.0.1:${port}`);
           } catch {
-            /* not listening yet */
+            return false; // not listening yet
           }
-          await sleep(100);
-        }
-      })();
-    });
-
-  const terminate = async (): Promise<void> => {
-    const proc = child;
-    if (!proc?.pid || !isRunning()) return;
-    const exited = new Promise<void>((r) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) r();
-      else proc.once('exit', () => r());
-    });
-    killQuietly(proc.pid, 'SIGTERM');
-    if (!(await waitForPidExit(proc.pid, 10_000))) killQuietly(proc.pid, 'SIGKILL');
-    await exited;
-  };
+        },
+      },
+    );
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -199,22 +154,19 @@ export async function startAlertmanager(): Promise<AlertmanagerServer> {
     const receiverPort = (receiver.address() as AddressInfo).port;
     writeFileSync(cfgPath, configYaml(`http://127.0.0.1:${receiverPort}/alertmanager-notify`));
 
-    for (let attempt = 1; ; attempt++) {
-      port = await freePort();
-      const r = await spawnAm();
-      if (r.ok) break;
-      if (attempt >= 5 || !/address already in use/i.test(r.output)) {
-        throw new Error(`prometheus-alertmanager failed to start on 127.0.0.1:${port} (attempt ${attempt}):\n${r.output}`);
-      }
-    }
+    await daemon.firstStart(
+      async () => {
+        port = await freePort();
+        return spawnAm();
+      },
+      /address already in use/i,
+      (output, attempt) => `prometheus-alertmanager failed to start on 127.0.0.1:${port} (attempt ${attempt}):\n${output}`,
+    );
   } catch (e) {
-    if (child?.pid) killQuietly(child.pid, 'SIGKILL');
     receiver.close();
-    watchdog.disarm();
-    unhookExit();
-    rmrf(dir);
+    daemon.abandon();
     const err = e instanceof Error ? e : new Error(String(e));
-    err.message += `\n--- alertmanager log ---\n${logText}`;
+    err.message += `\n--- alertmanager log ---\n${daemon.log}`;
     throw err;
   }
 
@@ -239,40 +191,19 @@ export async function startAlertmanager(): Promise<AlertmanagerServer> {
           if (alert) return { alert, notification: n };
         }
         if (Date.now() >= deadline) {
-          throw new Error(`no matching Alertmanager notification within ${timeoutMs} ms; received:\n${describeSeen()}\n--- alertmanager log (tail) ---\n${logText.slice(-4_000)}`);
+          throw new Error(`no matching Alertmanager notification within ${timeoutMs} ms; received:\n${describeSeen()}\n--- alertmanager log (tail) ---\n${daemon.log.slice(-4_000)}`);
         }
         await sleep(100);
       }
     },
-    stop: terminate,
-    async start() {
-      if (destroyed) throw new Error('AlertmanagerServer.start() after destroy()');
-      if (isRunning()) return;
-      // The old listener may linger for a moment after stop(): retry briefly.
-      let last = '';
-      for (let attempt = 1; attempt <= 20; attempt++) {
-        const r = await spawnAm();
-        if (r.ok) return;
-        last = r.output;
-        if (!/address already in use/i.test(last)) break;
-        await sleep(200);
-      }
-      throw new Error(`prometheus-alertmanager restart on 127.0.0.1:${port} failed:\n${last}`);
-    },
-    isRunning,
-    async destroy() {
-      if (destroyed) return;
-      destroyed = true;
-      try {
-        await terminate();
-      } finally {
+    stop: () => daemon.stop(),
+    start: () => daemon.restart('AlertmanagerServer', spawnAm, /address already in use/i, 200, (last) => `prometheus-alertmanager restart on 127.0.0.1:${port} failed:\n${last}`),
+    isRunning: daemon.isRunning,
+    destroy: () =>
+      daemon.destroy(undefined, async () => {
         receiver.closeAllConnections();
         await new Promise<void>((r) => receiver.close(() => r()));
-        watchdog.disarm();
-        unhookExit();
-        rmrf(dir);
-      }
-    },
-    log: () => logText,
+      }),
+    log: () => daemon.log,
   };
 }

@@ -12,6 +12,7 @@ import YAML from 'yaml';
 import { startPostgres, type PgServer } from './pgServer.js';
 import { startSshd, type SshdServer, type StartSshdOptions } from './sshdServer.js';
 import { AFT_LOG_DDL, insertAftRows, type AftRow } from './aftLogSchema.js';
+import { startedForFile } from './fileHooks.js';
 import { rmrf, sleep } from './procUtil.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -143,8 +144,14 @@ export interface PurgeEnv {
   destroy(): Promise<void>;
 }
 
+export interface PurgeEnvOptions {
+  pg?: PgServer;
+  sshd?: SshdServer;
+  sshdOptions?: StartSshdOptions;
+}
+
 /** Starts PostgreSQL and sshd (either may be given instead, then it is not destroyed by this env). */
-export async function startPurgeEnv(opts: { pg?: PgServer; sshd?: SshdServer; sshdOptions?: StartSshdOptions } = {}): Promise<PurgeEnv> {
+export async function startPurgeEnv(opts: PurgeEnvOptions = {}): Promise<PurgeEnv> {
   const [pgServer, sshd] = await Promise.all([opts.pg ?? startPostgres(), opts.sshd ?? startSshd(opts.sshdOptions)]);
   const ownPg = !opts.pg;
   const ownSshd = !opts.sshd;
@@ -163,6 +170,30 @@ export async function startPurgeEnv(opts: { pg?: PgServer; sshd?: SshdServer; ss
     },
   };
   return env;
+}
+
+/**
+ * A test file's PurgeEnv: registers the beforeAll that starts it (startPurgeEnv) and the afterAll
+ * that destroys it, and returns it. Read it inside the tests and later hooks: before it is up (or
+ * when it failed to start) reading it throws. Options given as a function are read when the env
+ * starts, so they can name the servers of an env registered before this one.
+ */
+export function usePurgeEnv(opts: PurgeEnvOptions | (() => PurgeEnvOptions) = {}): PurgeEnv {
+  const env = startedForFile(
+    'the purge env (usePurgeEnv)',
+    () => startPurgeEnv(typeof opts === 'function' ? opts() : opts),
+    (e) => e.destroy(),
+  );
+  return {
+    get pg() {
+      return env().pg;
+    },
+    get sshd() {
+      return env().sshd;
+    },
+    fixture: (fo) => env().fixture(fo),
+    destroy: () => env().destroy(),
+  };
 }
 
 export interface NodeSpec {

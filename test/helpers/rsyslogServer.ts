@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { freePort, killQuietly, onProcessExit, pidAlive, rmrf, run, shq, sleep, waitForPidExit, Watchdog } from './procUtil.js';
+import { freePort, killQuietly, run, ServerProcess, sleep, waitForPidExit, type StartOutcome } from './procUtil.js';
 
 export const RSYSLOGD_PATH = '/usr/sbin/rsyslogd';
 
@@ -177,18 +177,10 @@ export async function startRsyslog(): Promise<RsyslogServer> {
   const linesFile = join(dir, 'messages.log');
   const jsonFile = join(dir, 'messages.jsonl');
 
-  const watchdog = new Watchdog(
-    `pid=$(cat ${shq(pidFile)} 2>/dev/null); [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; sleep 0.5; [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf ${shq(dir)}`,
-  );
-  let child: ChildProcess | undefined;
-  let logText = '';
-  const unhookExit = onProcessExit(() => {
-    if (child?.pid && child.exitCode === null && child.signalCode === null) killQuietly(child.pid, 'SIGTERM');
-  });
+  const daemon = new ServerProcess({ pidFile, dir, watchdogKills: true });
 
   let udpPort = 0;
   let tcpPort = 0;
-  let destroyed = false;
 
   const readText = (file: string): string => {
     try {
@@ -207,8 +199,6 @@ export async function startRsyslog(): Promise<RsyslogServer> {
   const records = (): SyslogRecord[] => allRecords().filter((r) => r.msgId !== PROBE_MSGID);
   const lines = (): string[] => wholeLines(linesFile).filter((l) => l !== '' && !l.includes(` ${PROBE_MSGID} `));
 
-  const isRunning = (): boolean => !!child?.pid && child.exitCode === null && child.signalCode === null && pidAlive(child.pid);
-
   /** Both inputs are up when a probe sent through each has been written out. */
   const probe = async (proc: ChildProcess, logFrom: number, deadline: number): Promise<string | undefined> => {
     const token = randomUUID();
@@ -216,7 +206,7 @@ export async function startRsyslog(): Promise<RsyslogServer> {
     const seen = (via: string): boolean => allRecords().some((r) => r.msgId === PROBE_MSGID && r.sd['probe@32473']?.token === token && r.sd['probe@32473']?.via === via);
     while (Date.now() < deadline) {
       if (proc.exitCode !== null || proc.signalCode !== null) return `rsyslogd exited (code ${proc.exitCode}, signal ${proc.signalCode})`;
-      if (/Address already in use|Could not create (tcp|udp) listener/i.test(logText.slice(logFrom))) return 'address in use';
+      if (/Address already in use|Could not create (tcp|udp) listener/i.test(daemon.log.slice(logFrom))) return 'address in use';
       // UDP gives no answer: send until one probe arrives. TCP: connection refused until listening.
       if (!seen('udp')) await sendUdp(udpPort, message('udp')).catch(() => undefined);
       if (!seen('tcp')) await sendTcp(tcpPort, message('tcp')).catch(() => undefined);
@@ -226,68 +216,48 @@ export async function startRsyslog(): Promise<RsyslogServer> {
     return 'timeout: the readiness probes sent over UDP and TCP never reached the output file';
   };
 
-  const spawnRsyslog = async (): Promise<{ ok: true } | { ok: false; output: string }> => {
+  const spawnRsyslog = async (): Promise<StartOutcome> => {
     const check = await run(RSYSLOGD_PATH, ['-N1', '-f', cfgPath]);
     if (check.code !== 0) return { ok: false, output: `rsyslogd -N1 -f ${cfgPath} failed:\n${check.stdout}${check.stderr}\n--- config ---\n${readText(cfgPath)}` };
-    const startLog = logText.length;
+    const startLog = daemon.log.length;
     const proc = spawn(RSYSLOGD_PATH, ['-n', '-f', cfgPath, '-i', pidFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child = proc;
-    proc.stderr!.setEncoding('utf8');
-    proc.stderr!.on('data', (s: string) => {
-      // Keep draining: a full pipe would block rsyslogd.
-      logText = (logText + s).slice(-200_000);
-    });
+    daemon.adopt(proc);
     proc.on('error', (e) => {
-      logText += `\nspawn error: ${e.message}\n`;
+      daemon.log += `\nspawn error: ${e.message}\n`;
     });
     proc.unref();
     (proc.stderr as unknown as { unref?: () => void }).unref?.();
     const failure = await probe(proc, startLog, Date.now() + 30_000);
     if (failure === undefined) return { ok: true };
-    if (isRunning()) {
+    if (daemon.isRunning()) {
       killQuietly(proc.pid!, 'SIGKILL');
       await waitForPidExit(proc.pid!, 5_000);
     }
-    return { ok: false, output: `${failure}\n${logText.slice(startLog)}` };
+    return { ok: false, output: `${failure}\n${daemon.log.slice(startLog)}` };
   };
 
   try {
-    for (let attempt = 1; ; attempt++) {
-      udpPort = await freeUdpPort();
-      tcpPort = await freePort();
-      writeFileSync(cfgPath, configText(dir, udpPort, tcpPort, linesFile, jsonFile));
-      const r = await spawnRsyslog();
-      if (r.ok) break;
-      if (attempt >= 5 || !/address in use/i.test(r.output)) {
-        throw new Error(`rsyslogd failed to start (udp ${udpPort}, tcp ${tcpPort}, attempt ${attempt}):\n${r.output}`);
-      }
-    }
+    await daemon.firstStart(
+      async () => {
+        udpPort = await freeUdpPort();
+        tcpPort = await freePort();
+        writeFileSync(cfgPath, configText(dir, udpPort, tcpPort, linesFile, jsonFile));
+        return spawnRsyslog();
+      },
+      /address in use/i,
+      (output, attempt) => `rsyslogd failed to start (udp ${udpPort}, tcp ${tcpPort}, attempt ${attempt}):\n${output}`,
+    );
   } catch (e) {
-    if (child?.pid) killQuietly(child.pid, 'SIGKILL');
-    watchdog.disarm();
-    unhookExit();
-    rmrf(dir);
+    daemon.abandon();
     throw e;
   }
-
-  const terminate = async (): Promise<void> => {
-    const proc = child;
-    if (!proc?.pid || !isRunning()) return;
-    const exited = new Promise<void>((r) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) r();
-      else proc.once('exit', () => r());
-    });
-    killQuietly(proc.pid, 'SIGTERM');
-    if (!(await waitForPidExit(proc.pid, 10_000))) killQuietly(proc.pid, 'SIGKILL');
-    await exited;
-  };
 
   const waitFor = async <T>(what: string, find: () => T | undefined, seen: () => string, timeoutMs: number): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const hit = find();
       if (hit !== undefined) return hit;
-      if (Date.now() >= deadline) throw new Error(`no matching ${what} from rsyslogd within ${timeoutMs} ms; received:\n${seen() || '(nothing)'}\n--- rsyslogd stderr ---\n${logText.slice(-4_000)}`);
+      if (Date.now() >= deadline) throw new Error(`no matching ${what} from rsyslogd within ${timeoutMs} ms; received:\n${seen() || '(nothing)'}\n--- rsyslogd stderr ---\n${daemon.log.slice(-4_000)}`);
       await sleep(100);
     }
   };
@@ -301,33 +271,10 @@ export async function startRsyslog(): Promise<RsyslogServer> {
     records,
     waitForRecord: (pred, timeoutMs = 30_000) => waitFor('record', () => records().find(pred), () => readText(linesFile), timeoutMs),
     waitForLine: (pred, timeoutMs = 30_000) => waitFor('line', () => lines().find(pred), () => readText(linesFile), timeoutMs),
-    stop: terminate,
-    async start() {
-      if (destroyed) throw new Error('RsyslogServer.start() after destroy()');
-      if (isRunning()) return;
-      // The old listener may linger for a moment after stop(): retry briefly.
-      let last = '';
-      for (let attempt = 1; attempt <= 20; attempt++) {
-        const r = await spawnRsyslog();
-        if (r.ok) return;
-        last = r.output;
-        if (!/address in use/i.test(last)) break;
-        await sleep(200);
-      }
-      throw new Error(`rsyslogd restart on udp ${udpPort}, tcp ${tcpPort} failed:\n${last}`);
-    },
-    isRunning,
-    async destroy() {
-      if (destroyed) return;
-      destroyed = true;
-      try {
-        await terminate();
-      } finally {
-        watchdog.disarm();
-        unhookExit();
-        rmrf(dir);
-      }
-    },
-    log: () => logText,
+    stop: () => daemon.stop(),
+    start: () => daemon.restart('RsyslogServer', spawnRsyslog, /address in use/i, 200, (last) => `rsyslogd restart on udp ${udpPort}, tcp ${tcpPort} failed:\n${last}`),
+    isRunning: daemon.isRunning,
+    destroy: () => daemon.destroy(),
+    log: () => daemon.log,
   };
 }

@@ -2,28 +2,19 @@
 // config, ed25519 host key, client key and port on 127.0.0.1; nothing system-wide is
 // touched except `mkdir -p /run/sshd` (privilege-separation dir) and, for
 // `startSshd({ user: 'mfttest' })`, an idempotent `useradd` of that system user.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
-import {
-  descendants,
-  freePort,
-  killQuietly,
-  onProcessExit,
-  pidAlive,
-  rmrf,
-  run,
-  runOk,
-  shq,
-  sleep,
-  waitForPidExit,
-  Watchdog,
-} from './procUtil.js';
+import { freePort, run, runOk, ServerProcess, sleep, type StartOutcome } from './procUtil.js';
 
 export const SSHD_PATH = '/usr/sbin/sshd';
 export const SSH_KEYGEN_PATH = '/usr/bin/ssh-keygen';
+
+/** sshd's words for a port another process holds. */
+const ADDRESS_IN_USE = /Address already in use|Cannot bind any address/i;
+/** How long sshd and its children get to exit after a signal before SIGKILL. */
+const STOP_GRACE_MS = 5_000;
 
 export interface StartSshdOptions {
   /** Fixed port; default: a free one (retried if taken meanwhile). */
@@ -144,20 +135,9 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdServer
   const authorizedKeys = join(dir, 'authorized_keys');
   const knownHostsPath = join(dir, 'known_hosts');
 
-  const watchdog = new Watchdog(
-    `pid=$(cat ${shq(pidFile)} 2>/dev/null); [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; sleep 0.5; rm -rf ${shq(dir)}`,
-  );
-  let child: ChildProcess | undefined;
-  let logText = '';
-  const unhookExit = onProcessExit(() => {
-    if (child?.pid && child.exitCode === null && child.signalCode === null) {
-      for (const d of descendants(child.pid)) killQuietly(d, 'SIGTERM');
-      killQuietly(child.pid, 'SIGTERM');
-    }
-  });
+  const daemon = new ServerProcess({ pidFile, dir, withDescendants: true });
 
   let port = opts.port ?? 0;
-  let destroyed = false;
 
   try {
     if (username !== current) {
@@ -214,35 +194,12 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdServer
       if (t.code !== 0) throw new Error(`sshd -t -f ${cfgPath} failed:\n${t.stderr}\n--- config ---\n${readFileSync(cfgPath, 'utf8')}`);
     };
 
-    const spawnSshd = (): Promise<{ ok: true } | { ok: false; output: string }> =>
-      new Promise((resolve) => {
-        let out = '';
-        let settled = false;
-        const proc = spawn(SSHD_PATH, ['-D', '-e', '-f', cfgPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-        child = proc;
-        const done = (v: { ok: true } | { ok: false; output: string }): void => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve(v);
-        };
-        const timer = setTimeout(() => {
-          killQuietly(proc.pid ?? -1, 'SIGKILL');
-          done({ ok: false, output: `timeout waiting for "Server listening on"\n${out}` });
-        }, 20_000);
-        proc.stderr!.setEncoding('utf8');
-        proc.stderr!.on('data', (s: string) => {
-          // keep draining forever: a full pipe would block sshd
-          logText = (logText + s).slice(-200_000);
-          if (!settled) {
-            out += s;
-            if (out.includes('Server listening on')) done({ ok: true });
-          }
-        });
-        proc.on('error', (e) => done({ ok: false, output: `spawn error: ${e.message}` }));
-        proc.on('exit', (code, sig) => done({ ok: false, output: `sshd exited (code ${code}, signal ${sig})\n${out}` }));
-        proc.unref();
-        (proc.stderr as unknown as { unref?: () => void }).unref?.();
+    const spawnSshd = (): Promise<StartOutcome> =>
+      daemon.spawn(SSHD_PATH, ['-D', '-e', '-f', cfgPath], {
+        name: 'sshd',
+        timeoutMs: 20_000,
+        waitingFor: '"Server listening on"',
+        readyWhen: (output) => output.includes('Server listening on'),
       });
 
     if (opts.port) {
@@ -250,38 +207,20 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdServer
       const r = await spawnSshd();
       if (!r.ok) throw new Error(`sshd failed to start on port ${port}:\n${r.output}`);
     } else {
-      for (let attempt = 1; ; attempt++) {
-        port = await freePort();
-        await checkConfig();
-        const r = await spawnSshd();
-        if (r.ok) break;
-        if (attempt >= 5 || !/Address already in use|Cannot bind any address/i.test(r.output)) {
-          throw new Error(`sshd failed to start on port ${port} (attempt ${attempt}):\n${r.output}`);
-        }
-      }
+      await daemon.firstStart(
+        async () => {
+          port = await freePort();
+          await checkConfig();
+          return spawnSshd();
+        },
+        ADDRESS_IN_USE,
+        (output, attempt) => `sshd failed to start on port ${port} (attempt ${attempt}):\n${output}`,
+      );
     }
 
     const [keyType, keyB64] = host.pubLine.split(/\s+/);
     const hostPublicKeyLine = `${port === 22 ? '127.0.0.1' : `[127.0.0.1]:${port}`} ${keyType} ${keyB64}`;
     writeFileSync(knownHostsPath, hostPublicKeyLine + '\n');
-
-    const isRunning = (): boolean =>
-      !!child?.pid && child.exitCode === null && child.signalCode === null && pidAlive(child.pid);
-
-    const terminate = async (signal: 'SIGTERM' | 'SIGKILL'): Promise<void> => {
-      const proc = child;
-      if (!proc?.pid || !isRunning()) return;
-      const pids = [proc.pid, ...descendants(proc.pid)];
-      const exited = new Promise<void>((r) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) r();
-        else proc.once('exit', () => r());
-      });
-      for (const p of pids) killQuietly(p, signal);
-      for (const p of pids) {
-        if (!(await waitForPidExit(p, 5_000))) killQuietly(p, 'SIGKILL');
-      }
-      await exited;
-    };
 
     const server: SshdServer = {
       host: '127.0.0.1',
@@ -295,44 +234,19 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdServer
       otherHostKeyFingerprint: other.fingerprint,
       rootDir,
       dir,
-      stop: () => terminate('SIGTERM'),
-      kill: () => terminate('SIGKILL'),
-      async start() {
-        if (destroyed) throw new Error('SshdServer.start() after destroy()');
-        if (isRunning()) return;
-        // a restart right after kill() can race the old listener's socket: retry briefly
-        let last = '';
-        for (let attempt = 1; attempt <= 20; attempt++) {
-          const r = await spawnSshd();
-          if (r.ok) return;
-          last = r.output;
-          if (!/Address already in use|Cannot bind any address/i.test(last)) break;
-          await sleep(100);
-        }
-        throw new Error(`sshd restart on port ${port} failed:\n${last}`);
-      },
-      async destroy() {
-        if (destroyed) return;
-        destroyed = true;
-        try {
-          await terminate('SIGTERM');
-        } finally {
-          watchdog.disarm();
-          unhookExit();
-          rmrf(dir);
-        }
-      },
-      isRunning,
-      log: () => logText,
+      stop: () => daemon.stop('SIGTERM', STOP_GRACE_MS),
+      kill: () => daemon.stop('SIGKILL', STOP_GRACE_MS),
+      // A restart right after kill() can race the old listener's socket: retried briefly.
+      start: () => daemon.restart('SshdServer', spawnSshd, ADDRESS_IN_USE, 100, (last) => `sshd restart on port ${port} failed:\n${last}`),
+      destroy: () => daemon.destroy(STOP_GRACE_MS),
+      isRunning: daemon.isRunning,
+      log: () => daemon.log,
     };
     return server;
   } catch (e) {
-    if (child?.pid) killQuietly(child.pid, 'SIGKILL');
-    watchdog.disarm();
-    unhookExit();
+    daemon.abandon();
     const err = e instanceof Error ? e : new Error(String(e));
-    err.message += `\n--- sshd log ---\n${logText}`;
-    rmrf(dir);
+    err.message += `\n--- sshd log ---\n${daemon.log}`;
     throw err;
   }
 }

@@ -5,17 +5,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { exportFileName } from '../../src/purge/auditExport.js';
-import { HOUR_MS, present, show, startPurgeEnv, type Fixture, type PurgeEnv } from '../helpers/purgeFixture.js';
+import { HOUR_MS, present, show, usePurgeEnv, type Fixture } from '../helpers/purgeFixture.js';
 
-let env: PurgeEnv;
-beforeAll(async () => {
-  env = await startPurgeEnv();
-});
-afterAll(async () => {
-  await env?.destroy();
-});
+const env = usePurgeEnv();
 
 const ago = (ms: number) => new Date(Date.now() - ms);
 

@@ -3,16 +3,10 @@
 // and how to approve; an approval lets exactly that run (or a smaller one) go ahead once.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOUR_MS, present, show, startPurgeEnv, summaryRecord, type Fixture, type PurgeEnv } from '../helpers/purgeFixture.js';
+import { describe, expect, it } from 'vitest';
+import { HOUR_MS, present, show, summaryRecord, usePurgeEnv, type Fixture } from '../helpers/purgeFixture.js';
 
-let env: PurgeEnv;
-beforeAll(async () => {
-  env = await startPurgeEnv();
-});
-afterAll(async () => {
-  await env?.destroy();
-});
+const env = usePurgeEnv();
 
 const ago = (ms: number) => new Date(Date.now() - ms);
 const tokenIn = (stdout: string): string => {

@@ -1,27 +1,23 @@
 // The spawned CLI's handling of configuration: errors exit 2 and say which file, key and value
 // are wrong and what was expected; `config check` shows the effective settings; the database
 // password never appears in any output; usage errors exit 2 with the usage text.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { HOUR_MS, hourStart, runCli, show, startPurgeEnv, summaryRecord, type CliResult, type PurgeEnv } from '../helpers/purgeFixture.js';
+import { HOUR_MS, hourStart, runCli, show, summaryRecord, usePurgeEnv, type CliResult } from '../helpers/purgeFixture.js';
 
-let env: PurgeEnv;
+const env = usePurgeEnv();
 /** The mft role's password on this file's private server: distinctive, so a leak is unmistakable. */
 const PASSWORD = `Pw-${randomBytes(9).toString('hex')}-Zq`;
 const WRONG_PASSWORD = `Wrong-${randomBytes(9).toString('hex')}-Xk`;
 
 beforeAll(async () => {
-  env = await startPurgeEnv();
   const c = new pg.Client(env.pg.connectionConfig());
   await c.connect();
   await c.query(`ALTER ROLE mft PASSWORD '${PASSWORD}'`);
   await c.end();
-});
-afterAll(async () => {
-  await env?.destroy();
 });
 
 const ago = (hours: number) => new Date(hourStart().getTime() - hours * HOUR_MS);

@@ -1,15 +1,9 @@
 // Retention by last activity (keepAfterLastDownload): a file stays until its last download
 // (Get row) is older than the given age too. Real PostgreSQL and OpenSSH SFTP, the real CLI.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileRecords, HOUR_MS, present, show, startPurgeEnv, type PurgeEnv } from '../helpers/purgeFixture.js';
+import { describe, expect, it } from 'vitest';
+import { fileRecords, HOUR_MS, present, show, usePurgeEnv } from '../helpers/purgeFixture.js';
 
-let env: PurgeEnv;
-beforeAll(async () => {
-  env = await startPurgeEnv();
-});
-afterAll(async () => {
-  await env?.destroy();
-});
+const env = usePurgeEnv();
 
 const DAY = 24 * HOUR_MS;
 const ago = (ms: number) => new Date(Date.now() - ms);

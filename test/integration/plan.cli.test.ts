@@ -4,19 +4,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { exportFileName } from '../../src/purge/auditExport.js';
 import { tryAcquireNodeLock } from '../../src/purge/openPorts.js';
-import { avoidHourEdge, HOUR_MS, parseJsonLines, present, show, startPurgeEnv, type Fixture, type PurgeEnv } from '../helpers/purgeFixture.js';
+import { avoidHourEdge, HOUR_MS, parseJsonLines, present, show, usePurgeEnv, type Fixture } from '../helpers/purgeFixture.js';
 
-let env: PurgeEnv;
-beforeAll(async () => {
-  env = await startPurgeEnv();
-});
-afterAll(async () => {
-  await env?.destroy();
-});
+const env = usePurgeEnv();
 
 const ago = (ms: number) => new Date(Date.now() - ms);
 const planPath = (f: Fixture) => join(f.configDir, 'change-4711.plan.json');

@@ -2,22 +2,15 @@
 // before the run for the blast-radius limits: AFT_LOG is not counted a second time. The purge
 // runs in process, with the real PostgresCatalog and SftpFileStore, so that the catalog's calls
 // can be counted; nothing is simulated.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { openCatalog, openFileStore } from '../../src/purge/openPorts.js';
 import { purgeNode } from '../../src/purge/purgeNode.js';
 import type { Catalog } from '../../src/ports.js';
-import { avoidHourEdge, HOUR_MS, hourStart, present, startPurgeEnv, type PurgeEnv } from '../helpers/purgeFixture.js';
+import { avoidHourEdge, HOUR_MS, hourStart, present, usePurgeEnv } from '../helpers/purgeFixture.js';
 
-let env: PurgeEnv;
-
-beforeAll(async () => {
-  env = await startPurgeEnv();
-});
-afterAll(async () => {
-  await env?.destroy();
-});
+const env = usePurgeEnv();
 
 /** The catalog, with every method call counted by name. */
 function counting(catalog: Catalog): { catalog: Catalog; calls: Map<string, number> } {

@@ -4,23 +4,14 @@
 // before, with the fault suite's invariants (test/faults/invariants.ts) holding after each.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PgServer } from '../helpers/pgServer.js';
-import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
+import { describe, expect, it } from 'vitest';
 import { avoidHourEdge, show, summaryRecord } from '../helpers/purgeFixture.js';
 import { eligiblePaths, safetyProblems, snapshot } from '../faults/invariants.js';
+import { useFaultServers } from '../faults/servers.js';
 import { World } from '../faults/world.js';
 import { seedBacklog } from './catchUpSeed.js';
 
-let servers: { pg: PgServer; sshd: SshdServer };
-
-beforeAll(async () => {
-  const [pg, sshd] = await Promise.all([startPostgres(), startSshd()]);
-  servers = { pg, sshd };
-});
-afterAll(async () => {
-  await Promise.all([servers?.pg.destroy(), servers?.sshd.destroy()]);
-});
+const servers = useFaultServers();
 
 const exists = (s: Awaited<ReturnType<typeof snapshot>>, p: string): boolean => s.fs.has(p);
 

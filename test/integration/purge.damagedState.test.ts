@@ -2,16 +2,10 @@
 // real CLI against a real PostgreSQL AFT_LOG and a real OpenSSH SFTP server.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOUR_MS, present, runCli, show, startPurgeEnv, summaryRecord, type Fixture, type PurgeEnv } from '../helpers/purgeFixture.js';
+import { describe, expect, it } from 'vitest';
+import { HOUR_MS, present, runCli, show, summaryRecord, usePurgeEnv, type Fixture } from '../helpers/purgeFixture.js';
 
-let env: PurgeEnv;
-beforeAll(async () => {
-  env = await startPurgeEnv();
-});
-afterAll(async () => {
-  await env?.destroy();
-});
+const env = usePurgeEnv();
 
 const ago = (ms: number) => new Date(Date.now() - ms);
 

@@ -6,25 +6,24 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { HOUR_MS, hourStart, show, startPurgeEnv, type PurgeEnv } from '../helpers/purgeFixture.js';
+import { HOUR_MS, hourStart, show, usePurgeEnv } from '../helpers/purgeFixture.js';
 import { runOk } from '../helpers/procUtil.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const PDFTOTEXT = '/usr/bin/pdftotext';
 
-let env: PurgeEnv;
 const work = mkdtempSync(join(tmpdir(), 'mft-html-'));
 
-beforeAll(async () => {
+beforeAll(() => {
   for (const tool of [CHROMIUM, PDFTOTEXT]) {
     if (!existsSync(tool)) throw new Error(`${tool} is missing: run scripts/install-test-deps.sh (installs chromium and poppler-utils)`);
   }
-  env = await startPurgeEnv();
 });
-afterAll(async () => {
-  await env?.destroy();
+// Runs after the env is destroyed (after-hooks run in reverse order).
+afterAll(() => {
   if (!process.env.KEEP_HTML) rmSync(work, { recursive: true, force: true });
 });
+const env = usePurgeEnv();
 
 const ago = (hours: number) => new Date(hourStart().getTime() - hours * HOUR_MS + 1_000);
 

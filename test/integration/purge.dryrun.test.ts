@@ -1,6 +1,6 @@
 // `purge --dry-run`: changes nothing, reports what a purge would do (text and --json),
 // honours --node / --chat-type / --as-of; it logs in to the file server read-only, or not at all with --offline.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import {
   avoidHourEdge,
@@ -11,22 +11,15 @@ import {
   parseJsonLines,
   present,
   show,
-  startPurgeEnv,
   summaryRecord,
+  usePurgeEnv,
   type Fixture,
   type PurgeEnv,
   type Upload,
 } from '../helpers/purgeFixture.js';
 import { freePort } from '../helpers/procUtil.js';
 
-let env: PurgeEnv;
-
-beforeAll(async () => {
-  env = await startPurgeEnv();
-});
-afterAll(async () => {
-  await env?.destroy();
-});
+const env = usePurgeEnv();
 
 const ago = (hours: number, plusMs = 0) => new Date(hourStart().getTime() - hours * HOUR_MS + plusMs);
 

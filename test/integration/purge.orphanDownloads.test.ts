@@ -2,16 +2,10 @@
 // after the batch's DELETE): a later run that removes files finds their Get rows (no Post row
 // left for the path), and deletes them when the file is gone; a Get row of a file still on the
 // file server stays, whatever AFT_LOG says. Real PostgreSQL and OpenSSH sshd.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { avoidHourEdge, HOUR_MS, hourStart, present, runCli, show, startPurgeEnv, summaryRecord, type PurgeEnv } from '../helpers/purgeFixture.js';
+import { describe, expect, it } from 'vitest';
+import { avoidHourEdge, HOUR_MS, hourStart, present, runCli, show, summaryRecord, usePurgeEnv } from '../helpers/purgeFixture.js';
 
-let env: PurgeEnv;
-beforeAll(async () => {
-  env = await startPurgeEnv();
-});
-afterAll(async () => {
-  await env?.destroy();
-});
+const env = usePurgeEnv();
 
 const ago = (hours: number) => new Date(hourStart().getTime() - hours * HOUR_MS);
 

@@ -4,29 +4,20 @@
 // is the real one, with purge windows around the current time.
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import type { ResolvedNode } from '../../src/config/resolvedConfig.js';
 import type { FileStore } from '../../src/ports.js';
 import { openCatalog, openFileStore } from '../../src/purge/openPorts.js';
 import { purgeNode } from '../../src/purge/purgeNode.js';
 import { eligiblePaths, safetyProblems, snapshot } from '../faults/invariants.js';
+import { useFaultServers } from '../faults/servers.js';
 import { World } from '../faults/world.js';
-import { startPostgres, type PgServer } from '../helpers/pgServer.js';
 import { sleep } from '../helpers/procUtil.js';
 import { avoidHourEdge } from '../helpers/purgeFixture.js';
-import { startSshd, type SshdServer } from '../helpers/sshdServer.js';
 import { seedBacklog } from './catchUpSeed.js';
 
-let servers: { pg: PgServer; sshd: SshdServer };
-
-beforeAll(async () => {
-  const [pg, sshd] = await Promise.all([startPostgres(), startSshd()]);
-  servers = { pg, sshd };
-});
-afterAll(async () => {
-  await Promise.all([servers?.pg.destroy(), servers?.sshd.destroy()]);
-});
+const servers = useFaultServers();
 
 /** The most timestamps in any half-open second [t, t + 1000) that starts at one of them. */
 function maxPerSlidingSecond(stamps: number[]): number {

@@ -4,20 +4,13 @@
 // go whose rows cannot be deleted; files already gone when a DELETE fails are reported as
 // removed with their rows pending, and the next run says an earlier run removed them.
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { avoidHourEdge, fileRecords, HOUR_MS, hourStart, parseJsonLines, present, show, startPurgeEnv, summaryRecord, type Fixture, type PurgeEnv } from '../helpers/purgeFixture.js';
+import { avoidHourEdge, fileRecords, HOUR_MS, hourStart, parseJsonLines, present, show, summaryRecord, usePurgeEnv, type Fixture } from '../helpers/purgeFixture.js';
 import { sleep } from '../helpers/procUtil.js';
 
-let env: PurgeEnv;
-
-beforeAll(async () => {
-  env = await startPurgeEnv();
-});
-afterAll(async () => {
-  await env?.destroy();
-});
+const env = usePurgeEnv();
 
 const ago = (hours: number, plusMs = 0) => new Date(hourStart().getTime() - hours * HOUR_MS + plusMs);
 const logOf = (stderr: string) => parseJsonLines(stderr);

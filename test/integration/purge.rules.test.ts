@@ -2,27 +2,10 @@
 // OpenSSH SFTP server, for what depends on them (SQL text matching, bigint keys, the table's
 // time zone). Every test asserts on the file system and the table afterwards. The rules
 // themselves are tested in process: test/unit/purgeNode.rules.test.ts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  avoidHourEdge,
-  fileRecords,
-  HOUR_MS,
-  hourStart,
-  present,
-  show,
-  startPurgeEnv,
-  summaryRecord,
-  type PurgeEnv,
-} from '../helpers/purgeFixture.js';
+import { describe, expect, it } from 'vitest';
+import { avoidHourEdge, fileRecords, HOUR_MS, hourStart, present, show, summaryRecord, usePurgeEnv } from '../helpers/purgeFixture.js';
 
-let env: PurgeEnv;
-
-beforeAll(async () => {
-  env = await startPurgeEnv();
-});
-afterAll(async () => {
-  await env?.destroy();
-});
+const env = usePurgeEnv();
 
 /** Current UTC hour start (H) and a helper for instants relative to it. */
 function clock() {

@@ -3,7 +3,7 @@
 // deleted; the pinned host key is enforced; a second run is a no-op. How the purge works
 // through its batches, and which folders it removes, is tested in process:
 // test/unit/purgeNode.batches.test.ts and purgeNode.rules.test.ts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chmodSync, chownSync, readdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
@@ -14,24 +14,14 @@ import {
   hourStart,
   present,
   show,
-  startPurgeEnv,
   summaryRecord,
-  type PurgeEnv,
+  usePurgeEnv,
 } from '../helpers/purgeFixture.js';
 import { freePort } from '../helpers/procUtil.js';
 
-let env: PurgeEnv;
-/** Same PostgreSQL, an sshd whose login user is the unprivileged `mfttest`. */
-let userEnv: PurgeEnv;
-
-beforeAll(async () => {
-  env = await startPurgeEnv();
-  userEnv = await startPurgeEnv({ pg: env.pg, sshdOptions: { user: 'mfttest' } });
-});
-afterAll(async () => {
-  await userEnv?.destroy();
-  await env?.destroy();
-});
+const env = usePurgeEnv();
+/** Same PostgreSQL, an sshd whose login user is the unprivileged `mfttest` (destroyed before env). */
+const userEnv = usePurgeEnv(() => ({ pg: env.pg, sshdOptions: { user: 'mfttest' } }));
 
 const ago = (hours: number, plusMs = 0) => new Date(hourStart().getTime() - hours * HOUR_MS + plusMs);
 const recordFor = (stdout: string, path: string) => fileRecords(stdout).filter((r) => r.filePath === path);

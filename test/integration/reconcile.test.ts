@@ -2,16 +2,10 @@
 // real PostgreSQL. Read-only by default; --remove-orphans removes orphans under the purge's rules.
 import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { avoidHourEdge, hourStart, HOUR_MS, parseJsonLines, present, runCli, show, startPurgeEnv, type PurgeEnv } from '../helpers/purgeFixture.js';
+import { describe, expect, it } from 'vitest';
+import { avoidHourEdge, hourStart, HOUR_MS, parseJsonLines, present, runCli, show, usePurgeEnv } from '../helpers/purgeFixture.js';
 
-let env: PurgeEnv;
-beforeAll(async () => {
-  env = await startPurgeEnv();
-});
-afterAll(async () => {
-  await env?.destroy();
-});
+const env = usePurgeEnv();
 
 const ago = (ms: number) => new Date(Date.now() - ms);
 

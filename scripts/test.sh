@@ -14,5 +14,7 @@ fi
 # After `npm ci` on a host that had no compiler then: install-test-deps brought one.
 node scripts/build-ssh-crypto.mjs
 npm run build
+# The tests type-check too: a test that calls the code with the wrong shape proves little.
+npx tsc -p test/tsconfig.json
 
 exec npx vitest run "$@"

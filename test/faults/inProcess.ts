@@ -56,6 +56,7 @@ export async function purgeInProcess(w: World, opts: InProcessOptions = {}): Pro
       exists: (p) => real.exists(p),
       freeSpace: () => real.freeSpace(),
       statFiles: (paths) => real.statFiles(paths),
+      listDirectory: (dir) => real.listDirectory(dir),
       close: () => real.close(),
     };
     const seen: InProcessRun['files'] = [];

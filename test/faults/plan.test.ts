@@ -50,7 +50,7 @@ scenario(
     await avoidHourEdge(30_000);
     const w = await World.create(servers, { batchSize: 3 });
     try {
-      const planned = [];
+      const planned: string[] = [];
       for (let i = 0; i < 5; i++) planned.push(await w.upload({ at: ago(3 * HOUR + i * 60_000), gets: i % 2 ? [ago(2 * HOUR)] : [] }));
       const young = await w.upload({ at: ago(10 * 60_000) });
       const { file, plan } = await savePlan(w);
@@ -200,7 +200,7 @@ scenario(
       for (const point of ['rows-pending', 'between-batches'] as const) {
         await avoidHourEdge(30_000);
         await w.reset();
-        const paths = [];
+        const paths: string[] = [];
         for (let i = 0; i < 10; i++) paths.push(await w.upload({ at: ago(3 * HOUR + i * 1000), gets: i % 3 ? [] : [ago(2 * HOUR)] }));
         const { file } = await savePlan(w);
         const before = await snapshot(w);

@@ -5,11 +5,12 @@ import { fixedDuration, isoDuration, parseIsoDuration } from './duration.js';
 
 /** A duration, or `forever` (never purged). One check, so that a typo is told what a duration looks like. */
 const retention = z
-  .string()
-  .refine((s) => s === 'forever' || parseIsoDuration(s) !== undefined, {
+  // A number (`retention: 7`) is taken in, to be told the same.
+  .union([z.string(), z.number()])
+  .refine((s): s is string => typeof s === 'string' && (s === 'forever' || parseIsoDuration(s) !== undefined), {
     message: 'retention: an ISO-8601 duration greater than zero and at most 1000 years, such as PT36H, P7D, P30D or P1Y; or "forever"',
   })
-  .transform((s) => (s === 'forever' ? ('forever' as const) : fixedDuration(s)));
+  .transform((s) => (s === 'forever' ? ('forever' as const) : fixedDuration(s as string)));
 
 /** A chat type's retention and options as they apply, whichever file or override they came from. */
 export interface PolicyRule {

@@ -16,6 +16,8 @@ const CHUNK_CHARS = 1024 * 1024;
 const MAX_RETRY_MS = 5;
 /** At exit (process.exit), how long the last lines may wait for a reader that does not read. */
 const EXIT_FLUSH_MS = 30_000;
+/** A forced exit (exitAfterLogs) waits this long at most for the log reader to take the last lines. */
+export const EXIT_LOG_WAIT_MS = 3_000;
 
 /** sd-daemon(3) priorities for pino's levels: journald files each line under its own. */
 const PRIORITY: Record<number, string> = { 10: '<7>', 20: '<7>', 30: '<6>', 40: '<4>', 50: '<3>', 60: '<2>' };
@@ -161,10 +163,12 @@ export function makeLogStream(opts: LogStreamOptions): LogStream {
       else if (cb) waiters.push(cb);
     },
     flushSync() {
-      if (broken) return;
-      // A chunk in flight is the thread pool's to finish; the rest goes now.
+      // A chunk in flight is the thread pool's, maybe half written: anything written now could
+      // land in the middle of one of its lines. Its lines and those after it are lost instead
+      // (exitAfterLogs waits for it first, so only a reader stopped for seconds loses them).
+      if (broken || writing) return;
       const deadline = Date.now() + EXIT_FLUSH_MS;
-      let buf = writing ? undefined : rest;
+      let buf = rest;
       rest = undefined;
       const text = queue.join('');
       queue.length = 0;
@@ -196,4 +200,27 @@ export function makeLogStream(opts: LogStreamOptions): LogStream {
     });
   }
   return stream;
+}
+
+/** Resolves once every log stream has written what it was given, or after `maxWaitMs`. */
+export function flushLogs(maxWaitMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    let left = live.size;
+    const timer = setTimeout(resolve, maxWaitMs);
+    const done = (): void => {
+      if (--left > 0) return;
+      clearTimeout(timer);
+      resolve();
+    };
+    if (left === 0) done();
+    for (const s of live) s.flush(() => done());
+  });
+}
+
+/**
+ * process.exit(code), once the log is written: exiting with a write in flight would lose
+ * its lines, or cut one in two. Waits EXIT_LOG_WAIT_MS at most for a reader that does not read.
+ */
+export function exitAfterLogs(code: number, maxWaitMs = EXIT_LOG_WAIT_MS): void {
+  void flushLogs(maxWaitMs).then(() => process.exit(code));
 }

@@ -3,6 +3,7 @@ import { Daemon } from '../daemon/daemon.js';
 import { handleSignals, type SignalSource } from '../daemon/signals.js';
 import { coerceError } from '../errors.js';
 import { makeLogger } from '../logger.js';
+import { exitAfterLogs } from '../logStream.js';
 import { systemdNotifier } from '../daemon/sdNotify.js';
 import { EXIT, type ExitCode } from '../shared/exitCodes.js';
 import type { Io } from './io.js';
@@ -18,7 +19,8 @@ export interface DaemonProcess {
   exit(code: number): void;
 }
 
-const realProcess: DaemonProcess = { signals: process, exit: (code) => process.exit(code) };
+// The log is written before the process goes: a forced exit would otherwise cut its last lines.
+const realProcess: DaemonProcess = { signals: process, exit: (code) => exitAfterLogs(code) };
 
 /**
  * `mft-retention daemon`: purges on the configured schedule until SIGTERM/SIGINT, reloads on

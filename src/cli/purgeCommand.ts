@@ -8,6 +8,7 @@ import { readAlarmFile } from '../alarms/alarmStore.js';
 import { handleSignals, type SignalSource } from '../daemon/signals.js';
 import { StopControl } from '../purge/stopControl.js';
 import { makeLogger } from '../logger.js';
+import { exitAfterLogs } from '../logStream.js';
 import { runPurge } from '../purge/runPurge.js';
 import { EXIT, type ExitCode } from '../shared/exitCodes.js';
 import { exitCodeFor, parseAsOf, type PurgeArgs } from './purgeArgs.js';
@@ -28,7 +29,8 @@ export interface PurgeProcess {
   exit(code: number): void;
 }
 
-const realProcess: PurgeProcess = { signals: process, exit: (code) => process.exit(code) };
+// The log is written before the process goes: a forced exit would otherwise cut its last lines.
+const realProcess: PurgeProcess = { signals: process, exit: (code) => exitAfterLogs(code) };
 
 /**
  * `mft-retention purge`: one purge cycle (or dry-run) over the configured nodes, then exit.

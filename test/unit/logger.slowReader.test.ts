@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const LOGGER = fileURLToPath(new URL('../../dist/src/logger.js', import.meta.url));
+const LOG_STREAM = fileURLToPath(new URL('../../dist/src/logStream.js', import.meta.url));
 
 describe('logger with a slow or stopped reader', () => {
   it('keeps the event loop running while the pipe reader is stopped, and reports the dropped lines when it reads again', () => {
@@ -74,9 +75,8 @@ describe('logger with a slow or stopped reader', () => {
       closeSync(fd);
       return readFileSync(file, 'utf8').split('\n').filter(Boolean);
     };
-    // The order of the lines is not what this checks: at exit, the lines still queued are written
-    // at once, beside a chunk the thread pool may still be writing.
     const journal = run(`${st.dev}:${st.ino}`);
+    expect(journal.map((l) => JSON.parse(l.slice(3)).msg)).toEqual(['d', 'removed', 'i', 'w', 'e', 'f']);
     // What journald keeps as MESSAGE, after the prefix: the JSON line.
     const byMessage = (lines: string[], prefixed: boolean) => Object.fromEntries(lines.map((l) => [JSON.parse(prefixed ? l.slice(3) : l).msg, prefixed ? l.slice(0, 3) : 'none']));
     expect(byMessage(journal, true)).toEqual({ d: '<7>', removed: '<6>', i: '<6>', w: '<4>', e: '<3>', f: '<2>' });
@@ -84,5 +84,31 @@ describe('logger with a slow or stopped reader', () => {
     const elsewhere = run(`${st.dev}:${st.ino + 1n}`);
     expect(elsewhere.every((l) => l.startsWith('{'))).toBe(true);
     expect(Object.keys(byMessage(elsewhere, false)).sort()).toEqual(['d', 'e', 'f', 'i', 'removed', 'w']);
+  });
+
+  it('a forced exit (a second stop signal) writes every line first, whole and in order, to a reader that is slow to read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mft-log-'));
+    const out = join(dir, 'out.log');
+    const codeFile = join(dir, 'code');
+    // 5,000 lines of ~370 bytes: 1.8 MB, more than a chunk (1 MiB) and the pipe (64 KiB) hold, so
+    // that a write is in flight when the exit comes.
+    const script = `
+      const { makeLogger } = await import(${JSON.stringify(LOGGER)});
+      const { exitAfterLogs } = await import(${JSON.stringify(LOG_STREAM)});
+      const log = makeLogger({ level: 'info', fd: 2, pretty: false });
+      const pad = 'x'.repeat(300);
+      for (let i = 0; i < 5000; i++) log.info({ seq: i, pad }, 'line');
+      await new Promise((r) => setTimeout(r, 5));
+      log.error({ seq: 5000 }, 'second stop signal: forcing the exit');
+      exitAfterLogs(3);
+    `;
+    execFileSync('/bin/sh', ['-c', `{ "$NODE" --input-type=module -e "$SCRIPT" 2>&1; echo $? > "$CODE"; } | { sleep 1; cat > "$OUT"; }`], {
+      env: { ...process.env, NODE: process.execPath, SCRIPT: script, OUT: out, CODE: codeFile },
+      timeout: 60_000,
+    });
+    expect(readFileSync(codeFile, 'utf8').trim()).toBe('3');
+    // A line cut by the exit would not parse.
+    const seq = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { seq: number }).seq);
+    expect(seq).toEqual(Array.from({ length: 5001 }, (_, i) => i));
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { ResolvedConfig } from '../config/resolvedConfig.js';
 import { planCatchUp, type Amount, type CatchUpPlan } from '../core/catchUp.js';
-import { createTask } from 'node-cron';
+import { nextPurgeStart, scheduleTimes } from '../daemon/nextRun.js';
 import { purgeWindowVerdict } from '../daemon/windowGate.js';
 import { formatSeconds } from '../purge/pacing.js';
 import type { NodeResult } from '../purge/purgeNode.js';
@@ -20,42 +20,6 @@ export interface NodeCatchUp extends CatchUpPlan {
   maxFilesPerSecond?: number;
 }
 
-/**
- * The next daemon run at or after an instant that falls inside a purge window. One node-cron
- * matcher for the whole plan (a plan may step through thousands of runs), stepped by minute
- * (5 fields) or second (6 fields) as nextScheduledRun does, for up to a year.
- */
-function nextStartIn(config: ResolvedConfig, use: (next: (after: Date) => Date | undefined) => void): void {
-  const { schedule, timezone } = config.daemon;
-  const task = createTask(schedule, () => undefined, { timezone });
-  const step = schedule.trim().split(/\s+/).length === 6 ? 1000 : 60_000;
-  // node-cron (pinned) has a direct "next match" on the task's matcher; stepping is the fallback.
-  const matcher = (task as unknown as { timeMatcher?: { getNextMatch?: (d: Date) => Date } }).timeMatcher;
-  const scheduled = (from: Date): Date | undefined => {
-    if (typeof matcher?.getNextMatch === 'function') {
-      const next = matcher.getNextMatch(new Date(Math.ceil(from.getTime() / 1000) * 1000 - 1000));
-      if (next instanceof Date && !Number.isNaN(next.getTime()) && next.getTime() >= from.getTime()) return next;
-    }
-    let t = Math.ceil(from.getTime() / step) * step;
-    for (let i = 0, limit = (366 * 86_400_000) / step; i < limit; i++, t += step) if (task.match(new Date(t))) return new Date(t);
-    return undefined;
-  };
-  try {
-    use((after) => {
-      let t = scheduled(after);
-      for (let i = 0; i < 1000 && t; i++) {
-        const v = purgeWindowVerdict(config.daemon, t);
-        if (v.start) return t;
-        if (!v.opensAt) return undefined;
-        t = scheduled(v.opensAt);
-      }
-      return undefined;
-    });
-  } finally {
-    void task.destroy();
-  }
-}
-
 /** The catch-up plan of each node that has a per-run cap or a rate. */
 export function catchUpPlans(config: ResolvedConfig, results: NodeResult[], now: Date): NodeCatchUp[] {
   const out: NodeCatchUp[] = [];
@@ -66,19 +30,23 @@ export function catchUpPlans(config: ResolvedConfig, results: NodeResult[], now:
     const rate = node.maxFilesPerSecond;
     if (maxFilesPerRun === undefined && maxBytesPerRun === undefined && !rate) continue;
     const backlog = r.steps.reduce((a, s) => ({ files: a.files + s.backlog.files, bytes: a.bytes + s.backlog.bytes }), { files: 0, bytes: 0 });
-    let plan!: CatchUpPlan;
-    nextStartIn(config, (nextStart) => {
+    // One matcher for the whole plan: a plan may step through thousands of runs.
+    const times = scheduleTimes(config.daemon.schedule, config.daemon.timezone);
+    let plan: CatchUpPlan;
+    try {
       plan = planCatchUp(backlog, now, {
         maxFilesPerRun,
         maxBytesPerRun,
         maxFilesPerSecond: rate,
-        nextStart,
+        nextStart: (after) => nextPurgeStart(times, config.daemon, after),
         stopBy: (start) => {
           const v = purgeWindowVerdict(config.daemon, start);
           return v.start ? v.deadline?.at : start;
         },
       });
-    });
+    } finally {
+      times.close();
+    }
     out.push({ node: r.node, backlog, ...plan, ...(maxFilesPerRun !== undefined ? { maxFilesPerRun } : {}), ...(maxBytesPerRun !== undefined ? { maxBytesPerRun } : {}), ...(rate ? { maxFilesPerSecond: rate } : {}) });
   }
   return out;

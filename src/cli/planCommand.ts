@@ -14,7 +14,7 @@ import { planResult, type PlanResult } from '../purge/planResult.js';
 import { makePlan } from '../purge/planSave.js';
 import { readPlanFile, resultFileOf, writeFileAtomically, writePlanFile } from '../purge/planStore.js';
 import { openRunHistory, type RunHistory } from '../purge/runHistory.js';
-import { nextScheduledRun } from '../daemon/nextRun.js';
+import { nextDaemonPurge } from '../daemon/nextRun.js';
 import { EXIT, type ExitCode } from '../shared/exitCodes.js';
 import { humanBytes, table, thousands } from '../shared/format.js';
 import { UsageError, type Io } from './io.js';
@@ -90,8 +90,8 @@ async function saveCommand(args: PurgeArgs, file: string, io: Io): Promise<ExitC
     io.out(JSON.stringify(summaryRecord([result], true, started)));
     if (plan) io.out(JSON.stringify({ type: 'plan', file, checksum: plan.checksum, node: plan.node, createdAt: plan.createdAt, asOf: plan.asOf, files: plan.files.length, leftOut: saved.leftOut, refused: saved.refusals ?? [] }));
   } else {
-    const { schedule, timezone } = config.daemon;
-    const report = renderReport([{ ...result, refused: undefined }], true, started, { schedule, timezone, at: nextScheduledRun(schedule, timezone, started) }, config.file);
+    const { schedule, timezone, windows } = config.daemon;
+    const report = renderReport([{ ...result, refused: undefined }], true, started, { schedule, timezone, windows: windows.map((w) => w.text), at: nextDaemonPurge(config.daemon, started) }, config.file);
     io.out(report);
     if (plan) {
       const bytes = plan.files.reduce((a, f) => a + f.size, 0);

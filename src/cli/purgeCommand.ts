@@ -16,7 +16,7 @@ import { assertKnownNodes } from './knownNodes.js';
 import { fileRecord, renderReport, summaryRecord } from './purgeReport.js';
 import { UsageError, type Io } from './io.js';
 import { ProgressDisplay } from './progress.js';
-import { nextScheduledRun } from '../daemon/nextRun.js';
+import { nextDaemonPurge } from '../daemon/nextRun.js';
 import { parseApproval } from '../core/approval.js';
 import { checkFileServerReadOnly, renderPreflight, type FileServerPreflight } from '../purge/fileServerPreflight.js';
 import { commandDeadline } from './stopBy.js';
@@ -118,8 +118,8 @@ export async function purgeCommand(args: PurgeArgs, io: Io, proc: PurgeProcess =
     for (const p of preflight) io.out(JSON.stringify({ type: 'file-server-check', ...p }));
     io.out(JSON.stringify({ ...summaryRecord(results, args.dryRun, started), ...(plans.length ? { catchUp: plans } : {}) }));
   } else {
-    const { schedule, timezone } = config.daemon;
-    io.out(renderReport(results, args.dryRun, started, { schedule, timezone, at: nextScheduledRun(schedule, timezone, started) }, config.file));
+    const { schedule, timezone, windows } = config.daemon;
+    io.out(renderReport(results, args.dryRun, started, { schedule, timezone, windows: windows.map((w) => w.text), at: nextDaemonPurge(config.daemon, started) }, config.file));
     const more = [...renderCatchUp(plans, config), ...(args.dryRun ? [] : renderEnded(results))];
     if (more.length) io.out(more.join('\n'));
     if (args.dryRun) io.out(renderPreflight(preflight, Boolean(args.offline)).join('\n'));

@@ -76,7 +76,7 @@ const kv = (o: Record<string, number>): string =>
     .join(', ') || '-';
 
 /** The human-readable report of a purge or dry-run. */
-export function renderReport(results: NodeResult[], dryRun: boolean, asOf: Date, nextRun?: { at?: Date; schedule: string; timezone: string }, configFile = 'FILE'): string {
+export function renderReport(results: NodeResult[], dryRun: boolean, asOf: Date, nextRun?: { at?: Date; schedule: string; timezone: string; windows?: string[] }, configFile = 'FILE'): string {
   const out: string[] = [];
   out.push(dryRun ? `DRY-RUN as of ${asOf.toISOString()}: nothing was changed. This is what a purge would do.` : `Purge finished at ${new Date().toISOString()}.`);
   for (const r of results) {
@@ -106,7 +106,13 @@ export function renderReport(results: NodeResult[], dryRun: boolean, asOf: Date,
   if (dryRun) out.push(...renderHistogram(results));
   const t = totals(results);
   if (dryRun && nextRun) {
-    out.push('', nextRun.at ? `Next scheduled purge (daemon.schedule "${nextRun.schedule}", ${nextRun.timezone}): ${nextRun.at.toISOString()}` : `daemon.schedule "${nextRun.schedule}" does not fire in the coming year.`);
+    const inside = nextRun.windows?.length ? `, inside daemon.windows ${nextRun.windows.map((w) => `"${w}"`).join(', ')}` : '';
+    out.push(
+      '',
+      nextRun.at
+        ? `Next scheduled purge (daemon.schedule "${nextRun.schedule}", ${nextRun.timezone}${inside}): ${nextRun.at.toISOString()}`
+        : `daemon.schedule "${nextRun.schedule}" does not fire${inside ? ' inside daemon.windows' : ''} in the coming year.`,
+    );
   }
   out.push('', `${dryRun ? 'Would purge' : 'Purged'}: ${thousands(t.files)} files, ${humanBytes(t.bytes)}, ${thousands(t.rows)} AFT_LOG rows.${t.failed ? ` ${thousands(t.failed)} files failed and keep their rows.` : ''}`);
   if (dryRun && t.refusedFiles) out.push(`Would be refused (not in the total above until approved): ${thousands(t.refusedFiles)} files, ${humanBytes(t.refusedBytes)}.`);

@@ -14,6 +14,7 @@ import { scheduleIntervalMs, startSchedule, type Schedule } from './scheduler.js
 import { readState, writeState, type DaemonState } from './stateFile.js';
 import { StateWriteHealth } from './stateHealth.js';
 import { HistoryKeeper } from './historyKeeper.js';
+import { healthBody } from './health.js';
 import { LockPoll } from './lockPoll.js';
 import type { Observation } from '../alarms/alarmState.js';
 import path from 'node:path';
@@ -320,30 +321,16 @@ export class Daemon {
   }
 
   private health(): { ok: boolean; body: unknown } {
-    const nextRuns = new Map(this.schedules.map((s) => [s.name, s.nextRun()]));
-    const stateProblems = this.stateHealth.list();
-    return {
-      ok: !this.stopping,
-      body: {
-        status: this.stopping ? 'stopping' : stateProblems.length > 0 ? 'degraded' : 'ok',
-        ...(stateProblems.length > 0 ? { degraded: `cannot write the state directory ${this.config.daemon.stateDirectory}; the state is kept in memory and the writes are retried` } : {}),
-        stateDirectory: { path: this.config.daemon.stateDirectory, writable: stateProblems.length === 0, problems: stateProblems },
-        pid: process.pid,
-        startedAt: this.startedAt.toISOString(),
-        uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
-        configFile: this.config.file,
-        schedule: { expression: this.config.daemon.schedule, timezone: this.config.daemon.timezone },
-        nodes: [...this.workers.values()].map((w) => ({
-          name: w.name,
-          lock: w.lockState,
-          running: w.isRunning,
-          nextRun: nextRuns.get(`purge:${w.name}`)?.toISOString() ?? null,
-          lastSuccessAt: w.lastSuccessAt?.toISOString() ?? null,
-          lastRun: w.lastRun ?? null,
-        })),
-        alarms: this.alarms.active().filter((a) => this.workers.get(a.node)?.lockState !== 'elsewhere').map((a) => ({ alarm: a.name, node: a.node, chatType: a.chatType ?? null, severity: a.severity, raisedAt: a.raisedAt, value: a.value })),
-        alarmOutbox: this.alarms.pending(),
-      },
-    };
+    return healthBody({
+      config: this.config,
+      stopping: this.stopping !== undefined,
+      startedAt: this.startedAt,
+      now: new Date(),
+      workers: [...this.workers.values()],
+      nextTicks: new Map(this.schedules.map((s) => [s.name, s.nextRun()])),
+      stateProblems: this.stateHealth.list(),
+      alarms: this.alarms.active(),
+      alarmOutbox: this.alarms.pending(),
+    });
   }
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { afterEach } from 'vitest';
 import { LocalFileStore } from '../../src/adapters/localFileStore.js';
 import { MemoryCatalog, type MemoryRow, type MemoryRowInput } from '../../src/adapters/memory/memoryCatalog.js';
 import { fileRecord, totals } from '../../src/cli/purgeReport.js';
@@ -205,4 +206,17 @@ export function present(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** memoryNode for a test file: every node made is destroyed after its test. */
+export function useMemoryNodes(): (opts: MemoryNodeOptions) => MemoryNode {
+  const made: MemoryNode[] = [];
+  afterEach(() => {
+    for (const n of made.splice(0)) n.destroy();
+  });
+  return (opts) => {
+    const n = memoryNode(opts);
+    made.push(n);
+    return n;
+  };
 }

@@ -2,19 +2,11 @@
 // AFT_LOG, the real LocalFileStore on a temporary directory, fixed clocks): batches in
 // aft_index order, rows deleted only after their files are confirmed gone, a stop between
 // batches, the partial / failed / refused outcomes, and a dry-run that plans what the purge does.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FileStore, RemoveOutcome } from '../../src/ports.js';
-import { at, HOUR_MS, memoryNode, present, type MemoryNode, type MemoryNodeOptions, type Upload } from '../helpers/memoryPurge.js';
+import { at, HOUR_MS, present, type MemoryNode, type Upload, useMemoryNodes } from '../helpers/memoryPurge.js';
 
-const made: MemoryNode[] = [];
-const node = (opts: MemoryNodeOptions): MemoryNode => {
-  const n = memoryNode(opts);
-  made.push(n);
-  return n;
-};
-afterEach(() => {
-  for (const n of made.splice(0)) n.destroy();
-});
+const node = useMemoryNodes();
 
 /** `n` expired uploads, one a minute, each with a download. */
 const expiredUploads = (f: MemoryNode, n: number, hoursAgo = 5): Upload[] =>

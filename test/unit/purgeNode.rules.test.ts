@@ -5,18 +5,10 @@
 // test/integration/purge.rules.test.ts and purge.safety.test.ts.
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { at, H, HOUR_MS, hourFolders, memoryNode, NOW, present, type MemoryNode, type MemoryNodeOptions, type PurgeRun } from '../helpers/memoryPurge.js';
+import { describe, expect, it } from 'vitest';
+import { at, H, HOUR_MS, hourFolders, NOW, present, type MemoryNode, type PurgeRun, useMemoryNodes } from '../helpers/memoryPurge.js';
 
-const made: MemoryNode[] = [];
-const node = (opts: MemoryNodeOptions): MemoryNode => {
-  const n = memoryNode(opts);
-  made.push(n);
-  return n;
-};
-afterEach(() => {
-  for (const n of made.splice(0)) n.destroy();
-});
+const node = useMemoryNodes();
 
 /** An instant `ms` before now. */
 const ago = (ms: number) => new Date(NOW.getTime() - ms);

@@ -25,7 +25,6 @@ export function parseIsoDuration(text: string): Duration | undefined {
   return d;
 }
 
-
 /** A duration from the config: the text as written (for messages and reports) and its value. */
 export interface ConfigDuration {
   text: string;
@@ -33,9 +32,9 @@ export interface ConfigDuration {
   ms: number;
 }
 
-/** A duration the code itself supplies (a default): invalid text is a programming error. */
+/** A duration from text known to be valid (a default in the code, or text a schema has checked); zero allowed. */
 export function fixedDuration(text: string): ConfigDuration {
-  const duration = parseIsoDuration(text) ?? Duration.fromISO(text);
+  const duration = Duration.fromISO(text);
   if (!duration.isValid) throw new Error(`not an ISO-8601 duration: ${text}`);
   return { text, duration, ms: duration.as('milliseconds') };
 }

@@ -1,9 +1,9 @@
 // Runs the real daemon (`node bin/mft-retention.js daemon`) against the harness's PostgreSQL
 // and sshd: one node's database and directory, seeded files, a config file, and a handle on
 // the spawned process (its JSON log lines, signals, exit).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -80,6 +80,20 @@ export class NodeFixture {
     }
     await insertAftRows(this.admin, rows);
     return rows.map((r) => r.filePath);
+  }
+
+  /**
+   * The node directory as a 4 MiB file system of its own, over 90 % full of expired files (for
+   * the free-space alarm). The mount is added to `mounts`, for the test's afterEach to undo.
+   */
+  async fillSmallFileSystem(mounts: string[]): Promise<string[]> {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0755', 'tmpfs', this.directory]);
+    mounts.push(this.directory);
+    const paths = await this.seed(32, { ageHours: 72 });
+    for (const p of paths) writeFileSync(p, Buffer.alloc(120 * 1024, 1));
+    const fs = statfsSync(this.directory);
+    if (fs.bavail / fs.blocks > 0.1) throw new Error(`test setup: ${this.directory} must start at or below 10 % free, has ${((100 * fs.bavail) / fs.blocks).toFixed(1)} %`);
+    return paths;
   }
 
   async rowCount(where = 'true'): Promise<number> {

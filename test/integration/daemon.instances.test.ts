@@ -2,7 +2,7 @@
 // exactly one of them purge it: no file or row is handled twice, and when the owner dies
 // (SIGKILL: no cleanup at all) its session ends and another instance takes over.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -90,13 +90,7 @@ describe('several daemon instances on one node', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/alarms`;
     try {
       const n = await bed.node('voice_1');
-      // The node directory is a 4 MiB file system of its own, over 90 % full of expired files.
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0755', 'tmpfs', n.directory]);
-      mounts.push(n.directory);
-      const paths = await n.seed(32, { ageHours: 72 });
-      for (const p of paths) writeFileSync(p, Buffer.alloc(120 * 1024, 1));
-      const fs = statfsSync(n.directory);
-      expect(fs.bavail / fs.blocks, 'test setup: at most 10 % free').toBeLessThanOrEqual(0.1);
+      const paths = await n.fillSmallFileSystem(mounts);
       // A yearly schedule, just purged: only the alarm (purgeWhenRaised) or a takeover purges.
       const instances = [0, 1].map((i) => {
         const file = bed.config([n], {
